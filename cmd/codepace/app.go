@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/codepace/codepace/config"
+	"github.com/codepace/codepace/metrics"
+	"github.com/codepace/codepace/store"
+)
+
+// Main holds what one command needs: its output, the loaded config and the
+// open store.
+type Main struct {
+	Stdout, Stderr io.Writer
+	Config         *config.Config
+	Store          *store.Store
+	Log            *slog.Logger
+
+	configPath string
+	logFormat  string
+	lock       *os.File
+}
+
+// flagSet returns a verb's flags with the ones every verb shares.
+func (m *Main) flagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("codepace "+name, flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	fs.StringVar(&m.configPath, "config", os.Getenv("CODEPACE_CONFIG"), "config file (default $CODEPACE_CONFIG)")
+	fs.StringVar(&m.logFormat, "log-format", "text", "log format: text or json")
+	return fs
+}
+
+// parse parses a verb's flags and rejects stray arguments.
+func (m *Main) parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}
+
+// open loads the config and connects to ClickHouse.
+func (m *Main) open(ctx context.Context) error {
+	switch m.logFormat {
+	case "text":
+		m.Log = slog.New(slog.NewTextHandler(m.Stderr, nil))
+	case "json":
+		m.Log = slog.New(slog.NewJSONHandler(m.Stderr, nil))
+	default:
+		return fmt.Errorf("--log-format %q: use text or json", m.logFormat)
+	}
+	if m.configPath == "" {
+		return errors.New("no config: pass --config FILE or set CODEPACE_CONFIG")
+	}
+	cfg, err := config.Load(m.configPath)
+	if err != nil {
+		return err
+	}
+	m.Config = cfg
+	ch := cfg.ClickHouse
+	opts := store.Options{Addr: ch.Addr, Database: ch.Database, Username: ch.Username, DialTimeout: ch.DialTimeout}
+	if ch.Password.IsSet() {
+		if opts.Password, err = ch.Password.Value(); err != nil {
+			return fmt.Errorf("clickhouse.password: %w", err)
+		}
+	}
+	m.Store, err = store.Open(ctx, opts)
+	return err
+}
+
+// Close releases the lock and the store.
+func (m *Main) Close() {
+	if m.Store != nil {
+		m.Store.Close()
+	}
+	if m.lock != nil {
+		m.lock.Close()
+	}
+}
+
+// acquireLock takes an exclusive lock on path, so that two runs never
+// overlap. With wait false it fails at once when another run holds it.
+func (m *Main) acquireLock(ctx context.Context, path string, wait time.Duration) error {
+	if path == "" {
+		path = filepath.Join(os.TempDir(), "codepace-"+m.Config.ClickHouse.Database+".lock")
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return fmt.Errorf("lock file: %w", err)
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			m.lock = f
+			return nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return fmt.Errorf("lock %s: %w", path, err)
+		}
+		if time.Now().After(deadline) {
+			f.Close()
+			return fmt.Errorf("another codepace run holds the lock %s; this run did nothing (use --lock-wait to wait for it)", path)
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// computeOptions turns the config into compute parameters.
+func (m *Main) computeOptions() (store.ComputeOptions, error) {
+	cfg := m.Config
+	o := store.ComputeOptions{
+		Bots:         map[string]metrics.Bots{},
+		NewcomerDays: cfg.Metrics.NewcomerDays,
+		Spike: metrics.SpikeConfig{
+			Ratio: cfg.Metrics.Spike.Ratio, FloorS: cfg.Metrics.Spike.FloorS,
+			WindowDays: cfg.Metrics.Spike.WindowDays, MinBuilds: cfg.Metrics.Spike.MinBuilds,
+		},
+	}
+	for _, s := range cfg.Sources {
+		b, err := metrics.NewBots(s.Bots)
+		if err != nil {
+			return o, fmt.Errorf("sources %s: bots: %w", s.Name, err)
+		}
+		o.Bots[s.Name] = b
+	}
+	return o, nil
+}
+
+func newRunID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// isTerminal reports whether w is an interactive terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

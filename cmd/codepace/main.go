@@ -1,0 +1,79 @@
+// Command codepace measures how code flows through review and CI: it
+// collects changes, reviews and builds into ClickHouse, computes the
+// documented figures, and reports progress toward key results.
+//
+// Usage:
+//
+//	codepace <verb> --config FILE [flags]
+//
+// The verbs are migrate, collect, compute, run and report; `codepace help`
+// lists them. The config file may also come from CODEPACE_CONFIG.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if !errors.Is(err, errUsage) {
+			fmt.Fprintln(os.Stderr, "codepace:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+// errUsage marks an error already explained by the usage text.
+var errUsage = errors.New("usage")
+
+// verb is one subcommand.
+type verb struct {
+	name, args, help string
+	run              func(ctx context.Context, m *Main, args []string) error
+}
+
+var verbs = []verb{
+	{"migrate", "", "apply the ClickHouse schema (idempotent, versioned)", runMigrate},
+	{"collect", "[--source NAME] [--since DATE] [--full]", "run collectors once, incrementally from the stored cursor", runCollect},
+	{"compute", "", "recompute every derived table from the raw facts", runCompute},
+	{"run", "", "migrate + collect + compute once, under a lock (safe under cron)", runRun},
+	{"report", "[--format table|json|csv] [--at DATE]", "print the key-result scoreboard", runReport},
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: codepace <verb> --config FILE [flags]   (config also from CODEPACE_CONFIG)")
+	fmt.Fprintln(w, "\nverbs:")
+	for _, v := range verbs {
+		fmt.Fprintf(w, "  %-8s %-40s %s\n", v.name, v.args, v.help)
+	}
+}
+
+// Run executes one codepace command line.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return errUsage
+		}
+		return nil
+	}
+	for _, v := range verbs {
+		if v.name == args[0] {
+			m := &Main{Stdout: stdout, Stderr: stderr}
+			defer m.Close()
+			return v.run(ctx, m, args[1:])
+		}
+	}
+	fmt.Fprintf(stderr, "codepace: unknown verb %q\n\n", args[0])
+	usage(stderr)
+	return errUsage
+}

@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/codepace/codepace/collectors"
+	"github.com/codepace/codepace/collectors/gerrit"
+	"github.com/codepace/codepace/config"
+	"github.com/codepace/codepace/metrics"
+	"github.com/codepace/codepace/store"
+)
+
+func runMigrate(ctx context.Context, m *Main, args []string) error {
+	if err := m.parse(m.flagSet("migrate"), args); err != nil {
+		return err
+	}
+	if err := m.open(ctx); err != nil {
+		return err
+	}
+	return m.migrate(ctx)
+}
+
+func (m *Main) migrate(ctx context.Context) error {
+	applied, err := m.Store.Migrate(ctx)
+	for _, name := range applied {
+		m.Log.Info("applied migration", "migration", name)
+	}
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		m.Log.Info("schema is up to date")
+	}
+	return nil
+}
+
+// collectFlags are the flags of collect, also accepted by run.
+type collectFlags struct {
+	source string
+	since  string
+	full   bool
+}
+
+func (c *collectFlags) register(m *Main, name string) *flag.FlagSet {
+	fs := m.flagSet(name)
+	fs.StringVar(&c.source, "source", "", "collect only this source")
+	fs.StringVar(&c.since, "since", "", "collect changes updated since DATE (2006-01-02) instead of from the cursor")
+	fs.BoolVar(&c.full, "full", false, "collect everything since each source's `since`, ignoring the cursor")
+	return fs
+}
+
+func runCollect(ctx context.Context, m *Main, args []string) error {
+	var cf collectFlags
+	fs := cf.register(m, "collect")
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	if err := m.open(ctx); err != nil {
+		return err
+	}
+	return m.collect(ctx, cf)
+}
+
+func runCompute(ctx context.Context, m *Main, args []string) error {
+	if err := m.parse(m.flagSet("compute"), args); err != nil {
+		return err
+	}
+	if err := m.open(ctx); err != nil {
+		return err
+	}
+	return m.compute(ctx)
+}
+
+func runRun(ctx context.Context, m *Main, args []string) error {
+	var cf collectFlags
+	fs := cf.register(m, "run")
+	lockPath := fs.String("lock", "", "lock file (default $TMPDIR/codepace-DATABASE.lock)")
+	lockWait := fs.Duration("lock-wait", 0, "how long to wait for another run to finish (default: fail at once)")
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	if err := m.open(ctx); err != nil {
+		return err
+	}
+	if err := m.acquireLock(ctx, *lockPath, *lockWait); err != nil {
+		return err
+	}
+	if err := m.migrate(ctx); err != nil {
+		return err
+	}
+	collectErr := m.collect(ctx, cf)
+	if ctx.Err() != nil {
+		return collectErr
+	}
+	// Compute even when a source failed: what the others stored is good.
+	if err := m.compute(ctx); err != nil {
+		return errors.Join(collectErr, err)
+	}
+	return collectErr
+}
+
+func (m *Main) compute(ctx context.Context) error {
+	o, err := m.computeOptions()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	m.Log.Info("computing derived tables")
+	st, err := m.Store.Compute(ctx, o)
+	if err != nil {
+		return err
+	}
+	m.Log.Info("computed", "changes", st.Changes, "review_actions", st.ReviewActions, "builds", st.Builds,
+		"newcomers", st.Newcomers, "backlog_days", st.BacklogDays, "took", time.Since(start).Round(time.Millisecond).String())
+	return nil
+}
+
+// collect runs every selected source once; a failing source does not stop
+// the others, and the returned error names each failure.
+func (m *Main) collect(ctx context.Context, cf collectFlags) error {
+	var since time.Time
+	if cf.since != "" {
+		t, err := time.Parse("2006-01-02", cf.since)
+		if err != nil {
+			return fmt.Errorf("--since %q: use a date like 2024-01-31", cf.since)
+		}
+		since = t
+	}
+	var sources []config.Source
+	for _, s := range m.Config.Sources {
+		if cf.source == "" || s.Name == cf.source {
+			sources = append(sources, s)
+		}
+	}
+	if len(sources) == 0 {
+		return fmt.Errorf("--source %q: no such source in %s", cf.source, m.configPath)
+	}
+	var errs []error
+	for _, src := range sources {
+		if err := m.collectSource(ctx, src, since, cf.full); err != nil {
+			errs = append(errs, err)
+			if ctx.Err() != nil {
+				break
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (m *Main) collectSource(ctx context.Context, src config.Source, since time.Time, full bool) error {
+	log := m.Log.With("source", src.Name)
+	c, err := m.collector(src)
+	if err != nil {
+		return err
+	}
+	from := src.Since
+	switch {
+	case !since.IsZero():
+		from = since
+	case !full:
+		cursor, ok, err := m.Store.Cursor(ctx, src.Name)
+		if err != nil {
+			return err
+		}
+		if ok {
+			from = cursor.Add(-src.Overlap)
+		}
+	}
+	run := store.Run{ID: newRunID(), Source: src.Name, Started: time.Now().UTC(), Status: "running"}
+	if err := m.Store.RecordRun(ctx, run); err != nil {
+		return err
+	}
+	log.Info("collecting", "from", from.Format(time.RFC3339))
+	st, err := c.Collect(ctx, collectors.Window{From: from}, m.Store)
+	run.Finished = time.Now().UTC()
+	run.Items, run.Requests, run.Skipped = st.Changes+st.Builds, st.Requests, st.Skipped
+	run.Status = "ok"
+	if err != nil {
+		run.Status, run.Error = "failed", err.Error()
+	}
+	// Record the outcome even when the run was cancelled.
+	recErr := m.Store.RecordRun(context.WithoutCancel(ctx), run)
+	if err != nil {
+		log.Error("collection failed", "error", err, "changes", st.Changes, "builds", st.Builds)
+		return err
+	}
+	log.Info("collected", "changes", st.Changes, "builds", st.Builds, "requests", st.Requests,
+		"skipped", st.Skipped, "took", run.Finished.Sub(run.Started).Round(time.Millisecond).String())
+	return recErr
+}
+
+// collector builds the collector for a configured source.
+func (m *Main) collector(src config.Source) (collectors.Collector, error) {
+	bots, err := metrics.NewBots(src.Bots)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: bots: %w", src.Name, err)
+	}
+	switch src.Type {
+	case config.TypeGerrit:
+		opts := gerrit.Options{
+			Name: src.Name, URL: src.URL, Projects: src.Projects, Username: src.Username,
+			PageSize: src.PageSize, Window: src.Window, Timeout: src.Timeout, Retries: src.Retries,
+			IsBot: bots.IsBot, Logger: m.Log, Progress: m.progress(),
+		}
+		if src.Password.IsSet() {
+			if opts.Password, err = src.Password.Value(); err != nil {
+				return nil, fmt.Errorf("source %s: password: %w", src.Name, err)
+			}
+		}
+		return gerrit.New(opts)
+	default:
+		return nil, fmt.Errorf("source %s: type %s is not supported by this version of codepace (gerrit only)", src.Name, src.Type)
+	}
+}
+
+// progress reports collection progress: a line redrawn in place on a
+// terminal, a log line every 10 seconds otherwise.
+func (m *Main) progress() func(gerrit.Progress) {
+	tty := isTerminal(m.Stderr)
+	var last time.Time
+	return func(p gerrit.Progress) {
+		if tty {
+			fmt.Fprintf(m.Stderr, "\r%s: %d changes, up to %s   ", p.Source, p.Changes, p.At.Format("2006-01-02"))
+			return
+		}
+		if time.Since(last) >= 10*time.Second {
+			last = time.Now()
+			m.Log.Info("progress", "source", p.Source, "changes", p.Changes, "up_to", p.At.Format(time.RFC3339))
+		}
+	}
+}

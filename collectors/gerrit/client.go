@@ -1,0 +1,150 @@
+package gerrit
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	gerrit "github.com/andygrunwald/go-gerrit"
+)
+
+// client sends change queries through go-gerrit and retries what is worth
+// retrying.
+type client struct {
+	gc      *gerrit.Client
+	base    string // server URL without credentials, for messages
+	prefix  string // "a/" when authenticated
+	retries int
+	backoff time.Duration // first wait between attempts
+	// requests counts HTTP requests sent, retries included.
+	requests int
+	// waited sums the time spent waiting before retries.
+	waited time.Duration
+	log    func(msg string, args ...any)
+}
+
+// HTTPError is a Gerrit answer with an unexpected HTTP status.
+type HTTPError struct {
+	URL    string
+	Status int
+	Body   string
+}
+
+func (e *HTTPError) Error() string {
+	hint := ""
+	switch e.Status {
+	case http.StatusUnauthorized:
+		hint = " (check the source's username and its HTTP password in password_env / password_file)"
+	case http.StatusForbidden:
+		hint = " (the account may not see these changes)"
+	case http.StatusNotFound:
+		hint = " (is the source url the Gerrit root?)"
+	case http.StatusTooManyRequests:
+		hint = " (Gerrit's quota throttled codepace; retries were exhausted)"
+	}
+	return fmt.Sprintf("GET %s: HTTP %d%s: %s", e.URL, e.Status, hint, e.Body)
+}
+
+func retryable(status int) bool {
+	return status == http.StatusTooManyRequests || status == http.StatusRequestTimeout || status >= 500
+}
+
+// query fetches one page of GET /changes/ and returns the raw body.
+func (c *client) query(ctx context.Context, q string, n, skip int, options []string) ([]byte, error) {
+	v := url.Values{}
+	v.Set("q", q)
+	v.Set("n", strconv.Itoa(n))
+	if skip > 0 {
+		v.Set("S", strconv.Itoa(skip))
+	}
+	for _, o := range options {
+		v.Add("o", o)
+	}
+	path := c.prefix + "changes/?" + v.Encode()
+	shown := c.base + path
+	var lastErr error
+	for attempt := 0; ; attempt++ {
+		body, retryAfter, err := c.get(ctx, path, shown)
+		if err == nil {
+			return body, nil
+		}
+		lastErr = err
+		var he *HTTPError
+		if errors.As(err, &he) && !retryable(he.Status) {
+			return nil, err
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if attempt >= c.retries {
+			return nil, fmt.Errorf("%w (gave up after %d attempts)", lastErr, attempt+1)
+		}
+		wait := c.backoff << attempt
+		if wait > time.Minute {
+			wait = time.Minute
+		}
+		wait += time.Duration(rand.Int64N(int64(wait)/4 + 1))
+		if retryAfter > wait {
+			wait = retryAfter
+		}
+		c.log("gerrit request failed, retrying", "url", shown, "error", err, "attempt", attempt+1, "wait", wait.String())
+		c.waited += wait
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// get sends one request. It returns the body of a 200 answer, or an error
+// and how long the server asked to wait (Retry-After) before trying again.
+func (c *client) get(ctx context.Context, path, shown string) ([]byte, time.Duration, error) {
+	req, err := c.gc.NewRequest(ctx, http.MethodGet, path, nil)
+	if err != nil {
+		return nil, 0, fmt.Errorf("build request %s: %w", shown, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	c.requests++
+	var buf bytes.Buffer
+	resp, err := c.gc.Do(req, &buf)
+	if resp == nil {
+		return nil, 0, fmt.Errorf("GET %s: %w", shown, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		// go-gerrit leaves the body of an error answer unread and open.
+		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
+		resp.Body.Close()
+		body := string(bytes.TrimSpace(snippet))
+		return nil, retryAfter(resp.Header.Get("Retry-After")), &HTTPError{URL: shown, Status: resp.StatusCode, Body: body}
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("GET %s: reading the answer: %w", shown, err)
+	}
+	return buf.Bytes(), 0, nil
+}
+
+// retryAfter reads a Retry-After header: seconds or an HTTP date. It caps
+// the wait at ten minutes so a broken header cannot stall a run for good.
+func retryAfter(h string) time.Duration {
+	if h == "" {
+		return 0
+	}
+	var d time.Duration
+	if s, err := strconv.Atoi(h); err == nil {
+		d = time.Duration(s) * time.Second
+	} else if t, err := http.ParseTime(h); err == nil {
+		d = time.Until(t)
+	}
+	if d < 0 {
+		return 0
+	}
+	return min(d, 10*time.Minute)
+}

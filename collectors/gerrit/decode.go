@@ -1,0 +1,260 @@
+package gerrit
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/codepace/codepace/collectors"
+)
+
+// magicPrefix opens every Gerrit JSON answer (XSSI guard).
+var magicPrefix = []byte(")]}'")
+
+// ErrNotJSON means the server answered with something that is not Gerrit's
+// JSON: an HTML login or error page, a proxy's message, a cut body.
+var ErrNotJSON = errors.New("answer is not Gerrit JSON")
+
+// changeInfo is the part of Gerrit's ChangeInfo codepace reads. go-gerrit's
+// struct lacks real_author and parses only nine-digit timestamps, so the
+// collector decodes into its own.
+type changeInfo struct {
+	Project         string                  `json:"project"`
+	Branch          string                  `json:"branch"`
+	ChangeID        string                  `json:"change_id"`
+	Subject         string                  `json:"subject"`
+	Status          string                  `json:"status"`
+	Created         string                  `json:"created"`
+	Updated         string                  `json:"updated"`
+	Submitted       string                  `json:"submitted"`
+	Insertions      int64                   `json:"insertions"`
+	Deletions       int64                   `json:"deletions"`
+	Number          int64                   `json:"_number"`
+	Owner           accountInfo             `json:"owner"`
+	WorkInProgress  bool                    `json:"work_in_progress"`
+	Labels          map[string]labelInfo    `json:"labels"`
+	Messages        []messageInfo           `json:"messages"`
+	CurrentRevision string                  `json:"current_revision"`
+	Revisions       map[string]revisionInfo `json:"revisions"`
+	MoreChanges     bool                    `json:"_more_changes"`
+}
+
+type accountInfo struct {
+	ID       int64    `json:"_account_id"`
+	Name     string   `json:"name"`
+	Email    string   `json:"email"`
+	Username string   `json:"username"`
+	Tags     []string `json:"tags"`
+}
+
+type labelInfo struct {
+	All []approvalInfo `json:"all"`
+}
+
+type approvalInfo struct {
+	accountInfo
+	Value int    `json:"value"`
+	Date  string `json:"date"`
+}
+
+type messageInfo struct {
+	ID         string       `json:"id"`
+	Author     *accountInfo `json:"author"`
+	RealAuthor *accountInfo `json:"real_author"`
+	Date       string       `json:"date"`
+	Message    string       `json:"message"`
+	Tag        string       `json:"tag"`
+	Revision   int          `json:"_revision_number"`
+}
+
+type revisionInfo struct {
+	Kind     string      `json:"kind"`
+	Number   int         `json:"_number"`
+	Created  string      `json:"created"`
+	Uploader accountInfo `json:"uploader"`
+	Commit   *commitInfo `json:"commit"`
+}
+
+type commitInfo struct {
+	Author struct {
+		Date string `json:"date"`
+	} `json:"author"`
+}
+
+// page is one decoded answer to a change query.
+type page struct {
+	changes []collectors.Change
+	more    bool
+	// bad lists the changes that could not be read, each with why.
+	bad []error
+}
+
+// decodePage reads one /changes/ answer. A body that is not Gerrit JSON is
+// an error wrapping ErrNotJSON; a single change that cannot be read is
+// reported in page.bad while the others are kept.
+func decodePage(body []byte, source, baseURL string) (page, error) {
+	var p page
+	rest, ok := bytes.CutPrefix(body, magicPrefix)
+	if !ok {
+		return p, fmt.Errorf("%w: no )]}' prefix; it starts with %q", ErrNotJSON, head(body))
+	}
+	dec := json.NewDecoder(bytes.NewReader(rest))
+	tok, err := dec.Token()
+	if err != nil {
+		return p, fmt.Errorf("%w: %v", ErrNotJSON, err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return p, fmt.Errorf("%w: expected a list of changes, got %v", ErrNotJSON, tok)
+	}
+	for dec.More() {
+		var ci changeInfo
+		if err := dec.Decode(&ci); err != nil {
+			var typeErr *json.UnmarshalTypeError
+			if errors.As(err, &typeErr) {
+				p.bad = append(p.bad, fmt.Errorf("change at offset %d: %v", typeErr.Offset, err))
+				continue
+			}
+			return p, fmt.Errorf("%w: %v (is the answer cut short?)", ErrNotJSON, err)
+		}
+		if ci.MoreChanges {
+			p.more = true
+		}
+		c, err := ci.record(source, baseURL)
+		if err != nil {
+			p.bad = append(p.bad, fmt.Errorf("change %d: %w", ci.Number, err))
+			continue
+		}
+		p.changes = append(p.changes, c)
+	}
+	if _, err := dec.Token(); err != nil {
+		return p, fmt.Errorf("%w: %v (is the answer cut short?)", ErrNotJSON, err)
+	}
+	return p, nil
+}
+
+func head(b []byte) string {
+	if len(b) > 60 {
+		b = b[:60]
+	}
+	return string(b)
+}
+
+// statuses maps Gerrit's change status to codepace's.
+var statuses = map[string]string{
+	"NEW":       collectors.StatusOpen,
+	"MERGED":    collectors.StatusMerged,
+	"ABANDONED": collectors.StatusAbandoned,
+}
+
+// record converts a ChangeInfo into the source-neutral record.
+func (ci *changeInfo) record(source, baseURL string) (collectors.Change, error) {
+	c := collectors.Change{
+		Source:     source,
+		Project:    ci.Project,
+		Branch:     ci.Branch,
+		Number:     ci.Number,
+		ChangeID:   ci.ChangeID,
+		Subject:    ci.Subject,
+		Owner:      ci.Owner.record(),
+		WIP:        ci.WorkInProgress,
+		Insertions: ci.Insertions,
+		Deletions:  ci.Deletions,
+	}
+	if ci.Number <= 0 || ci.Project == "" {
+		return c, errors.New("no _number or project")
+	}
+	c.URL = strings.TrimSuffix(baseURL, "/") + "/c/" + ci.Project + "/+/" + strconv.FormatInt(ci.Number, 10)
+	status, ok := statuses[ci.Status]
+	if !ok {
+		return c, fmt.Errorf("unknown status %q", ci.Status)
+	}
+	c.Status = status
+	var err error
+	if c.Created, err = parseTime("created", ci.Created); err != nil {
+		return c, err
+	}
+	if c.Updated, err = parseTime("updated", ci.Updated); err != nil {
+		return c, err
+	}
+	if status == collectors.StatusMerged {
+		if c.Merged, err = parseTime("submitted", ci.Submitted); err != nil {
+			return c, err
+		}
+	}
+	for sha, r := range ci.Revisions {
+		created, err := parseTime("revision created", r.Created)
+		if err != nil {
+			return c, err
+		}
+		c.Revisions = append(c.Revisions, collectors.Revision{
+			Number: r.Number, Created: created, Uploader: r.Uploader.record(), Kind: r.Kind, Commit: sha,
+		})
+		if sha == ci.CurrentRevision && r.Commit != nil && r.Commit.Author.Date != "" {
+			if c.AuthorDate, err = parseTime("commit author date", r.Commit.Author.Date); err != nil {
+				return c, err
+			}
+		}
+	}
+	sort.Slice(c.Revisions, func(i, j int) bool { return c.Revisions[i].Number < c.Revisions[j].Number })
+	for _, m := range ci.Messages {
+		date, err := parseTime("message date", m.Date)
+		if err != nil {
+			return c, err
+		}
+		msg := collectors.Message{ID: m.ID, Date: date, Tag: m.Tag, Text: m.Message, Revision: m.Revision}
+		if m.Author != nil {
+			msg.Author = m.Author.record()
+		}
+		c.Messages = append(c.Messages, msg)
+	}
+	labels := make([]string, 0, len(ci.Labels))
+	for name := range ci.Labels {
+		labels = append(labels, name)
+	}
+	sort.Strings(labels)
+	for _, name := range labels {
+		for _, a := range ci.Labels[name].All {
+			if a.Value == 0 {
+				continue // listed reviewer without a vote
+			}
+			v := collectors.Vote{Label: name, Account: a.accountInfo.record(), Value: a.Value}
+			if a.Date != "" {
+				if v.Date, err = parseTime("vote date", a.Date); err != nil {
+					return c, err
+				}
+			}
+			c.Votes = append(c.Votes, v)
+		}
+	}
+	return c, nil
+}
+
+func (a accountInfo) record() collectors.Account {
+	r := collectors.Account{Name: a.Name, Email: a.Email, Username: a.Username}
+	if a.ID != 0 {
+		r.ID = strconv.FormatInt(a.ID, 10)
+	}
+	for _, t := range a.Tags {
+		if t == "SERVICE_USER" {
+			r.Service = true
+		}
+	}
+	return r
+}
+
+// timeLayout is Gerrit's timestamp form; the fraction is nine digits on
+// every server seen, but fewer are accepted.
+const timeLayout = "2006-01-02 15:04:05.999999999"
+
+func parseTime(field, s string) (time.Time, error) {
+	t, err := time.ParseInLocation(timeLayout, s, time.UTC)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%s %q is not a Gerrit timestamp (yyyy-mm-dd hh:mm:ss.fffffffff)", field, s)
+	}
+	return t, nil
+}

@@ -1,0 +1,315 @@
+// Package config owns codepace's configuration: the typed settings every
+// other package reads, loaded from one YAML file and validated before any
+// work starts. A mistake is reported with the file, the line and the key
+// path, for example
+//
+//	codepace.yaml:14: sources[1].schedule: bad cron spec "*/x * * * *": ...
+//
+// Secrets are never part of the file: a key such as password or token must
+// be given as <key>_env (an environment variable) or <key>_file (a file),
+// and is read only when a Secret's Value is asked for.
+package config
+
+import (
+	_ "embed"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Source types.
+const (
+	TypeGerrit  = "gerrit"
+	TypeGitHub  = "github"
+	TypeJenkins = "jenkins"
+)
+
+// Owner cohorts a target can be filtered by.
+const (
+	CohortNew    = "new"
+	CohortRamped = "ramped"
+)
+
+// Defaults applied when a key is absent (or null).
+const (
+	DefaultClickHouseAddr        = "127.0.0.1:9000"
+	DefaultClickHouseDatabase    = "codepace"
+	DefaultClickHouseUsername    = "default"
+	DefaultClickHouseDialTimeout = 10 * time.Second
+
+	DefaultSchedule = "*/30 * * * *"
+	// DefaultPageSize is the page size of Gerrit and Jenkins sources.
+	DefaultPageSize = 500
+	// DefaultGitHubPageSize is the page size of GitHub sources, whose API
+	// returns at most 100 items per page.
+	DefaultGitHubPageSize = 100
+	DefaultWindow         = 30 * 24 * time.Hour
+	DefaultOverlap        = 10 * time.Minute
+	DefaultTimeout        = 60 * time.Second
+	DefaultRetries        = 5
+
+	DefaultNewcomerDays      = 90
+	DefaultSpikeRatio        = 1.5
+	DefaultSpikeFloorS       = 120
+	DefaultSpikeWindowDays   = 14
+	DefaultSpikeMinBuilds    = 5
+	DefaultGrafanaFolder     = "codepace"
+	DefaultDaemonListen      = "127.0.0.1:9464"
+	DefaultDaemonTimeZone    = "UTC"
+	DefaultDaemonJitter      = 30 * time.Second
+	DefaultDaemonGracePeriod = 30 * time.Second
+)
+
+// KnownMetrics lists the named figures a target can track, as the SPEC
+// defines them. Treat it as read-only.
+var KnownMetrics = []string{
+	"time_to_first_review_p50_hours",
+	"time_to_merge_p50_days",
+	"cycle_time_p50_days",
+	"review_backlog_open",
+	"review_backlog_mean_age_days",
+	"newcomer_time_to_first_review_p50_days",
+	"newcomer_time_to_first_merge_p50_days",
+	"build_duration_mean_minutes",
+	"build_duration_p95_minutes",
+	"build_spikes",
+}
+
+// Config is the whole configuration of codepace, with defaults applied.
+type Config struct {
+	ClickHouse ClickHouse
+	Sources    []Source
+	Metrics    Metrics
+	Targets    []Target
+	Grafana    Grafana
+	Daemon     Daemon
+}
+
+// ClickHouse says where the facts and figures are stored.
+type ClickHouse struct {
+	// Addr is host:port of the native protocol, or several separated by
+	// commas (see Addrs).
+	Addr     string
+	Database string
+	Username string
+	Password Secret // password_env / password_file; optional
+	// Cluster, when set, is the ClickHouse cluster DDL runs ON CLUSTER.
+	Cluster     string
+	DialTimeout time.Duration
+}
+
+// Addrs returns the host:port addresses in Addr.
+func (c ClickHouse) Addrs() []string {
+	var addrs []string
+	for _, a := range strings.Split(c.Addr, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			addrs = append(addrs, a)
+		}
+	}
+	return addrs
+}
+
+// Source is one system codepace collects from. Which fields apply depends on
+// Type; keys of another type are rejected when the file is parsed.
+type Source struct {
+	// Name is unique among sources and becomes the `source` column.
+	Name string
+	// Type is TypeGerrit, TypeGitHub or TypeJenkins.
+	Type string
+	// URL is the Gerrit or Jenkins base URL.
+	URL string
+	// Projects are the Gerrit projects to collect; empty means all visible.
+	Projects []string
+	// Since is where the first run's backfill starts.
+	Since time.Time
+	// Schedule is the standard cron spec of the daemon's runs.
+	Schedule string
+	// Bots are path.Match globs on account username, name or email
+	// (Gerrit and GitHub).
+	Bots []string
+
+	// Username is the HTTP user (Gerrit, Jenkins); optional for Gerrit.
+	Username string
+	// Password is Gerrit's HTTP password.
+	Password Secret
+
+	// Owner is the GitHub organisation or user.
+	Owner string
+	// Repos are GitHub repositories, "name" (of Owner) or "owner/name";
+	// empty means every repository of Owner.
+	Repos []string
+	// Token is the GitHub token, or the Jenkins API token.
+	Token Secret
+	// BaseURL is the GitHub Enterprise API URL; empty means github.com.
+	BaseURL string
+
+	// Jobs are Jenkins job paths such as "folder/job"; empty means all.
+	Jobs []string
+
+	// PageSize is how many items one request asks for.
+	PageSize int
+	// Window is the length of one backfill window.
+	Window time.Duration
+	// Overlap is how far before the stored cursor a run starts again.
+	Overlap time.Duration
+	// Timeout bounds one HTTP request.
+	Timeout time.Duration
+	// Retries is how many times a retryable HTTP error is retried.
+	Retries int
+}
+
+// Metrics holds the parameters of the metric definitions.
+type Metrics struct {
+	// NewcomerDays is how long after a person's first change their changes
+	// count in the `new` cohort.
+	NewcomerDays int
+	Spike        Spike
+}
+
+// Spike defines a build spike: a build longer than both Ratio × the median of
+// the same job's successful builds in the preceding WindowDays and that
+// median + FloorS seconds, given at least MinBuilds such builds.
+type Spike struct {
+	Ratio      float64
+	FloorS     int64
+	WindowDays int
+	MinBuilds  int
+}
+
+// Target is a key result: a named figure, its baseline, a goal and a due
+// date.
+type Target struct {
+	// Metric is one of KnownMetrics.
+	Metric string
+	// Baseline is the starting value, unless the baseline is a period
+	// (HasBaselinePeriod), when it is 0 and the figure over
+	// [BaselineFrom, BaselineTo] is the baseline.
+	Baseline     float64
+	BaselineFrom time.Time
+	BaselineTo   time.Time
+	// Goal is the value to reach or, when GoalRelative, the change from the
+	// baseline in percent (-10 means 10% below the baseline).
+	Goal         float64
+	GoalRelative bool
+	Due          time.Time
+	Filter       Filter
+}
+
+// HasBaselinePeriod reports whether the baseline is to be computed over
+// [BaselineFrom, BaselineTo] rather than given as a number.
+func (t Target) HasBaselinePeriod() bool { return !t.BaselineFrom.IsZero() }
+
+// GoalValue returns the absolute goal for a baseline value: Goal itself, or
+// the baseline changed by Goal percent when GoalRelative.
+func (t Target) GoalValue(baseline float64) float64 {
+	if t.GoalRelative {
+		return baseline * (1 + t.Goal/100)
+	}
+	return t.Goal
+}
+
+// Filter narrows the changes or builds a target counts; empty fields match
+// everything.
+type Filter struct {
+	Source  string // a configured source name
+	Project string
+	Cohort  string // "", CohortNew or CohortRamped
+}
+
+// Grafana says where dashboards are provisioned.
+type Grafana struct {
+	// URL is Grafana's base URL; empty when provisioning is not used.
+	URL    string
+	Token  Secret // token_env / token_file
+	Folder string
+}
+
+// Daemon holds the settings of the long-running mode.
+type Daemon struct {
+	// Listen is the host:port of /metrics and /healthz.
+	Listen string
+	// TimeZone is the IANA zone the cron schedules are read in.
+	TimeZone string
+	// Jitter is the largest random delay added before a scheduled run.
+	Jitter time.Duration
+	// GracePeriod is how long a shutdown waits for running work.
+	GracePeriod time.Duration
+}
+
+// Source returns the source named name.
+func (c *Config) Source(name string) (Source, bool) {
+	for _, s := range c.Sources {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Source{}, false
+}
+
+// Error is one problem found in a configuration file: where it is and what
+// is wrong. Parse returns one *Error, or several joined with errors.Join.
+type Error struct {
+	File string
+	Line int    // 1-based; 0 when the problem has no single line
+	Path string // key path such as sources[1].schedule; empty for the file
+	Err  error
+}
+
+// Error formats the problem as FILE:LINE: PATH: MESSAGE.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	b.WriteString(": ")
+	if e.Path != "" {
+		b.WriteString(e.Path)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Err.Error())
+	return b.String()
+}
+
+// Unwrap returns the underlying error.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Load reads and parses the configuration file at path. Errors name the
+// path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading configuration: %w", err)
+	}
+	return Parse(data, path)
+}
+
+// Parse parses and validates a YAML configuration and applies defaults. name
+// is used in error messages (usually the file's path). Every problem found is
+// reported, each as an *Error naming name, the line and the key path; when
+// there are several they are joined with errors.Join, in line order. No error
+// ever contains a secret's value.
+func Parse(data []byte, name string) (*Config, error) {
+	if name == "" {
+		name = "config"
+	}
+	root, err := parseYAML(data, name)
+	if err != nil {
+		return nil, err
+	}
+	d := &decoder{file: name}
+	cfg := d.config(root)
+	if err := d.err(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+//go:embed example.yaml
+var example []byte
+
+// Example returns a complete, commented example configuration that parses
+// without error; every key is shown with its default or a typical value.
+func Example() []byte { return slices.Clone(example) }

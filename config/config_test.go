@@ -1,0 +1,687 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func date(s string) time.Time {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// TestSpecExample parses the example of the SPEC verbatim.
+func TestSpecExample(t *testing.T) {
+	cfg, err := Load(filepath.Join("testdata", "spec.yaml"))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+
+	wantCH := ClickHouse{
+		Addr:        "127.0.0.1:9000",
+		Database:    "codepace",
+		Username:    "default",
+		Password:    Secret{Env: "CLICKHOUSE_PASSWORD"},
+		DialTimeout: 10 * time.Second,
+	}
+	if cfg.ClickHouse != wantCH {
+		t.Errorf("ClickHouse = %+v, want %+v", cfg.ClickHouse, wantCH)
+	}
+
+	if len(cfg.Sources) != 3 {
+		t.Fatalf("got %d sources, want 3", len(cfg.Sources))
+	}
+	g, gh, j := cfg.Sources[0], cfg.Sources[1], cfg.Sources[2]
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"gerrit name", g.Name, "wikimedia"},
+		{"gerrit type", g.Type, TypeGerrit},
+		{"gerrit url", g.URL, "https://gerrit.example.org/"},
+		{"gerrit projects", len(g.Projects), 0},
+		{"gerrit since", g.Since, date("2019-07-01")},
+		{"gerrit schedule", g.Schedule, "*/30 * * * *"},
+		{"gerrit bots", strings.Join(g.Bots, ","), "jenkins-bot,*-bot,zuul"},
+		{"gerrit username", g.Username, "collector"},
+		{"gerrit password", g.Password, Secret{Env: "GERRIT_HTTP_PASSWORD"}},
+		{"gerrit token", g.Token.IsSet(), false},
+		{"gerrit page size", g.PageSize, 500},
+		{"gerrit window", g.Window, 720 * time.Hour},
+		{"gerrit overlap", g.Overlap, 10 * time.Minute},
+		{"gerrit timeout", g.Timeout, 60 * time.Second},
+		{"gerrit retries", g.Retries, 5},
+
+		{"github name", gh.Name, "github-acme"},
+		{"github type", gh.Type, TypeGitHub},
+		{"github owner", gh.Owner, "acme"},
+		{"github repos", len(gh.Repos), 0},
+		{"github token", gh.Token, Secret{Env: "GITHUB_TOKEN"}},
+		{"github base url", gh.BaseURL, ""},
+		{"github since", gh.Since, date("2019-07-01")},
+		{"github schedule", gh.Schedule, DefaultSchedule},
+		{"github page size", gh.PageSize, 100},
+		{"github url", gh.URL, ""},
+
+		{"jenkins name", j.Name, "ci"},
+		{"jenkins type", j.Type, TypeJenkins},
+		{"jenkins url", j.URL, "https://jenkins.example.org/"},
+		{"jenkins jobs", len(j.Jobs), 0},
+		{"jenkins username", j.Username, "collector"},
+		{"jenkins token", j.Token, Secret{Env: "JENKINS_TOKEN"}},
+		{"jenkins password", j.Password.IsSet(), false},
+		{"jenkins page size", j.PageSize, 500},
+
+		{"metrics", cfg.Metrics, Metrics{NewcomerDays: 90, Spike: Spike{Ratio: 1.5, FloorS: 120, WindowDays: 14, MinBuilds: 5}}},
+		{"grafana", cfg.Grafana, Grafana{URL: "http://127.0.0.1:3000", Token: Secret{Env: "GRAFANA_TOKEN"}, Folder: "codepace"}},
+		{"daemon", cfg.Daemon, Daemon{Listen: "127.0.0.1:9464", TimeZone: "UTC", Jitter: 30 * time.Second, GracePeriod: 30 * time.Second}},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+
+	if len(cfg.Targets) != 1 {
+		t.Fatalf("got %d targets, want 1", len(cfg.Targets))
+	}
+	wantT := Target{
+		Metric:       "cycle_time_p50_days",
+		Baseline:     11.6,
+		Goal:         -10,
+		GoalRelative: true,
+		Due:          date("2020-06-30"),
+		Filter:       Filter{Source: "wikimedia", Cohort: CohortNew},
+	}
+	if cfg.Targets[0] != wantT {
+		t.Errorf("target = %+v, want %+v", cfg.Targets[0], wantT)
+	}
+	if cfg.Targets[0].HasBaselinePeriod() {
+		t.Error("HasBaselinePeriod = true for a numeric baseline")
+	}
+	if got := cfg.Targets[0].GoalValue(11.6); got < 10.439 || got > 10.441 {
+		t.Errorf("GoalValue(11.6) = %v, want 10.44", got)
+	}
+	if s, ok := cfg.Source("ci"); !ok || s.Type != TypeJenkins {
+		t.Errorf("Source(ci) = %+v, %v", s, ok)
+	}
+	if _, ok := cfg.Source("nope"); ok {
+		t.Error("Source(nope) found")
+	}
+}
+
+func TestExample(t *testing.T) {
+	cfg, err := Parse(Example(), "example.yaml")
+	if err != nil {
+		t.Fatalf("Example does not parse: %v", err)
+	}
+	if len(cfg.Sources) != 3 || len(cfg.Targets) != 3 {
+		t.Fatalf("got %d sources and %d targets, want 3 and 3", len(cfg.Sources), len(cfg.Targets))
+	}
+	tg := cfg.Targets[1]
+	if !tg.HasBaselinePeriod() || tg.BaselineFrom != date("2019-04-01") || tg.BaselineTo != date("2019-06-30") || tg.Baseline != 0 {
+		t.Errorf("baseline period target = %+v", tg)
+	}
+	if tg.Goal != 24 || tg.GoalRelative || tg.GoalValue(30) != 24 {
+		t.Errorf("absolute goal target = %+v", tg)
+	}
+	if cfg.Sources[2].Schedule != "@hourly" {
+		t.Errorf("jenkins schedule = %q", cfg.Sources[2].Schedule)
+	}
+	// Every key the parser knows appears in the example, so it documents all.
+	ex := string(Example())
+	keys := slices.Concat(rootKeys, clickHouseKeys, metricsKeys, spikeKeys, targetKeys, baselineKeys, filterKeys, grafanaKeys, daemonKeys, allSourceKeys())
+	for _, k := range keys {
+		if !strings.Contains(ex, k+":") {
+			t.Errorf("example does not show key %q", k)
+		}
+	}
+	// Example returns a copy.
+	b := Example()
+	b[0] = 'X'
+	if Example()[0] == 'X' {
+		t.Error("Example returns shared bytes")
+	}
+}
+
+// head is a minimal valid configuration of 7 lines; cases append to it, so
+// their first line is line 8.
+const head = `clickhouse:
+  addr: 127.0.0.1:9000
+sources:
+  - name: g
+    type: gerrit
+    url: https://gerrit.example.org/
+    since: 2019-07-01
+`
+
+// github and jenkins are valid second sources, appended after head (lines
+// 8-12 and 8-13).
+const (
+	github = `  - name: gh
+    type: github
+    owner: acme
+    token_env: GITHUB_TOKEN
+    since: 2019-07-01
+`
+	jenkins = `  - name: ci
+    type: jenkins
+    url: https://jenkins.example.org/
+    username: u
+    token_env: JENKINS_TOKEN
+    since: 2019-07-01
+`
+)
+
+func TestHeadIsValid(t *testing.T) {
+	for _, y := range []string{head, head + github, head + jenkins, head + github + jenkins} {
+		if _, err := Parse([]byte(y), "t.yaml"); err != nil {
+			t.Errorf("valid config rejected: %v\n%s", err, y)
+		}
+	}
+}
+
+func TestValidation(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want []string // substrings of the error
+		not  []string // must not appear in the error
+	}{
+		// File shape.
+		{"empty file", "", []string{"t.yaml: empty configuration"}, nil},
+		{"only comments", "# nothing\n", []string{"t.yaml: empty configuration"}, nil},
+		{"not a mapping", "- a\n- b\n", []string{"t.yaml:1: the configuration must be a mapping", "not a list"}, nil},
+		{"scalar", "hello\n", []string{"t.yaml:1: the configuration must be a mapping"}, nil},
+		{"syntax error", head + "  bad: [\n", []string{"t.yaml:", "invalid YAML"}, nil},
+		{"tab", head + "\tschedule: x\n", []string{"t.yaml:", "invalid YAML", "tab"}, nil},
+		{"two documents", head + "---\nsources: []\n", []string{"t.yaml:8: more than one YAML document"}, nil},
+		{"no sources", "clickhouse:\n  addr: 127.0.0.1:9000\n", []string{"t.yaml:1: sources: at least one source is required"}, nil},
+		{"empty sources", "sources: []\n", []string{"t.yaml:1: sources: at least one source is required"}, nil},
+		{"sources not a list", "sources:\n  name: g\n", []string{"t.yaml:2: sources: want a list of sources"}, nil},
+		{"section not a mapping", head + "daemon: yes\n", []string{`t.yaml:8: daemon: want a mapping with keys listen, time_zone, jitter, grace_period, got "yes"`}, nil},
+
+		// Unknown and duplicate keys.
+		{"unknown source key", head + "    pasword_env: X\n", []string{`t.yaml:8: sources[0].pasword_env: unknown key "pasword_env" (did you mean "password_env"?)`}, nil},
+		{"unknown root key", head + "grafna:\n  url: http://g/\n", []string{`t.yaml:8: grafna: unknown key "grafna" (did you mean "grafana"?)`}, nil},
+		{"unknown key listed", head + "metrics:\n  zzzzzzzz: 1\n", []string{`t.yaml:9: metrics.zzzzzzzz: unknown key "zzzzzzzz"; known keys: newcomer_days, spike`}, nil},
+		{"unknown nested key", head + "metrics:\n  spike: {ratio: 2, flor_s: 3}\n", []string{`t.yaml:9: metrics.spike.flor_s: unknown key "flor_s" (did you mean "floor_s"?)`}, nil},
+		{"duplicate key", head + "    since: 2020-01-01\n", []string{"t.yaml:8: sources[0].since: duplicate key (first set on line 7)"}, nil},
+
+		// Inline secrets.
+		{"inline password", head + "    username: u\n    password: hunter2\n",
+			[]string{"t.yaml:9: sources[0].password: inline secrets are not allowed; use password_env or password_file"}, []string{"hunter2"}},
+		{"inline token", head + "grafana:\n  url: http://g:3000\n  token: glsa_abc123\n",
+			[]string{"t.yaml:10: grafana.token: inline secrets are not allowed; use token_env or token_file"}, []string{"glsa_abc123"}},
+		{"inline api_token", head + github + "    api_token: ghp_s3cr3t\n",
+			[]string{"t.yaml:13: sources[1].api_token: inline secrets are not allowed"}, []string{"ghp_s3cr3t"}},
+		{"inline secret under unknown key", head + "extra:\n  nested:\n    - secret: sh-h-h\n",
+			[]string{"t.yaml:10: extra.nested[0].secret: inline secrets are not allowed", `t.yaml:8: extra: unknown key "extra"`}, []string{"sh-h-h"}},
+		{"inline clickhouse password", "clickhouse:\n  password: chpass\n" + head[len("clickhouse:\n"):],
+			[]string{"t.yaml:2: clickhouse.password: inline secrets are not allowed; use password_env or password_file"}, []string{"chpass"}},
+		{"credentials in url", strings.Replace(head, "https://gerrit", "https://bob:pa55word@gerrit", 1),
+			[]string{"t.yaml:6: sources[0].url: inline secrets are not allowed in a URL", "password_env"}, []string{"pa55word", "bob"}},
+		{"credentials in unparsable url", strings.Replace(head, "https://gerrit.example.org/", "https://bob:pa55 word@gerrit:x/", 1),
+			[]string{"t.yaml:6: sources[0].url: inline secrets are not allowed in a URL"}, []string{"pa55"}},
+		{"secret in _env", head + "    username: u\n    password_env: \"hunter2!\"\n",
+			[]string{"t.yaml:9: sources[0].password_env: not a valid environment variable name"}, []string{"hunter2"}},
+		{"env and file", head + "    username: u\n    password_env: P\n    password_file: /run/p\n",
+			[]string{"t.yaml:10: sources[0].password_file: set only one of password_env and password_file"}, nil},
+		{"empty _file", head + "    username: u\n    password_file: \"\"\n",
+			[]string{"t.yaml:9: sources[0].password_file: must name a file"}, nil},
+		{"gerrit password without username", head + "    password_env: P\n",
+			[]string{"t.yaml:8: sources[0].password_env: needs username"}, nil},
+		{"gerrit username without password", head + "    username: u\n",
+			[]string{"t.yaml:8: sources[0].username: needs password_env or password_file"}, nil},
+		{"jenkins token without username", head + strings.Replace(jenkins, "    username: u\n", "", 1),
+			[]string{"t.yaml:11: sources[1].token_env: needs username"}, nil},
+		{"github without token", head + strings.Replace(github, "    token_env: GITHUB_TOKEN\n", "", 1),
+			[]string{"t.yaml:8: sources[1].token_env: required: a GitHub source needs token_env or token_file"}, nil},
+
+		// Sources.
+		{"missing name", strings.Replace(head, "  - name: g\n    type", "  - type", 1),
+			[]string{"t.yaml:4: sources[0].name: required"}, nil},
+		{"bad name", strings.Replace(head, "name: g", "name: \"a b\"", 1),
+			[]string{`t.yaml:4: sources[0].name: bad source name "a b"`}, nil},
+		{"duplicate name", head + strings.Replace(github, "name: gh", "name: g", 1),
+			[]string{`t.yaml:8: sources[1].name: duplicate source name "g" (also on line 4)`}, nil},
+		{"missing type", strings.Replace(head, "    type: gerrit\n", "", 1),
+			[]string{"t.yaml:4: sources[0].type: required: gerrit, github, jenkins"}, nil},
+		{"bad type", strings.Replace(head, "type: gerrit", "type: gitlab", 1),
+			[]string{`t.yaml:5: sources[0].type: unknown source type "gitlab"; want one of gerrit, github, jenkins`}, nil},
+		{"owner on gerrit", head + "    owner: acme\n",
+			[]string{"t.yaml:8: sources[0].owner: owner is not a key of a gerrit source (it belongs to github sources)"}, nil},
+		{"jobs on github", head + github + "    jobs: [a]\n",
+			[]string{"t.yaml:13: sources[1].jobs: jobs is not a key of a github source (it belongs to jenkins sources)"}, nil},
+		{"url on github", head + github + "    url: https://github.com/\n",
+			[]string{"t.yaml:13: sources[1].url: url is not a key of a github source (it belongs to gerrit and jenkins sources)"}, nil},
+		{"bots on jenkins", head + jenkins + "    bots: [x]\n",
+			[]string{"t.yaml:14: sources[1].bots: bots is not a key of a jenkins source"}, nil},
+		{"missing url", strings.Replace(head, "    url: https://gerrit.example.org/\n", "", 1),
+			[]string{"t.yaml:4: sources[0].url: required"}, nil},
+		{"jenkins missing url", head + strings.Replace(jenkins, "    url: https://jenkins.example.org/\n", "", 1),
+			[]string{"t.yaml:8: sources[1].url: required"}, nil},
+		{"url not http", strings.Replace(head, "https://gerrit.example.org/", "ftp://gerrit.example.org/", 1),
+			[]string{`t.yaml:6: sources[0].url: want an absolute http:// or https:// URL, got "ftp://gerrit.example.org/"`}, nil},
+		{"url relative", strings.Replace(head, "https://gerrit.example.org/", "gerrit.example.org", 1),
+			[]string{`t.yaml:6: sources[0].url: want an absolute http:// or https:// URL`}, nil},
+		{"url with query", strings.Replace(head, "https://gerrit.example.org/", "https://gerrit.example.org/?token=abc", 1),
+			[]string{`t.yaml:6: sources[0].url: must not have a query`}, []string{"abc"}},
+		{"bad base_url", head + github + "    base_url: api.example.com\n",
+			[]string{"t.yaml:13: sources[1].base_url: want an absolute http:// or https:// URL"}, nil},
+		{"missing owner", head + strings.Replace(github, "    owner: acme\n", "", 1),
+			[]string{"t.yaml:8: sources[1].owner: required"}, nil},
+		{"bad repo", head + github + "    repos: [ok, acme/ok, a/b/c]\n",
+			[]string{`t.yaml:13: sources[1].repos[2]: bad repository "a/b/c"`}, nil},
+		{"missing since", strings.Replace(head, "    since: 2019-07-01\n", "", 1),
+			[]string{"t.yaml:4: sources[0].since: required"}, nil},
+		{"bad since", strings.Replace(head, "since: 2019-07-01", "since: 07/01/2019", 1),
+			[]string{`t.yaml:7: sources[0].since: bad date "07/01/2019"`}, nil},
+		{"bad cron", head + "    schedule: \"*/x * * * *\"\n",
+			[]string{`t.yaml:8: sources[0].schedule: bad cron spec "*/x * * * *": `}, nil},
+		{"cron too many fields", head + "    schedule: \"0 */30 * * * *\"\n",
+			[]string{`t.yaml:8: sources[0].schedule: bad cron spec "0 */30 * * * *"`}, nil},
+		{"bad bot glob", head + "    bots: [ok, \"[\"]\n",
+			[]string{`t.yaml:8: sources[0].bots[1]: bad glob "[": syntax error in pattern`}, nil},
+		{"bots not a list", head + "    bots: zuul\n",
+			[]string{`t.yaml:8: sources[0].bots: want a list such as [a, b], got "zuul"`}, nil},
+		{"empty project", head + "    projects: [\"\"]\n",
+			[]string{`t.yaml:8: sources[0].projects[0]: must not be empty`}, nil},
+		{"bad duration", head + "    window: 30x\n",
+			[]string{`t.yaml:8: sources[0].window: bad duration "30x"`}, nil},
+		{"duration without unit", head + "    timeout: 60\n",
+			[]string{`t.yaml:8: sources[0].timeout: bad duration "60"`}, nil},
+		{"negative duration", head + "    overlap: -5m\n",
+			[]string{`t.yaml:8: sources[0].overlap: must not be negative, got "-5m"`}, nil},
+		{"zero timeout", head + "    timeout: 0s\n",
+			[]string{`t.yaml:8: sources[0].timeout: must be more than zero`}, nil},
+		{"overlap not below window", head + "    window: 1h\n    overlap: 2h\n",
+			[]string{`t.yaml:9: sources[0].overlap: overlap (2h0m0s) must be shorter than window (1h0m0s)`}, nil},
+		{"page_size zero", head + "    page_size: 0\n",
+			[]string{"t.yaml:8: sources[0].page_size: must be between 1 and 10000, got 0"}, nil},
+		{"page_size too big", head + "    page_size: 20000\n",
+			[]string{"t.yaml:8: sources[0].page_size: must be between 1 and 10000, got 20000"}, nil},
+		{"github page_size", head + github + "    page_size: 500\n",
+			[]string{"t.yaml:13: sources[1].page_size: must be between 1 and 100, got 500"}, nil},
+		{"page_size not int", head + "    page_size: lots\n",
+			[]string{`t.yaml:8: sources[0].page_size: want an integer, got "lots"`}, nil},
+		{"retries", head + "    retries: 21\n",
+			[]string{"t.yaml:8: sources[0].retries: must be between 0 and 20, got 21"}, nil},
+
+		// Metrics.
+		{"newcomer_days", head + "metrics:\n  newcomer_days: 0\n", []string{"t.yaml:9: metrics.newcomer_days: must be between 1 and"}, nil},
+		{"spike ratio", head + "metrics:\n  spike:\n    ratio: 1\n", []string{"t.yaml:10: metrics.spike.ratio: must be more than 1"}, nil},
+		{"spike ratio not number", head + "metrics:\n  spike: {ratio: big}\n", []string{`t.yaml:9: metrics.spike.ratio: want a number, got "big"`}, nil},
+		{"spike floor_s", head + "metrics:\n  spike: {floor_s: -1}\n", []string{"t.yaml:9: metrics.spike.floor_s: must be at least 0, got -1"}, nil},
+		{"spike window_days", head + "metrics:\n  spike: {window_days: 0}\n", []string{"t.yaml:9: metrics.spike.window_days: must be between 1 and"}, nil},
+		{"spike min_builds", head + "metrics:\n  spike: {min_builds: 0}\n", []string{"t.yaml:9: metrics.spike.min_builds: must be at least 1"}, nil},
+
+		// Targets.
+		{"unknown metric", head + "targets:\n  - {metric: cycle_time_p50_day, baseline: 1, goal: 2, due: 2020-01-01}\n",
+			[]string{`t.yaml:9: targets[0].metric: unknown metric "cycle_time_p50_day" (did you mean "cycle_time_p50_days"?); known metrics: time_to_first_review_p50_hours, `, "build_spikes"}, nil},
+		{"missing metric", head + "targets:\n  - {baseline: 1, goal: 2, due: 2020-01-01}\n",
+			[]string{"t.yaml:9: targets[0].metric: required"}, nil},
+		{"bad goal", head + "targets:\n  - metric: build_spikes\n    baseline: 10\n    goal: ten\n    due: 2020-01-01\n",
+			[]string{`t.yaml:11: targets[0].goal: want a number such as 10.44 or a signed percentage such as "-10%" or "+5%", got "ten"`}, nil},
+		{"unsigned percentage", head + "targets:\n  - {metric: build_spikes, baseline: 10, goal: 10%, due: 2020-01-01}\n",
+			[]string{`t.yaml:9: targets[0].goal: want a number`, `"10%"`}, nil},
+		{"goal equals baseline", head + "targets:\n  - {metric: build_spikes, baseline: 10, goal: 10, due: 2020-01-01}\n",
+			[]string{`t.yaml:9: targets[0].goal: equals the baseline`}, nil},
+		{"zero percent goal", head + "targets:\n  - {metric: build_spikes, baseline: 10, goal: \"+0%\", due: 2020-01-01}\n",
+			[]string{`t.yaml:9: targets[0].goal: a change of 0% leaves the baseline where it is`}, nil},
+		{"missing goal", head + "targets:\n  - {metric: build_spikes, baseline: 10, due: 2020-01-01}\n",
+			[]string{`t.yaml:9: targets[0].goal: required`}, nil},
+		{"bad due", head + "targets:\n  - {metric: build_spikes, baseline: 10, goal: 5, due: soon}\n",
+			[]string{`t.yaml:9: targets[0].due: bad date "soon"`}, nil},
+		{"missing due", head + "targets:\n  - {metric: build_spikes, baseline: 10, goal: 5}\n",
+			[]string{`t.yaml:9: targets[0].due: required`}, nil},
+		{"missing baseline", head + "targets:\n  - {metric: build_spikes, goal: 5, due: 2020-01-01}\n",
+			[]string{`t.yaml:9: targets[0].baseline: required`}, nil},
+		{"bad baseline", head + "targets:\n  - {metric: build_spikes, baseline: [1], goal: 5, due: 2020-01-01}\n",
+			[]string{`t.yaml:9: targets[0].baseline: want a number or {from: DATE, to: DATE}, got a list`}, nil},
+		{"baseline from after to", head + "targets:\n  - metric: build_spikes\n    baseline: {from: 2019-06-30, to: 2019-04-01}\n    goal: 5\n    due: 2020-01-01\n",
+			[]string{`t.yaml:10: targets[0].baseline.to: must be after from`}, nil},
+		{"baseline period missing to", head + "targets:\n  - metric: build_spikes\n    baseline: {from: 2019-06-30}\n    goal: 5\n    due: 2020-01-01\n",
+			[]string{`t.yaml:10: targets[0].baseline.to: required`}, nil},
+		{"baseline period unknown key", head + "targets:\n  - metric: build_spikes\n    baseline: {from: 2019-04-01, until: 2019-06-30}\n    goal: 5\n    due: 2020-01-01\n",
+			[]string{`t.yaml:10: targets[0].baseline.until: unknown key "until"`}, nil},
+		{"due inside baseline period", head + "targets:\n  - metric: build_spikes\n    baseline: {from: 2019-04-01, to: 2019-06-30}\n    goal: 5\n    due: 2019-05-01\n",
+			[]string{`t.yaml:12: targets[0].due: must be after the baseline period`}, nil},
+		{"filter unknown source", head + "targets:\n  - metric: build_spikes\n    baseline: 10\n    goal: 5\n    due: 2020-01-01\n    filter: {source: nope}\n",
+			[]string{`t.yaml:13: targets[0].filter.source: no source named "nope"; configured sources: g`}, nil},
+		{"filter bad cohort", head + "targets:\n  - metric: build_spikes\n    baseline: 10\n    goal: 5\n    due: 2020-01-01\n    filter:\n      cohort: old\n",
+			[]string{`t.yaml:14: targets[0].filter.cohort: unknown cohort "old"; want new or ramped`}, nil},
+		{"targets not a list", head + "targets: {metric: x}\n", []string{"t.yaml:8: targets: want a list of targets"}, nil},
+
+		// ClickHouse, Grafana, daemon.
+		{"clickhouse addr", strings.Replace(head, "addr: 127.0.0.1:9000", "addr: clickhouse://db:9000", 1),
+			[]string{`t.yaml:2: clickhouse.addr: want host:port, got "clickhouse://db:9000"`}, nil},
+		{"clickhouse addr port", strings.Replace(head, "addr: 127.0.0.1:9000", "addr: db:native", 1),
+			[]string{`t.yaml:2: clickhouse.addr: bad port in "db:native"`}, nil},
+		{"clickhouse database", head + "clickhouse:\n", []string{"t.yaml:8: clickhouse: duplicate key (first set on line 1)"}, nil},
+		{"clickhouse bad database", strings.Replace(head, "addr: 127.0.0.1:9000", "database: code-pace", 1),
+			[]string{`t.yaml:2: clickhouse.database: bad database name "code-pace"`}, nil},
+		{"clickhouse dial_timeout", strings.Replace(head, "addr: 127.0.0.1:9000", "dial_timeout: 5", 1),
+			[]string{`t.yaml:2: clickhouse.dial_timeout: bad duration "5"`}, nil},
+		{"grafana url", head + "grafana:\n  url: localhost:3000\n", []string{"t.yaml:9: grafana.url: want an absolute http:// or https:// URL"}, nil},
+		{"grafana url credentials", head + "grafana:\n  url: http://admin:admin123@localhost:3000\n",
+			[]string{"t.yaml:9: grafana.url: inline secrets are not allowed in a URL; remove user:password@ and use token_env or token_file"}, []string{"admin123"}},
+		{"grafana token both", head + "grafana:\n  token_env: T\n  token_file: /t\n", []string{"t.yaml:10: grafana.token_file: set only one of token_env and token_file"}, nil},
+		{"grafana empty folder", head + "grafana:\n  folder: \"\"\n", []string{"t.yaml:9: grafana.folder: must not be empty"}, nil},
+		{"daemon time_zone", head + "daemon:\n  time_zone: Mars/Olympus\n", []string{`t.yaml:9: daemon.time_zone: unknown time zone "Mars/Olympus"`}, nil},
+		{"daemon listen", head + "daemon:\n  listen: 9464\n", []string{`t.yaml:9: daemon.listen: want host:port, got "9464"`}, nil},
+		{"daemon jitter", head + "daemon:\n  jitter: soon\n", []string{`t.yaml:9: daemon.jitter: bad duration "soon"`}, nil},
+		{"daemon grace_period", head + "daemon:\n  grace_period: -1s\n", []string{`t.yaml:9: daemon.grace_period: must not be negative`}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse([]byte(tt.yaml), "t.yaml")
+			if err == nil {
+				t.Fatalf("no error; config %+v\nfrom:\n%s", cfg, tt.yaml)
+			}
+			if cfg != nil {
+				t.Errorf("config returned with an error")
+			}
+			msg := err.Error()
+			for _, w := range tt.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error does not contain %q:\n%s", w, msg)
+				}
+			}
+			for _, n := range tt.not {
+				if strings.Contains(msg, n) {
+					t.Errorf("error contains %q:\n%s", n, msg)
+				}
+			}
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Errorf("error is not a *config.Error: %T", err)
+			} else if ce.File != "t.yaml" {
+				t.Errorf("Error.File = %q", ce.File)
+			}
+		})
+	}
+}
+
+// TestAllErrors checks that every problem is reported, in line order.
+func TestAllErrors(t *testing.T) {
+	y := head + "    schedule: \"bad\"\n" + // 8
+		"    retries: -1\n" + // 9
+		"daemon:\n" + // 10
+		"  jitter: 1x\n" // 11
+	_, err := Parse([]byte(y), "t.yaml")
+	if err == nil {
+		t.Fatal("no error")
+	}
+	lines := strings.Split(err.Error(), "\n")
+	want := []string{"t.yaml:8: sources[0].schedule:", "t.yaml:9: sources[0].retries:", "t.yaml:11: daemon.jitter:"}
+	if len(lines) != len(want) {
+		t.Fatalf("got %d errors, want %d:\n%s", len(lines), len(want), err)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) {
+			t.Errorf("error %d = %q, want prefix %q", i, lines[i], w)
+		}
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	cfg, err := Parse([]byte("sources:\n  - {name: g, type: gerrit, url: \"http://g/\", since: 2019-07-01T12:30:00+02:00}\n"), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Config{
+		ClickHouse: ClickHouse{Addr: "127.0.0.1:9000", Database: "codepace", Username: "default", DialTimeout: 10 * time.Second},
+		Sources: []Source{{
+			Name: "g", Type: "gerrit", URL: "http://g/",
+			Since:    time.Date(2019, 7, 1, 10, 30, 0, 0, time.UTC),
+			Schedule: "*/30 * * * *", PageSize: 500, Window: 720 * time.Hour,
+			Overlap: 10 * time.Minute, Timeout: time.Minute, Retries: 5,
+		}},
+		Metrics: Metrics{NewcomerDays: 90, Spike: Spike{Ratio: 1.5, FloorS: 120, WindowDays: 14, MinBuilds: 5}},
+		Grafana: Grafana{Folder: "codepace"},
+		Daemon:  Daemon{Listen: "127.0.0.1:9464", TimeZone: "UTC", Jitter: 30 * time.Second, GracePeriod: 30 * time.Second},
+	}
+	if got := cfg.Sources[0].Since; !got.Equal(want.Sources[0].Since) || got.Location() != time.UTC {
+		t.Errorf("Since = %v, want %v in UTC", got, want.Sources[0].Since)
+	}
+	if cfg.ClickHouse != want.ClickHouse || cfg.Metrics != want.Metrics || cfg.Grafana != want.Grafana || cfg.Daemon != want.Daemon {
+		t.Errorf("got %+v\nwant %+v", cfg, want)
+	}
+	s, w := cfg.Sources[0], want.Sources[0]
+	if s.Schedule != w.Schedule || s.PageSize != w.PageSize || s.Window != w.Window || s.Overlap != w.Overlap || s.Timeout != w.Timeout || s.Retries != w.Retries {
+		t.Errorf("source = %+v\nwant %+v", s, w)
+	}
+	if len(cfg.Targets) != 0 {
+		t.Errorf("targets = %v", cfg.Targets)
+	}
+}
+
+func TestValues(t *testing.T) {
+	y := `clickhouse:
+  addr: "db1:9000, db2:9000"
+  cluster: main-cluster
+  password_file: /run/secrets/ch
+sources:
+  - name: gh
+    type: github
+    owner: acme
+    repos: [api, other/web]
+    token_file: /run/secrets/gh
+    base_url: https://ghe.example.com/api/v3/
+    since: 2020-01-01
+    schedule: "@every 2h"
+    window: 1d12h
+    overlap: 1h
+    timeout: 90s
+    retries: 0
+    page_size: 50
+targets:
+  - metric: review_backlog_open
+    baseline: 120
+    goal: "+5.5%"
+    due: 2021-01-01T00:00:00Z
+    filter: {source: gh, project: acme/api, cohort: ramped}
+daemon:
+  listen: ":9464"
+  time_zone: Europe/Berlin
+  jitter: 0s
+`
+	cfg, err := Parse([]byte(y), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.ClickHouse.Addrs(); !slices.Equal(got, []string{"db1:9000", "db2:9000"}) {
+		t.Errorf("Addrs = %q", got)
+	}
+	if cfg.ClickHouse.Cluster != "main-cluster" || cfg.ClickHouse.Password != (Secret{File: "/run/secrets/ch"}) {
+		t.Errorf("clickhouse = %+v", cfg.ClickHouse)
+	}
+	s := cfg.Sources[0]
+	if !slices.Equal(s.Repos, []string{"api", "other/web"}) || s.Token != (Secret{File: "/run/secrets/gh"}) ||
+		s.BaseURL != "https://ghe.example.com/api/v3/" || s.Schedule != "@every 2h" || s.Window != 36*time.Hour ||
+		s.Overlap != time.Hour || s.Timeout != 90*time.Second || s.Retries != 0 || s.PageSize != 50 {
+		t.Errorf("source = %+v", s)
+	}
+	tg := cfg.Targets[0]
+	if tg.Goal != 5.5 || !tg.GoalRelative || tg.Baseline != 120 || !tg.Due.Equal(date("2021-01-01")) ||
+		tg.Filter != (Filter{Source: "gh", Project: "acme/api", Cohort: CohortRamped}) {
+		t.Errorf("target = %+v", tg)
+	}
+	if got := tg.GoalValue(100); got != 105.5 {
+		t.Errorf("GoalValue(100) = %v", got)
+	}
+	if cfg.Daemon != (Daemon{Listen: ":9464", TimeZone: "Europe/Berlin", Jitter: 0, GracePeriod: 30 * time.Second}) {
+		t.Errorf("daemon = %+v", cfg.Daemon)
+	}
+}
+
+func TestParseDuration(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Duration
+		bad  bool
+	}{
+		{in: "30d", want: 720 * time.Hour},
+		{in: "1.5d", want: 36 * time.Hour},
+		{in: "1d12h30m", want: 36*time.Hour + 30*time.Minute},
+		{in: "90s", want: 90 * time.Second},
+		{in: "1h30m", want: 90 * time.Minute},
+		{in: "0", want: 0},
+		{in: "-2d", want: -48 * time.Hour},
+		{in: "d", bad: true},
+		{in: "2d-1h", bad: true},
+		{in: "1e3d", bad: true},
+		{in: "xd", bad: true},
+		{in: "2dd", bad: true},
+		{in: "10", bad: true},
+		{in: "999999999d", bad: true},
+	}
+	for _, tt := range tests {
+		got, err := parseDuration(tt.in)
+		if tt.bad {
+			if err == nil {
+				t.Errorf("parseDuration(%q) = %v, want an error", tt.in, got)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("parseDuration(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+func TestLoad(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing.yaml")
+	if _, err := Load(missing); err == nil || !strings.Contains(err.Error(), missing) {
+		t.Errorf("Load(missing) error = %v, want one naming %s", err, missing)
+	}
+	p := filepath.Join(dir, "codepace.yaml")
+	if err := os.WriteFile(p, []byte(head+"    schedule: \"*/x * * * *\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(p)
+	if err == nil || !strings.HasPrefix(err.Error(), p+`:8: sources[0].schedule: bad cron spec "*/x * * * *": `) {
+		t.Errorf("Load error = %v, want one starting with %s:8:", err, p)
+	}
+	if err := os.WriteFile(p, []byte(head), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(p); err != nil {
+		t.Errorf("Load valid: %v", err)
+	}
+}
+
+func TestSecretValue(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "secret")
+	if err := os.WriteFile(file, []byte("s3cret value \n\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(dir, "empty")
+	if err := os.WriteFile(empty, []byte(" \n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("CODEPACE_TEST_SECRET", "from-env")
+	t.Setenv("CODEPACE_TEST_EMPTY", "")
+
+	tests := []struct {
+		name    string
+		secret  Secret
+		want    string
+		wantErr string
+	}{
+		{"env", Secret{Env: "CODEPACE_TEST_SECRET"}, "from-env", ""},
+		{"env unset", Secret{Env: "CODEPACE_TEST_UNSET_XYZ"}, "", "environment variable CODEPACE_TEST_UNSET_XYZ is not set"},
+		{"env empty", Secret{Env: "CODEPACE_TEST_EMPTY"}, "", "environment variable CODEPACE_TEST_EMPTY is not set"},
+		{"file", Secret{File: file}, "s3cret value", ""},
+		{"file missing", Secret{File: filepath.Join(dir, "nope")}, "", filepath.Join(dir, "nope")},
+		{"file empty", Secret{File: empty}, "", "secret file " + empty + " is empty"},
+		{"unset", Secret{}, "", ErrNoSecret.Error()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.secret.Value()
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Value() error = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("Value() = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+	if _, err := (Secret{}).Value(); !errors.Is(err, ErrNoSecret) {
+		t.Errorf("unset Value error = %v, want ErrNoSecret", err)
+	}
+	if s := (Secret{File: file}); !s.IsSet() || strings.Contains(s.String(), "s3cret") || s.String() != "file:"+file {
+		t.Errorf("file secret String = %q", s.String())
+	}
+	if s := (Secret{Env: "X"}); !s.IsSet() || s.String() != "env:X" {
+		t.Errorf("env secret String = %q", s.String())
+	}
+	if (Secret{}).IsSet() || (Secret{}).String() != "unset" {
+		t.Error("zero Secret is set")
+	}
+}
+
+// TestSecretsNeverInErrors puts secrets wherever a user might, with other
+// mistakes around them, and checks no error message repeats one.
+func TestSecretsNeverInErrors(t *testing.T) {
+	const pw = "Tr0ub4dor&3"
+	y := `clickhouse:
+  password: "` + pw + `"
+  password_env: "` + pw + `"
+sources:
+  - name: g
+    type: gerrit
+    url: https://collector:` + pw + `@gerrit.example.org/
+    since: 2019-07-01
+    username: collector
+    password: ` + pw + `
+    gerrit_password: ` + pw + `
+  - name: gh
+    type: github
+    owner: acme
+    token: "` + pw + `"
+    token_file: ""
+    since: 2019-07-01
+    base_url: https://x:` + pw + `@ghe/
+grafana:
+  url: http://admin:` + pw + `@localhost:3000
+  secret: {value: "` + pw + `"}
+`
+	_, err := Parse([]byte(y), "t.yaml")
+	if err == nil {
+		t.Fatal("no error")
+	}
+	if strings.Contains(err.Error(), pw) || strings.Contains(err.Error(), "Tr0ub") {
+		t.Fatalf("error reveals the secret:\n%s", err)
+	}
+	for _, w := range []string{
+		"t.yaml:2: clickhouse.password: inline secrets",
+		"t.yaml:3: clickhouse.password_env: not a valid environment variable name",
+		"t.yaml:7: sources[0].url: inline secrets are not allowed in a URL",
+		"t.yaml:10: sources[0].password: inline secrets",
+		"t.yaml:11: sources[0].gerrit_password: inline secrets",
+		"t.yaml:15: sources[1].token: inline secrets",
+		"t.yaml:18: sources[1].base_url: inline secrets",
+		"t.yaml:20: grafana.url: inline secrets",
+		"t.yaml:21: grafana.secret: inline secrets",
+	} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error does not contain %q:\n%s", w, err)
+		}
+	}
+}

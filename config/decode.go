@@ -1,0 +1,1059 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/url"
+	"path"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"gopkg.in/yaml.v3"
+)
+
+var (
+	sourceNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+	databaseRE   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	clusterRE    = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+	envNameRE    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	percentRE    = regexp.MustCompile(`^([+-])([0-9]+(?:\.[0-9]+)?)%$`)
+	yamlLineRE   = regexp.MustCompile(`^yaml: line ([0-9]+): (.*)$`)
+)
+
+// Keys of each section.
+var (
+	rootKeys       = []string{"clickhouse", "sources", "metrics", "targets", "grafana", "daemon"}
+	clickHouseKeys = []string{"addr", "database", "username", "password_env", "password_file", "cluster", "dial_timeout"}
+	metricsKeys    = []string{"newcomer_days", "spike"}
+	spikeKeys      = []string{"ratio", "floor_s", "window_days", "min_builds"}
+	targetKeys     = []string{"metric", "baseline", "goal", "due", "filter"}
+	baselineKeys   = []string{"from", "to"}
+	filterKeys     = []string{"source", "project", "cohort"}
+	grafanaKeys    = []string{"url", "token_env", "token_file", "folder"}
+	daemonKeys     = []string{"listen", "time_zone", "jitter", "grace_period"}
+	sourceTypes    = []string{TypeGerrit, TypeGitHub, TypeJenkins}
+)
+
+// sourceKeys returns the keys a source of type typ may have, or nil for an
+// unknown type.
+func sourceKeys(typ string) []string {
+	common := []string{"name", "type", "since", "schedule", "page_size", "window", "overlap", "timeout", "retries"}
+	switch typ {
+	case TypeGerrit:
+		return append(common, "url", "projects", "bots", "username", "password_env", "password_file")
+	case TypeGitHub:
+		return append(common, "owner", "repos", "bots", "token_env", "token_file", "base_url")
+	case TypeJenkins:
+		return append(common, "url", "jobs", "username", "token_env", "token_file")
+	}
+	return nil
+}
+
+// allSourceKeys returns the keys a source of any type may have.
+func allSourceKeys() []string {
+	var keys []string
+	for _, t := range sourceTypes {
+		for _, k := range sourceKeys(t) {
+			if !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	return keys
+}
+
+// typesWith returns the source types that have key, as "gerrit and jenkins".
+func typesWith(key string) string {
+	var types []string
+	for _, t := range sourceTypes {
+		if slices.Contains(sourceKeys(t), key) {
+			types = append(types, t)
+		}
+	}
+	return strings.Join(types, " and ")
+}
+
+// parseYAML parses data into the root node of its single document. It
+// returns nil and no error for an empty document.
+func parseYAML(data []byte, name string) (*yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, emptyError(name)
+		}
+		return nil, syntaxError(name, err)
+	}
+	var next yaml.Node
+	if err := dec.Decode(&next); err == nil {
+		return nil, &Error{File: name, Line: next.Line, Err: errors.New("more than one YAML document; put the whole configuration in one")}
+	} else if !errors.Is(err, io.EOF) {
+		return nil, syntaxError(name, err)
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode {
+		if len(root.Content) == 0 {
+			return nil, emptyError(name)
+		}
+		root = root.Content[0]
+	}
+	root = resolve(root)
+	if isNull(root) {
+		return nil, emptyError(name)
+	}
+	if root.Kind != yaml.MappingNode {
+		return nil, &Error{File: name, Line: root.Line, Err: fmt.Errorf("the configuration must be a mapping of sections (%s), not %s", strings.Join(rootKeys, ", "), describe(root))}
+	}
+	return root, nil
+}
+
+func emptyError(name string) error {
+	return &Error{File: name, Err: errors.New("empty configuration; at least one entry under sources is required (see the example configuration)")}
+}
+
+func syntaxError(name string, err error) error {
+	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &Error{File: name, Line: line, Err: fmt.Errorf("invalid YAML: %s", m[2])}
+	}
+	return &Error{File: name, Err: fmt.Errorf("invalid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))}
+}
+
+// resolve follows aliases to the node they name.
+func resolve(n *yaml.Node) *yaml.Node {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 100; i++ {
+		n = n.Alias
+	}
+	return n
+}
+
+func isNull(n *yaml.Node) bool {
+	return n == nil || n.Kind == 0 || (n.Kind == yaml.ScalarNode && n.Tag == "!!null")
+}
+
+// describe names what a node is, for messages. Only use it on values that
+// cannot be secrets.
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if isNull(n) {
+			return "null"
+		}
+		return strconv.Quote(n.Value)
+	}
+	return "an unsupported YAML node"
+}
+
+// inlineSecretKey reports whether key names a secret given inline.
+func inlineSecretKey(key string) bool {
+	k := strings.ToLower(key)
+	if strings.HasSuffix(k, "_env") || strings.HasSuffix(k, "_file") {
+		return false
+	}
+	for _, s := range []string{"password", "passwd", "token", "secret"} {
+		if k == s || strings.HasSuffix(k, "_"+s) {
+			return true
+		}
+	}
+	return false
+}
+
+func inlineSecretHint(key string) string {
+	switch key {
+	case "password", "token":
+		return fmt.Sprintf("use %s_env or %s_file", key, key)
+	}
+	return "read it from the environment or a file (password_env or password_file, token_env or token_file)"
+}
+
+// decoder walks the YAML tree and collects every problem it finds.
+type decoder struct {
+	file string
+	errs []*Error
+}
+
+func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
+	line := 0
+	if n != nil {
+		line = n.Line
+	}
+	d.errs = append(d.errs, &Error{File: d.file, Line: line, Path: path, Err: fmt.Errorf(format, args...)})
+}
+
+func (d *decoder) err() error {
+	switch len(d.errs) {
+	case 0:
+		return nil
+	case 1:
+		return d.errs[0]
+	}
+	sort.SliceStable(d.errs, func(i, j int) bool { return d.errs[i].Line < d.errs[j].Line })
+	errs := make([]error, len(d.errs))
+	for i, e := range d.errs {
+		errs[i] = e
+	}
+	return errors.Join(errs...)
+}
+
+// scanSecrets reports every key anywhere in the tree that holds a secret
+// inline. The values are never read.
+func (d *decoder) scanSecrets(n *yaml.Node, at string) {
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			p := join(at, k.Value)
+			if k.Kind == yaml.ScalarNode && inlineSecretKey(k.Value) {
+				d.errorf(k, p, "inline secrets are not allowed; %s", inlineSecretHint(k.Value))
+				continue
+			}
+			d.scanSecrets(v, p)
+		}
+	case yaml.SequenceNode:
+		for i, v := range n.Content {
+			d.scanSecrets(v, fmt.Sprintf("%s[%d]", at, i))
+		}
+	}
+}
+
+func join(at, key string) string {
+	if at == "" {
+		return key
+	}
+	return at + "." + key
+}
+
+type field struct{ key, val *yaml.Node }
+
+// mapping is a YAML mapping whose keys have been checked.
+type mapping struct {
+	node   *yaml.Node // the mapping, or the node that should have held it
+	path   string
+	fields map[string]field
+	order  []string
+}
+
+func (m *mapping) at(key string) string { return join(m.path, key) }
+
+// get returns the value of key, if present and not null.
+func (m *mapping) get(key string) (*yaml.Node, bool) {
+	f, ok := m.fields[key]
+	if !ok || isNull(f.val) {
+		return nil, false
+	}
+	return f.val, true
+}
+
+// lineOf returns the node to blame for a problem with key: the key itself if
+// present, else the mapping.
+func (m *mapping) lineOf(key string) *yaml.Node {
+	if f, ok := m.fields[key]; ok {
+		return f.key
+	}
+	return m.node
+}
+
+// mapping checks that n is a mapping with only known keys. A null or absent
+// n is an empty mapping; owner is blamed for problems with its missing keys.
+// It returns nil when n is not a mapping.
+func (d *decoder) mapping(n, owner *yaml.Node, path string, known []string) *mapping {
+	n = resolve(n)
+	m := &mapping{node: n, path: path, fields: map[string]field{}}
+	if isNull(n) {
+		m.node = owner
+		return m
+	}
+	if n.Kind != yaml.MappingNode {
+		d.errorf(n, path, "want a mapping with keys %s, got %s", strings.Join(known, ", "), describe(n))
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := resolve(n.Content[i]), resolve(n.Content[i+1])
+		if k.Kind != yaml.ScalarNode {
+			d.errorf(k, path, "keys must be plain words, got %s", describe(k))
+			continue
+		}
+		key := k.Value
+		if inlineSecretKey(key) {
+			continue // reported by scanSecrets
+		}
+		if prev, dup := m.fields[key]; dup {
+			d.errorf(k, m.at(key), "duplicate key (first set on line %d)", prev.key.Line)
+			continue
+		}
+		if !slices.Contains(known, key) {
+			d.errorf(k, m.at(key), "unknown key %q%s", key, suggest(key, known))
+			continue
+		}
+		m.fields[key] = field{k, v}
+		m.order = append(m.order, key)
+	}
+	return m
+}
+
+// section returns the mapping under key of m.
+func (d *decoder) section(m *mapping, key string, known []string) *mapping {
+	v, _ := m.get(key)
+	return d.mapping(v, m.lineOf(key), m.at(key), known)
+}
+
+// suggest returns ` (did you mean "x"?)` when a known key is close to key,
+// else the list of known keys.
+func suggest(key string, known []string) string {
+	if c := closest(key, known); c != "" {
+		return fmt.Sprintf(" (did you mean %q?)", c)
+	}
+	return "; known keys: " + strings.Join(known, ", ")
+}
+
+// closest returns the word of known nearest to s, if it is near enough to be
+// a likely typo.
+func closest(s string, known []string) string {
+	best, bestDist := "", math.MaxInt
+	for _, k := range known {
+		if dist := editDistance(s, k); dist < bestDist {
+			best, bestDist = k, dist
+		}
+	}
+	if best != "" && bestDist <= max(2, len(s)/3) {
+		return best
+	}
+	return ""
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// Scalar readers. Each reports a problem and returns the default when the
+// key is present but wrong; absent or null keys give the default silently.
+
+func (d *decoder) str(m *mapping, key, def string) string {
+	n, ok := m.get(key)
+	if !ok {
+		return def
+	}
+	if n.Kind != yaml.ScalarNode {
+		d.errorf(n, m.at(key), "want a string, got %s", describe(n))
+		return def
+	}
+	return n.Value
+}
+
+// required reports key as missing unless it is present and not null.
+func (d *decoder) required(m *mapping, key, what string) bool {
+	if _, ok := m.get(key); ok {
+		return true
+	}
+	d.errorf(m.lineOf(key), m.at(key), "required: %s", what)
+	return false
+}
+
+// strList reads a list of non-empty strings; check, when not nil, validates
+// each.
+func (d *decoder) strList(m *mapping, key string, check func(string) error) []string {
+	n, ok := m.get(key)
+	if !ok {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		d.errorf(n, m.at(key), "want a list such as [a, b], got %s", describe(n))
+		return nil
+	}
+	var out []string
+	for i, v := range n.Content {
+		v = resolve(v)
+		p := fmt.Sprintf("%s[%d]", m.at(key), i)
+		if v.Kind != yaml.ScalarNode || isNull(v) {
+			d.errorf(v, p, "want a string, got %s", describe(v))
+			continue
+		}
+		if strings.TrimSpace(v.Value) == "" {
+			d.errorf(v, p, "must not be empty")
+			continue
+		}
+		if check != nil {
+			if err := check(v.Value); err != nil {
+				d.errorf(v, p, "%w", err)
+				continue
+			}
+		}
+		out = append(out, v.Value)
+	}
+	return out
+}
+
+func (d *decoder) integer(m *mapping, key string, def, lo, hi int64) int64 {
+	n, ok := m.get(key)
+	if !ok {
+		return def
+	}
+	var v int64
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" || n.Decode(&v) != nil {
+		d.errorf(n, m.at(key), "want an integer, got %s", describe(n))
+		return def
+	}
+	if v < lo || v > hi {
+		if hi >= math.MaxInt32 {
+			d.errorf(n, m.at(key), "must be at least %d, got %d", lo, v)
+		} else {
+			d.errorf(n, m.at(key), "must be between %d and %d, got %d", lo, hi, v)
+		}
+		return def
+	}
+	return v
+}
+
+// number reads a finite number from a scalar node.
+func number(n *yaml.Node) (float64, bool) {
+	if n.Kind != yaml.ScalarNode {
+		return 0, false
+	}
+	var v float64
+	switch n.Tag {
+	case "!!int", "!!float":
+		if n.Decode(&v) != nil {
+			return 0, false
+		}
+	case "!!str":
+		var err error
+		if v, err = strconv.ParseFloat(strings.TrimSpace(n.Value), 64); err != nil {
+			return 0, false
+		}
+	default:
+		return 0, false
+	}
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, false
+	}
+	return v, true
+}
+
+func (d *decoder) float(m *mapping, key string, def float64) (float64, bool) {
+	n, ok := m.get(key)
+	if !ok {
+		return def, false
+	}
+	v, ok := number(n)
+	if !ok {
+		d.errorf(n, m.at(key), "want a number, got %s", describe(n))
+		return def, false
+	}
+	return v, true
+}
+
+// duration reads a duration (time.ParseDuration syntax, plus d for days).
+// It must not be negative, and must be positive when positive is set.
+func (d *decoder) duration(m *mapping, key string, def time.Duration, positive bool) time.Duration {
+	n, ok := m.get(key)
+	if !ok {
+		return def
+	}
+	if n.Kind != yaml.ScalarNode {
+		d.errorf(n, m.at(key), "want a duration such as 90s, 10m, 1h30m or 30d, got %s", describe(n))
+		return def
+	}
+	v, err := parseDuration(n.Value)
+	switch {
+	case err != nil:
+		d.errorf(n, m.at(key), "bad duration %q: want a duration such as 90s, 10m, 1h30m or 30d", n.Value)
+		return def
+	case v < 0:
+		d.errorf(n, m.at(key), "must not be negative, got %q", n.Value)
+		return def
+	case v == 0 && positive:
+		d.errorf(n, m.at(key), "must be more than zero, got %q", n.Value)
+		return def
+	}
+	return v
+}
+
+// parseDuration is time.ParseDuration that also accepts a leading number of
+// days: "30d", "1.5d", "1d12h".
+func parseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	i := strings.IndexByte(s, 'd')
+	if i < 0 {
+		return time.ParseDuration(s)
+	}
+	sign, num := 1.0, s[:i]
+	switch {
+	case strings.HasPrefix(num, "-"):
+		sign, num = -1, num[1:]
+	case strings.HasPrefix(num, "+"):
+		num = num[1:]
+	}
+	days, err := strconv.ParseFloat(num, 64)
+	if err != nil || num == "" || strings.ContainsAny(num, "eEinfINFxX_") || days < 0 {
+		return 0, fmt.Errorf("time: invalid duration %q", s)
+	}
+	total := days * float64(24*time.Hour)
+	if rest := s[i+1:]; rest != "" {
+		if strings.HasPrefix(rest, "-") || strings.HasPrefix(rest, "+") {
+			return 0, fmt.Errorf("time: invalid duration %q", s)
+		}
+		r, err := time.ParseDuration(rest)
+		if err != nil {
+			return 0, err
+		}
+		total += float64(r)
+	}
+	if total > math.MaxInt64 {
+		return 0, fmt.Errorf("time: invalid duration %q", s)
+	}
+	return time.Duration(sign * total), nil
+}
+
+// parseDate accepts 2006-01-02 (midnight UTC) or RFC 3339.
+func parseDate(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("bad date %q: want 2006-01-02 or an RFC 3339 time such as 2006-01-02T15:04:05Z", s)
+	}
+	return t.UTC(), nil
+}
+
+func (d *decoder) date(m *mapping, key string) time.Time {
+	n, ok := m.get(key)
+	if !ok {
+		return time.Time{}
+	}
+	if n.Kind != yaml.ScalarNode {
+		d.errorf(n, m.at(key), "want a date such as 2019-07-01, got %s", describe(n))
+		return time.Time{}
+	}
+	t, err := parseDate(n.Value)
+	if err != nil {
+		d.errorf(n, m.at(key), "%w", err)
+	}
+	return t
+}
+
+// secret reads <base>_env and <base>_file.
+func (d *decoder) secret(m *mapping, base string) Secret {
+	envKey, fileKey := base+"_env", base+"_file"
+	var s Secret
+	if n, ok := m.get(envKey); ok {
+		switch {
+		case n.Kind != yaml.ScalarNode:
+			d.errorf(n, m.at(envKey), "want the name of an environment variable, got %s", describe(n))
+		case !envNameRE.MatchString(n.Value):
+			// Never echo the value: it may be the secret put in the wrong key.
+			d.errorf(n, m.at(envKey), "not a valid environment variable name (letters, digits and _); give the variable's name, not the secret")
+		default:
+			s.Env = n.Value
+		}
+	}
+	if n, ok := m.get(fileKey); ok {
+		switch {
+		case n.Kind != yaml.ScalarNode:
+			d.errorf(n, m.at(fileKey), "want the path of a file, got %s", describe(n))
+		case strings.TrimSpace(n.Value) == "":
+			d.errorf(n, m.at(fileKey), "must name a file")
+		default:
+			s.File = n.Value
+		}
+	}
+	if _, ok := m.get(envKey); ok {
+		if n, ok := m.get(fileKey); ok {
+			d.errorf(n, m.at(fileKey), "set only one of %s and %s", envKey, fileKey)
+			s.File = ""
+		}
+	}
+	return s
+}
+
+// httpURL reads an absolute http or https URL without credentials or query.
+// credHint says where credentials belong instead.
+func (d *decoder) httpURL(m *mapping, key, credHint string) string {
+	n, ok := m.get(key)
+	if !ok {
+		return ""
+	}
+	if n.Kind != yaml.ScalarNode {
+		d.errorf(n, m.at(key), "want a URL, got %s", describe(n))
+		return ""
+	}
+	raw := strings.TrimSpace(n.Value)
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	// The URL is echoed only once it is known to hold no credentials.
+	switch {
+	case (err != nil && strings.Contains(raw, "@")) || (err == nil && u.User != nil):
+		d.errorf(n, m.at(key), "inline secrets are not allowed in a URL; remove user:password@ and %s", credHint)
+	case err != nil:
+		d.errorf(n, m.at(key), "not a valid URL; want an absolute http:// or https:// URL")
+	case u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
+		d.errorf(n, m.at(key), "want an absolute http:// or https:// URL, got %q", u.Redacted())
+	case u.RawQuery != "" || u.Fragment != "":
+		d.errorf(n, m.at(key), "must not have a query or fragment; give the base URL")
+	default:
+		return raw
+	}
+	return ""
+}
+
+// hostPort checks a host:port address.
+func hostPort(s string) error {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return fmt.Errorf("want host:port, got %q", s)
+	}
+	if strings.ContainsAny(host, "/ ") {
+		return fmt.Errorf("want host:port, got %q", s)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 0 || p > 65535 {
+		return fmt.Errorf("bad port in %q", s)
+	}
+	return nil
+}
+
+// config decodes the whole file.
+func (d *decoder) config(root *yaml.Node) *Config {
+	d.scanSecrets(root, "")
+	m := d.mapping(root, root, "", rootKeys)
+	cfg := &Config{
+		ClickHouse: d.clickHouse(d.section(m, "clickhouse", clickHouseKeys)),
+		Metrics:    d.metrics(d.section(m, "metrics", metricsKeys)),
+		Grafana:    d.grafana(d.section(m, "grafana", grafanaKeys)),
+		Daemon:     d.daemon(d.section(m, "daemon", daemonKeys)),
+	}
+	cfg.Sources = d.sources(m)
+	cfg.Targets = d.targets(m, cfg.Sources)
+	return cfg
+}
+
+func (d *decoder) clickHouse(m *mapping) ClickHouse {
+	c := ClickHouse{
+		Addr:        DefaultClickHouseAddr,
+		Database:    DefaultClickHouseDatabase,
+		Username:    DefaultClickHouseUsername,
+		DialTimeout: DefaultClickHouseDialTimeout,
+	}
+	if m == nil {
+		return c
+	}
+	if addr := d.str(m, "addr", c.Addr); addr != c.Addr {
+		c.Addr = addr
+		n, _ := m.get("addr")
+		if strings.TrimSpace(addr) == "" {
+			d.errorf(n, m.at("addr"), "must not be empty; want host:port such as %s", DefaultClickHouseAddr)
+		}
+		for _, a := range c.Addrs() {
+			if err := hostPort(a); err != nil {
+				d.errorf(n, m.at("addr"), "%w (the native protocol address, such as %s)", err, DefaultClickHouseAddr)
+			}
+		}
+	}
+	c.Database = d.str(m, "database", c.Database)
+	if !databaseRE.MatchString(c.Database) {
+		n, _ := m.get("database")
+		d.errorf(n, m.at("database"), "bad database name %q: want letters, digits and _", c.Database)
+	}
+	c.Username = d.str(m, "username", c.Username)
+	if c.Username == "" {
+		n, _ := m.get("username")
+		d.errorf(n, m.at("username"), "must not be empty")
+	}
+	c.Password = d.secret(m, "password")
+	c.Cluster = d.str(m, "cluster", "")
+	if c.Cluster != "" && !clusterRE.MatchString(c.Cluster) {
+		n, _ := m.get("cluster")
+		d.errorf(n, m.at("cluster"), "bad cluster name %q: want letters, digits, _, . and -", c.Cluster)
+	}
+	c.DialTimeout = d.duration(m, "dial_timeout", c.DialTimeout, true)
+	return c
+}
+
+func (d *decoder) sources(root *mapping) []Source {
+	f, present := root.fields["sources"]
+	n, ok := root.get("sources")
+	if !ok {
+		blame := root.node
+		if present {
+			blame = f.key
+		}
+		d.errorf(blame, "sources", "at least one source is required")
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		d.errorf(n, "sources", "want a list of sources, got %s", describe(n))
+		return nil
+	}
+	if len(n.Content) == 0 {
+		d.errorf(n, "sources", "at least one source is required")
+		return nil
+	}
+	var out []Source
+	seen := map[string]int{} // name -> line
+	for i, v := range n.Content {
+		at := fmt.Sprintf("sources[%d]", i)
+		m := d.mapping(v, v, at, allSourceKeys())
+		if m == nil {
+			continue
+		}
+		s := d.source(m)
+		if s.Name != "" {
+			if line, dup := seen[s.Name]; dup {
+				nn, _ := m.get("name")
+				d.errorf(nn, m.at("name"), "duplicate source name %q (also on line %d)", s.Name, line)
+			} else {
+				seen[s.Name] = m.fields["name"].val.Line
+			}
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func (d *decoder) source(m *mapping) Source {
+	s := Source{
+		Schedule: DefaultSchedule,
+		PageSize: DefaultPageSize,
+		Window:   DefaultWindow,
+		Overlap:  DefaultOverlap,
+		Timeout:  DefaultTimeout,
+		Retries:  DefaultRetries,
+	}
+
+	if d.required(m, "name", "a unique name such as wikimedia; it becomes the source column") {
+		n, _ := m.get("name")
+		name := d.str(m, "name", "")
+		switch {
+		case n.Kind != yaml.ScalarNode:
+			// reported by str
+		case !sourceNameRE.MatchString(name):
+			d.errorf(n, m.at("name"), "bad source name %q: want letters, digits, _, . and -", name)
+		default:
+			s.Name = name
+		}
+	}
+
+	if d.required(m, "type", strings.Join(sourceTypes, ", ")) {
+		n, _ := m.get("type")
+		typ := d.str(m, "type", "")
+		if slices.Contains(sourceTypes, typ) {
+			s.Type = typ
+		} else {
+			d.errorf(n, m.at("type"), "unknown source type %q; want one of %s", typ, strings.Join(sourceTypes, ", "))
+		}
+	}
+	if s.Type != "" {
+		allowed := sourceKeys(s.Type)
+		for _, key := range m.order {
+			if !slices.Contains(allowed, key) {
+				d.errorf(m.fields[key].key, m.at(key), "%s is not a key of a %s source (it belongs to %s sources)", key, s.Type, typesWith(key))
+				delete(m.fields, key)
+			}
+		}
+	}
+
+	if d.required(m, "since", "the backfill start of the first run, such as 2019-07-01") {
+		s.Since = d.date(m, "since")
+	}
+	if n, ok := m.get("schedule"); ok {
+		s.Schedule = d.str(m, "schedule", s.Schedule)
+		if _, err := cron.ParseStandard(s.Schedule); err != nil {
+			d.errorf(n, m.at("schedule"), "bad cron spec %q: %w", s.Schedule, err)
+		}
+	}
+	s.Bots = d.strList(m, "bots", func(glob string) error {
+		if _, err := path.Match(glob, ""); err != nil {
+			return fmt.Errorf("bad glob %q: %w", glob, err)
+		}
+		return nil
+	})
+
+	maxPage := int64(10000)
+	if s.Type == TypeGitHub {
+		s.PageSize, maxPage = DefaultGitHubPageSize, 100
+	}
+	s.PageSize = int(d.integer(m, "page_size", int64(s.PageSize), 1, maxPage))
+	s.Window = d.duration(m, "window", s.Window, true)
+	s.Overlap = d.duration(m, "overlap", s.Overlap, false)
+	if s.Overlap >= s.Window {
+		key := "overlap"
+		if _, ok := m.get(key); !ok {
+			key = "window"
+		}
+		d.errorf(m.lineOf(key), m.at(key), "overlap (%s) must be shorter than window (%s)", s.Overlap, s.Window)
+	}
+	s.Timeout = d.duration(m, "timeout", s.Timeout, true)
+	s.Retries = int(d.integer(m, "retries", int64(s.Retries), 0, 20))
+
+	switch s.Type {
+	case TypeGerrit:
+		if d.required(m, "url", "the Gerrit base URL, such as https://gerrit.example.org/") {
+			s.URL = d.httpURL(m, "url", "set username with password_env or password_file")
+		}
+		s.Projects = d.strList(m, "projects", nil)
+		s.Username = d.str(m, "username", "")
+		s.Password = d.secret(m, "password")
+		d.pairUser(m, s.Username, s.Password, "password")
+	case TypeGitHub:
+		if d.required(m, "owner", "the organisation or user whose repositories are collected") {
+			s.Owner = d.str(m, "owner", "")
+			if n, _ := m.get("owner"); strings.ContainsAny(s.Owner, "/ \t") || s.Owner == "" {
+				d.errorf(n, m.at("owner"), "bad owner %q: want an organisation or user name", s.Owner)
+			}
+		}
+		s.Repos = d.strList(m, "repos", func(r string) error {
+			if strings.Count(r, "/") > 1 || strings.HasPrefix(r, "/") || strings.HasSuffix(r, "/") || strings.ContainsAny(r, " \t") {
+				return fmt.Errorf("bad repository %q: want name (of owner) or owner/name", r)
+			}
+			return nil
+		})
+		s.Token = d.secret(m, "token")
+		_, hasEnv := m.get("token_env")
+		_, hasFile := m.get("token_file")
+		if !hasEnv && !hasFile {
+			d.errorf(m.node, m.at("token_env"), "required: a GitHub source needs token_env or token_file")
+		}
+		s.BaseURL = d.httpURL(m, "base_url", "use token_env or token_file")
+	case TypeJenkins:
+		if d.required(m, "url", "the Jenkins base URL, such as https://jenkins.example.org/") {
+			s.URL = d.httpURL(m, "url", "set username with token_env or token_file")
+		}
+		s.Jobs = d.strList(m, "jobs", nil)
+		s.Username = d.str(m, "username", "")
+		s.Token = d.secret(m, "token")
+		d.pairUser(m, s.Username, s.Token, "token")
+	}
+	return s
+}
+
+// pairUser checks that a username and its secret come together.
+func (d *decoder) pairUser(m *mapping, user string, secret Secret, base string) {
+	_, hasEnv := m.get(base + "_env")
+	_, hasFile := m.get(base + "_file")
+	switch {
+	case (hasEnv || hasFile) && user == "":
+		key := base + "_env"
+		if !hasEnv {
+			key = base + "_file"
+		}
+		d.errorf(m.lineOf(key), m.at(key), "needs username: HTTP authentication takes a username with the %s", base)
+	case user != "" && !hasEnv && !hasFile && !secret.IsSet():
+		d.errorf(m.lineOf("username"), m.at("username"), "needs %s_env or %s_file: HTTP authentication takes a %s with the username", base, base, base)
+	}
+}
+
+func (d *decoder) metrics(m *mapping) Metrics {
+	out := Metrics{
+		NewcomerDays: DefaultNewcomerDays,
+		Spike: Spike{
+			Ratio:      DefaultSpikeRatio,
+			FloorS:     DefaultSpikeFloorS,
+			WindowDays: DefaultSpikeWindowDays,
+			MinBuilds:  DefaultSpikeMinBuilds,
+		},
+	}
+	if m == nil {
+		return out
+	}
+	out.NewcomerDays = int(d.integer(m, "newcomer_days", int64(out.NewcomerDays), 1, 100000))
+	sp := d.section(m, "spike", spikeKeys)
+	if sp == nil {
+		return out
+	}
+	if r, ok := d.float(sp, "ratio", out.Spike.Ratio); ok {
+		if r <= 1 {
+			n, _ := sp.get("ratio")
+			d.errorf(n, sp.at("ratio"), "must be more than 1, got %v", r)
+		} else {
+			out.Spike.Ratio = r
+		}
+	}
+	out.Spike.FloorS = d.integer(sp, "floor_s", out.Spike.FloorS, 0, math.MaxInt64)
+	out.Spike.WindowDays = int(d.integer(sp, "window_days", int64(out.Spike.WindowDays), 1, 100000))
+	out.Spike.MinBuilds = int(d.integer(sp, "min_builds", int64(out.Spike.MinBuilds), 1, math.MaxInt32))
+	return out
+}
+
+func (d *decoder) targets(root *mapping, sources []Source) []Target {
+	n, ok := root.get("targets")
+	if !ok {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		d.errorf(n, "targets", "want a list of targets, got %s", describe(n))
+		return nil
+	}
+	var names []string
+	for _, s := range sources {
+		if s.Name != "" {
+			names = append(names, s.Name)
+		}
+	}
+	var out []Target
+	for i, v := range n.Content {
+		m := d.mapping(v, v, fmt.Sprintf("targets[%d]", i), targetKeys)
+		if m == nil {
+			continue
+		}
+		out = append(out, d.target(m, names))
+	}
+	return out
+}
+
+func (d *decoder) target(m *mapping, sources []string) Target {
+	var t Target
+	if d.required(m, "metric", "one of "+strings.Join(KnownMetrics, ", ")) {
+		n, _ := m.get("metric")
+		t.Metric = d.str(m, "metric", "")
+		if !slices.Contains(KnownMetrics, t.Metric) {
+			hint := ""
+			if c := closest(t.Metric, KnownMetrics); c != "" {
+				hint = fmt.Sprintf(" (did you mean %q?)", c)
+			}
+			d.errorf(n, m.at("metric"), "unknown metric %q%s; known metrics: %s", t.Metric, hint, strings.Join(KnownMetrics, ", "))
+		}
+	}
+
+	baselineOK := false
+	if d.required(m, "baseline", "a number, or a period {from: 2019-04-01, to: 2019-06-30}") {
+		n, _ := m.get("baseline")
+		if n.Kind == yaml.MappingNode {
+			bm := d.mapping(n, n, m.at("baseline"), baselineKeys)
+			okFrom := d.required(bm, "from", "the first day of the baseline period")
+			okTo := d.required(bm, "to", "the last day of the baseline period")
+			from, to := d.date(bm, "from"), d.date(bm, "to")
+			if okFrom && okTo && !from.IsZero() && !to.IsZero() {
+				if from.Before(to) {
+					t.BaselineFrom, t.BaselineTo = from, to
+				} else {
+					tn, _ := bm.get("to")
+					d.errorf(tn, bm.at("to"), "must be after from")
+				}
+			}
+		} else if v, ok := number(n); ok {
+			t.Baseline, baselineOK = v, true
+		} else {
+			d.errorf(n, m.at("baseline"), "want a number or {from: DATE, to: DATE}, got %s", describe(n))
+		}
+	}
+
+	if d.required(m, "goal", `a number such as 10.44, or a signed percentage of the baseline such as "-10%"`) {
+		n, _ := m.get("goal")
+		if v, ok := number(n); ok {
+			t.Goal = v
+			if baselineOK && v == t.Baseline {
+				d.errorf(n, m.at("goal"), "equals the baseline; there is nothing to reach")
+			}
+		} else if p := percentRE.FindStringSubmatch(strings.TrimSpace(n.Value)); n.Kind == yaml.ScalarNode && p != nil {
+			v, _ := strconv.ParseFloat(p[2], 64)
+			if p[1] == "-" {
+				v = -v
+			}
+			t.Goal, t.GoalRelative = v, true
+			if v == 0 {
+				d.errorf(n, m.at("goal"), "a change of 0%% leaves the baseline where it is")
+			} else if v < -100 {
+				d.errorf(n, m.at("goal"), "cannot go %s%% below the baseline", p[2])
+			}
+		} else {
+			d.errorf(n, m.at("goal"), `want a number such as 10.44 or a signed percentage such as "-10%%" or "+5%%", got %s`, describe(n))
+		}
+	}
+
+	if d.required(m, "due", "the date the goal is due, such as 2020-06-30") {
+		t.Due = d.date(m, "due")
+		if n, _ := m.get("due"); !t.Due.IsZero() && t.HasBaselinePeriod() && !t.Due.After(t.BaselineTo) {
+			d.errorf(n, m.at("due"), "must be after the baseline period")
+		}
+	}
+
+	fm := d.section(m, "filter", filterKeys)
+	if fm == nil {
+		return t
+	}
+	t.Filter.Source = d.str(fm, "source", "")
+	if n, ok := fm.get("source"); ok && t.Filter.Source != "" && !slices.Contains(sources, t.Filter.Source) {
+		d.errorf(n, fm.at("source"), "no source named %q; configured sources: %s", t.Filter.Source, strings.Join(sources, ", "))
+	}
+	t.Filter.Project = d.str(fm, "project", "")
+	t.Filter.Cohort = d.str(fm, "cohort", "")
+	if n, ok := fm.get("cohort"); ok && t.Filter.Cohort != "" && t.Filter.Cohort != CohortNew && t.Filter.Cohort != CohortRamped {
+		d.errorf(n, fm.at("cohort"), "unknown cohort %q; want %s or %s", t.Filter.Cohort, CohortNew, CohortRamped)
+	}
+	return t
+}
+
+func (d *decoder) grafana(m *mapping) Grafana {
+	g := Grafana{Folder: DefaultGrafanaFolder}
+	if m == nil {
+		return g
+	}
+	g.URL = d.httpURL(m, "url", "use token_env or token_file")
+	g.Token = d.secret(m, "token")
+	g.Folder = d.str(m, "folder", g.Folder)
+	if n, ok := m.get("folder"); ok && strings.TrimSpace(g.Folder) == "" {
+		d.errorf(n, m.at("folder"), "must not be empty")
+		g.Folder = DefaultGrafanaFolder
+	}
+	return g
+}
+
+func (d *decoder) daemon(m *mapping) Daemon {
+	out := Daemon{
+		Listen:      DefaultDaemonListen,
+		TimeZone:    DefaultDaemonTimeZone,
+		Jitter:      DefaultDaemonJitter,
+		GracePeriod: DefaultDaemonGracePeriod,
+	}
+	if m == nil {
+		return out
+	}
+	if n, ok := m.get("listen"); ok {
+		out.Listen = d.str(m, "listen", out.Listen)
+		if err := hostPort(out.Listen); err != nil {
+			d.errorf(n, m.at("listen"), "%w (such as %s)", err, DefaultDaemonListen)
+		}
+	}
+	if n, ok := m.get("time_zone"); ok {
+		out.TimeZone = d.str(m, "time_zone", out.TimeZone)
+		if _, err := time.LoadLocation(out.TimeZone); err != nil || out.TimeZone == "" {
+			d.errorf(n, m.at("time_zone"), "unknown time zone %q; want an IANA name such as UTC or Europe/Berlin", out.TimeZone)
+		}
+	}
+	out.Jitter = d.duration(m, "jitter", out.Jitter, false)
+	out.GracePeriod = d.duration(m, "grace_period", out.GracePeriod, false)
+	return out
+}

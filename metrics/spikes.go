@@ -1,0 +1,130 @@
+package metrics
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+
+	"github.com/codepace/codepace/collectors"
+)
+
+// SpikeConfig holds the parameters of the SPEC rule "Build spike" (config
+// metrics.spike).
+type SpikeConfig struct {
+	Ratio      float64 // a spike lasts more than Ratio × the median
+	FloorS     int64   // and more than the median + FloorS seconds
+	WindowDays int     // the baseline: successful builds of the preceding WindowDays days
+	MinBuilds  int     // no spike without at least MinBuilds baseline builds (at least 1)
+}
+
+// Spikes implements the SPEC rule "Build spike" and returns, for each build
+// in input order (the input may be in any order), whether it is a spike.
+//
+// Builds are grouped by (Source, System, Job). A finished build (non-zero
+// Finished) is a spike when its DurationS is greater than cfg.Ratio × median
+// and greater than median + cfg.FloorS, where median is the exact median
+// (the mean of the two middle values for an even count) of the DurationS of
+// the same job's builds with Result "SUCCESS" (in any letter case) that
+// finished strictly before it and at or after its Finished − WindowDays×24h,
+// given at least cfg.MinBuilds (and at least one) such builds. Unfinished
+// builds are never spikes and never part of a baseline.
+//
+// Instants are handled in nanoseconds and clamped to the years 1823 to 2116.
+// The cost is O(n log n).
+func Spikes(builds []collectors.Build, cfg SpikeConfig) []bool {
+	type key struct{ source, system, job string }
+	type entry struct {
+		group int32
+		at    int64
+		build int32
+	}
+	out := make([]bool, len(builds))
+	groupOf := map[key]int32{}
+	entries := make([]entry, 0, len(builds))
+	for i, b := range builds {
+		if b.Finished.IsZero() {
+			continue
+		}
+		k := key{b.Source, b.System, b.Job}
+		g, ok := groupOf[k]
+		if !ok {
+			g = int32(len(groupOf))
+			groupOf[k] = g
+		}
+		entries = append(entries, entry{g, nanos(b.Finished), int32(i)})
+	}
+	slices.SortFunc(entries, func(a, b entry) int {
+		if c := cmp.Compare(a.group, b.group); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.at, b.at); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.build, b.build)
+	})
+	window := int64(min(max(cfg.WindowDays, 0), 1<<20)) * dayNanos
+	minBuilds := max(cfg.MinBuilds, 1)
+	success := func(e entry) bool { return strings.EqualFold(builds[e.build].Result, "SUCCESS") }
+
+	var vals []int64
+	for s := 0; s < len(entries); {
+		e := s
+		for e < len(entries) && entries[e].group == entries[s].group {
+			e++
+		}
+		group := entries[s:e]
+		s = e
+
+		// Rank the durations of the group's successful builds.
+		vals = vals[:0]
+		for _, x := range group {
+			if success(x) {
+				vals = append(vals, builds[x.build].DurationS)
+			}
+		}
+		if len(vals) < minBuilds {
+			continue // no build of this job can have a baseline
+		}
+		slices.Sort(vals)
+		vals = slices.Compact(vals)
+		rank := func(x entry) int {
+			r, _ := slices.BinarySearch(vals, builds[x.build].DurationS)
+			return r
+		}
+		base := newCounts(len(vals))
+		n := 0
+		// The baseline holds the successes among group[lo:hi].
+		lo, hi := 0, 0
+		for j := 0; j < len(group); {
+			at := group[j].at
+			k := j
+			for k < len(group) && group[k].at == at {
+				k++
+			}
+			for ; hi < j; hi++ { // finished strictly before at
+				if success(group[hi]) {
+					base.add(rank(group[hi]), 1)
+					n++
+				}
+			}
+			for ; lo < hi && group[lo].at < at-window; lo++ {
+				if success(group[lo]) {
+					base.add(rank(group[lo]), -1)
+					n--
+				}
+			}
+			if n >= minBuilds {
+				median := float64(vals[base.kth((n+1)/2)])
+				if n%2 == 0 {
+					median = (median + float64(vals[base.kth(n/2+1)])) / 2
+				}
+				for _, x := range group[j:k] {
+					d := float64(builds[x.build].DurationS)
+					out[x.build] = d > cfg.Ratio*median && d > median+float64(cfg.FloorS)
+				}
+			}
+			j = k
+		}
+	}
+	return out
+}

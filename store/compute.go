@@ -1,0 +1,180 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/codepace/codepace/collectors"
+	"github.com/codepace/codepace/metrics"
+)
+
+// ComputeOptions carries the definitions' parameters.
+type ComputeOptions struct {
+	// Bots per source name; a source without an entry counts only
+	// service accounts as bots.
+	Bots         map[string]metrics.Bots
+	NewcomerDays int
+	Spike        metrics.SpikeConfig
+	// Now is the instant the backlog of the current day is taken at.
+	Now time.Time
+}
+
+// ComputeStats counts what a compute wrote.
+type ComputeStats struct {
+	Generation    uint64
+	Changes       int
+	ReviewActions int
+	Builds        int
+	Newcomers     int
+	BacklogDays   int
+}
+
+// derivedTables are rewritten whole by every compute, one partition per
+// generation.
+var derivedTables = []string{
+	"change_metrics_data", "review_actions_data", "builds_data",
+	"newcomers_data", "review_backlog_daily_data",
+}
+
+// writeBatchRows bounds the rows held before a derived batch is sent.
+const writeBatchRows = 20000
+
+// Compute rebuilds every derived table from the raw facts, as a new
+// generation that the views switch to only once it is complete, then drops
+// older generations.
+func (s *Store) Compute(ctx context.Context, o ComputeOptions) (ComputeStats, error) {
+	started := time.Now().UTC()
+	gen := uint64(started.UnixNano())
+	st := ComputeStats{Generation: gen}
+	if o.Now.IsZero() {
+		o.Now = started
+	}
+	firsts, err := s.ownerFirstChanges(ctx)
+	if err != nil {
+		return st, err
+	}
+	var backlog []metrics.BacklogItem
+	var people []metrics.NewcomerInput
+	names := map[[2]string]string{} // (source, account id) -> how the person is shown
+	cw := newChunkWriter(s, gen)
+	err = s.eachChange(ctx, func(c collectors.Change) error {
+		bots := o.Bots[c.Source]
+		f := metrics.ChangeFigures(c, bots, firsts[[2]string{c.Source, c.Owner.ID}], o.NewcomerDays)
+		if err := cw.change(ctx, c, f, bots.IsBot(c.Owner)); err != nil {
+			return err
+		}
+		for _, a := range metrics.ReviewActions(c, bots) {
+			if err := cw.action(ctx, a); err != nil {
+				return err
+			}
+		}
+		if !f.ReadyAt.IsZero() {
+			backlog = append(backlog, metrics.BacklogItem{
+				Source: c.Source, Project: c.Project, ReadyAt: f.ReadyAt, Intervals: metrics.ReadyIntervals(c),
+			})
+		}
+		people = append(people, metrics.NewcomerInput{
+			Source: c.Source, Person: c.Owner.ID, IsBot: bots.IsBot(c.Owner),
+			Created: c.Created, ReadyAt: f.ReadyAt, FirstReviewAt: f.FirstReviewAt, MergedAt: f.MergedAt,
+		})
+		names[[2]string{c.Source, c.Owner.ID}] = person(c.Owner)
+		st.Changes++
+		return nil
+	})
+	if err == nil {
+		err = cw.flush(ctx)
+	}
+	if err != nil {
+		return st, fmt.Errorf("compute changes: %w", err)
+	}
+	st.ReviewActions = cw.actions
+	if st.Builds, err = s.computeBuilds(ctx, gen, o.Spike); err != nil {
+		return st, fmt.Errorf("compute builds: %w", err)
+	}
+	days := metrics.Backlog(backlog, o.Now)
+	st.BacklogDays = len(days)
+	if err := s.writeBacklog(ctx, gen, days); err != nil {
+		return st, fmt.Errorf("compute backlog: %w", err)
+	}
+	newcomers := metrics.Newcomers(people)
+	st.Newcomers = len(newcomers)
+	if err := s.writeNewcomers(ctx, gen, newcomers, names); err != nil {
+		return st, fmt.Errorf("compute newcomers: %w", err)
+	}
+	err = s.insert(ctx, "compute_runs (generation, started_at, finished_at, changes, builds)", func(b driver.Batch) error {
+		return b.Append(gen, started, time.Now().UTC(), uint64(st.Changes), uint64(st.Builds))
+	})
+	if err != nil {
+		return st, fmt.Errorf("record compute: %w", err)
+	}
+	return st, s.dropGenerationsBefore(ctx, gen)
+}
+
+// person is how a person is shown: name, else username, else email, else id.
+func person(a collectors.Account) string {
+	for _, s := range []string{a.Name, a.Username, a.Email} {
+		if s != "" {
+			return s
+		}
+	}
+	if a.ID == "" {
+		return ""
+	}
+	return "account " + a.ID
+}
+
+// ownerFirstChanges returns, per source and owner id, when the owner's
+// first change was created.
+func (s *Store) ownerFirstChanges(ctx context.Context) (map[[2]string]time.Time, error) {
+	rows, err := s.conn.Query(ctx, `SELECT source, owner_id, min(created_at) FROM raw_changes FINAL GROUP BY source, owner_id`)
+	if err != nil {
+		return nil, fmt.Errorf("read first changes: %w", err)
+	}
+	defer rows.Close()
+	out := map[[2]string]time.Time{}
+	for rows.Next() {
+		var src, owner string
+		var first time.Time
+		if err := rows.Scan(&src, &owner, &first); err != nil {
+			return nil, err
+		}
+		out[[2]string{src, owner}] = first.UTC()
+	}
+	return out, rows.Err()
+}
+
+// dropGenerationsBefore removes derived partitions older than gen,
+// including those of computes that never finished.
+func (s *Store) dropGenerationsBefore(ctx context.Context, gen uint64) error {
+	for _, table := range derivedTables {
+		rows, err := s.conn.Query(ctx, `SELECT DISTINCT partition FROM system.parts
+			WHERE database = ? AND table = ? AND active`, s.db, table)
+		if err != nil {
+			return fmt.Errorf("list partitions of %s: %w", table, err)
+		}
+		var old []uint64
+		for rows.Next() {
+			var p string
+			if err := rows.Scan(&p); err != nil {
+				rows.Close()
+				return err
+			}
+			if g, err := strconv.ParseUint(p, 10, 64); err == nil && g < gen {
+				old = append(old, g)
+			}
+		}
+		rows.Close()
+		for _, g := range old {
+			// g is a number parsed above, so formatting it into the
+			// statement cannot inject anything.
+			if err := s.conn.Exec(ctx, fmt.Sprintf("ALTER TABLE %s DROP PARTITION %d", table, g)); err != nil {
+				return fmt.Errorf("drop generation %d of %s: %w", g, table, err)
+			}
+		}
+	}
+	return nil
+}

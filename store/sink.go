@@ -1,0 +1,197 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/codepace/codepace/collectors"
+)
+
+// Write stores a batch of changes (with their revisions, messages and
+// votes) and builds. Rows are keyed so that writing the same batch again
+// replaces rather than adds.
+func (s *Store) Write(ctx context.Context, b collectors.Batch) error {
+	if len(b.Changes) > 0 {
+		if err := s.writeChanges(ctx, b.Changes); err != nil {
+			return err
+		}
+	}
+	if len(b.Builds) > 0 {
+		if err := s.writeBuilds(ctx, b.Builds); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) writeChanges(ctx context.Context, changes []collectors.Change) error {
+	err := s.insert(ctx, `raw_revisions (source, project, number, revision, created_at,
+		uploader_id, uploader_name, uploader_username, uploader_email, uploader_service, kind, commit, version)`,
+		func(bt driver.Batch) error {
+			for _, c := range changes {
+				for _, r := range c.Revisions {
+					u := r.Uploader
+					if err := bt.Append(c.Source, c.Project, c.Number, int32(r.Number), r.Created,
+						u.ID, u.Name, u.Username, u.Email, b8(u.Service), r.Kind, r.Commit, version(c)); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+	if err != nil {
+		return fmt.Errorf("store revisions: %w", err)
+	}
+	err = s.insert(ctx, `raw_messages (source, project, number, message_id, seq,
+		author_id, author_name, author_username, author_email, author_service,
+		at, at_ns, tag, text, revision, version)`,
+		func(bt driver.Batch) error {
+			for _, c := range changes {
+				for i, m := range c.Messages {
+					a := m.Author
+					if err := bt.Append(c.Source, c.Project, c.Number, m.ID, uint32(i),
+						a.ID, a.Name, a.Username, a.Email, b8(a.Service),
+						m.Date, uint32(m.Date.Nanosecond()), m.Tag, m.Text, int32(m.Revision), version(c)); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+	if err != nil {
+		return fmt.Errorf("store messages: %w", err)
+	}
+	err = s.insert(ctx, `raw_votes (source, project, number, label, account_id, account_name,
+		account_username, account_email, account_service, value, at, version)`,
+		func(bt driver.Batch) error {
+			for _, c := range changes {
+				for _, v := range c.Votes {
+					a := v.Account
+					if err := bt.Append(c.Source, c.Project, c.Number, v.Label, a.ID, a.Name,
+						a.Username, a.Email, b8(a.Service), int32(v.Value), nullTime(v.Date), version(c)); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+	if err != nil {
+		return fmt.Errorf("store votes: %w", err)
+	}
+	now := time.Now().UTC()
+	// The change row goes last: compute reads changes and then their
+	// rows, so a crash half-way leaves nothing visible half-written.
+	err = s.insert(ctx, `raw_changes (source, project, branch, number, change_id, url, subject,
+		owner_id, owner_name, owner_username, owner_email, owner_service, status, is_wip,
+		created_at, updated_at, merged_at, insertions, deletions, author_date, version, collected_at)`,
+		func(bt driver.Batch) error {
+			for _, c := range changes {
+				o := c.Owner
+				if err := bt.Append(c.Source, c.Project, c.Branch, c.Number, c.ChangeID, c.URL, c.Subject,
+					o.ID, o.Name, o.Username, o.Email, b8(o.Service), c.Status, b8(c.WIP),
+					c.Created, c.Updated, nullTime(c.Merged), c.Insertions, c.Deletions,
+					nullTime(c.AuthorDate), version(c), now); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	if err != nil {
+		return fmt.Errorf("store changes: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) writeBuilds(ctx context.Context, builds []collectors.Build) error {
+	v := uint64(time.Now().UnixNano())
+	err := s.insert(ctx, `raw_builds (source, system, pipeline, job, build_id, url, project, number,
+		patchset, result, voting, started_at, finished_at, duration_s, queued_s, version)`,
+		func(bt driver.Batch) error {
+			for _, b := range builds {
+				if err := bt.Append(b.Source, b.System, b.Pipeline, b.Job, b.BuildID, b.URL, b.Project,
+					b.Change, int32(b.Patchset), b.Result, b8(b.Voting), b.Started, b.Finished,
+					b.DurationS, b.QueuedS, v); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	if err != nil {
+		return fmt.Errorf("store builds: %w", err)
+	}
+	return nil
+}
+
+// version orders the stored states of one change: its update time.
+func version(c collectors.Change) uint64 { return uint64(c.Updated.UnixNano()) }
+
+func b8(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// SaveCursor records that source is stored up to at.
+func (s *Store) SaveCursor(ctx context.Context, source string, at time.Time) error {
+	err := s.insert(ctx, "cursors (source, cursor, version)", func(b driver.Batch) error {
+		return b.Append(source, at.UTC(), uint64(time.Now().UnixNano()))
+	})
+	if err != nil {
+		return fmt.Errorf("save cursor of %s: %w", source, err)
+	}
+	return nil
+}
+
+// Cursor returns where source's next incremental collection starts; ok is
+// false when the source was never collected.
+func (s *Store) Cursor(ctx context.Context, source string) (at time.Time, ok bool, err error) {
+	rows, err := s.conn.Query(ctx, "SELECT cursor FROM cursors FINAL WHERE source = ?", source)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("read cursor of %s: %w", source, err)
+	}
+	defer rows.Close()
+	if rows.Next() {
+		if err := rows.Scan(&at); err != nil {
+			return time.Time{}, false, err
+		}
+		return at.UTC(), true, nil
+	}
+	return time.Time{}, false, rows.Err()
+}
+
+// Run is one collector run as collector_runs shows it.
+type Run struct {
+	ID       string
+	Source   string
+	Started  time.Time
+	Finished time.Time // zero while running
+	Status   string    // running, ok, failed
+	Items    int
+	Requests int
+	Skipped  int
+	Error    string
+}
+
+// RecordRun writes the current state of a collector run.
+func (s *Store) RecordRun(ctx context.Context, r Run) error {
+	err := s.insert(ctx, `collector_runs_log (run_id, source, started_at, finished_at, status,
+		items, requests, skipped, error, version)`, func(b driver.Batch) error {
+		return b.Append(r.ID, r.Source, r.Started.UTC(), nullTime(r.Finished), r.Status,
+			uint64(r.Items), uint64(r.Requests), uint64(r.Skipped), r.Error, uint64(time.Now().UnixNano()))
+	})
+	if err != nil {
+		return fmt.Errorf("record run of %s: %w", r.Source, err)
+	}
+	return nil
+}
