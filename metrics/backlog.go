@@ -13,7 +13,7 @@ type BacklogItem struct {
 	// ReadyAt is the change's ready_at, the first time it asked for review.
 	ReadyAt time.Time
 	// Intervals are the spans during which the change was open and ready
-	// (see ReadyIntervals).
+	// (see ReadyIntervals); they must not overlap.
 	Intervals []Interval
 }
 
@@ -45,25 +45,32 @@ type BacklogDay struct {
 // The cost is O((intervals + rows) × log(changes)).
 func Backlog(items []BacklogItem, now time.Time) []BacklogDay {
 	type key struct{ source, project string }
+	// An event starts (ref = item) or ends (ref = ^item) an interval.
 	type event struct {
-		group int32
 		at    int64
-		item  int32
-		delta int32
+		group int32
+		ref   int32
 	}
+	usable := func(iv Interval) bool { return !iv.From.IsZero() && (iv.To.IsZero() || iv.To.After(iv.From)) }
 	groupOf := map[key]int32{}
 	var keys []key
 	var first []int64 // per group: the earliest interval start
 	ready := make([]int64, len(items))
-	var events []event
+	group := make([]int32, len(items)) // -1: no usable interval
+	nEvents := 0
 	for i, it := range items {
+		group[i] = -1
 		start, ok := int64(0), false
 		for _, iv := range it.Intervals {
-			if iv.From.IsZero() || (!iv.To.IsZero() && !iv.To.After(iv.From)) {
+			if !usable(iv) {
 				continue
 			}
 			if f := nanos(iv.From); !ok || f < start {
 				start, ok = f, true
+			}
+			nEvents++
+			if !iv.To.IsZero() {
+				nEvents++
 			}
 		}
 		if !ok {
@@ -82,13 +89,20 @@ func Backlog(items []BacklogItem, now time.Time) []BacklogDay {
 			first = append(first, start)
 		}
 		first[g] = min(first[g], start)
+		group[i] = g
+	}
+	events := make([]event, 0, nEvents)
+	for i, it := range items {
+		if group[i] < 0 {
+			continue
+		}
 		for _, iv := range it.Intervals {
-			if iv.From.IsZero() || (!iv.To.IsZero() && !iv.To.After(iv.From)) {
+			if !usable(iv) {
 				continue
 			}
-			events = append(events, event{g, nanos(iv.From), int32(i), 1})
+			events = append(events, event{nanos(iv.From), group[i], int32(i)})
 			if !iv.To.IsZero() {
-				events = append(events, event{g, nanos(iv.To), int32(i), -1})
+				events = append(events, event{nanos(iv.To), group[i], ^int32(i)})
 			}
 		}
 	}
@@ -125,6 +139,7 @@ func Backlog(items []BacklogItem, now time.Time) []BacklogDay {
 	}
 	out := make([]BacklogDay, 0, rows)
 	rank := make([]int32, len(items))
+	var vals []int64
 	for _, g := range order {
 		evs := events[starts[g]:starts[g+1]]
 		firstDay := floorDiv(first[g], dayNanos)
@@ -132,18 +147,18 @@ func Backlog(items []BacklogItem, now time.Time) []BacklogDay {
 			continue
 		}
 		// Rank the group's ready times.
-		var vals []int64
+		vals = vals[:0]
 		for _, e := range evs {
-			if e.delta > 0 {
-				vals = append(vals, ready[e.item])
+			if e.ref >= 0 {
+				vals = append(vals, ready[e.ref])
 			}
 		}
 		slices.Sort(vals)
 		vals = slices.Compact(vals)
 		for _, e := range evs {
-			if e.delta > 0 {
-				r, _ := slices.BinarySearch(vals, ready[e.item])
-				rank[e.item] = int32(r)
+			if e.ref >= 0 {
+				r, _ := slices.BinarySearch(vals, ready[e.ref])
+				rank[e.ref] = int32(r)
 			}
 		}
 		active := newCounts(len(vals))
@@ -155,9 +170,12 @@ func Backlog(items []BacklogItem, now time.Time) []BacklogDay {
 				t = nowN
 			}
 			for ; p < len(evs) && evs[p].at <= t; p++ {
-				e := evs[p]
-				r, d := ready[e.item], int64(e.delta)
-				active.add(int(rank[e.item]), e.delta)
+				item, d := evs[p].ref, int64(1)
+				if item < 0 {
+					item, d = ^item, -1
+				}
+				r := ready[item]
+				active.add(int(rank[item]), int32(d))
 				n += d
 				sumSec += d * (r / 1e9)
 				sumNsec += d * (r % 1e9)

@@ -19,8 +19,7 @@ func TestNewcomers(t *testing.T) {
 		// bob: two changes created at the same instant; the first input wins.
 		{Source: "s1", Person: "bob", Created: day(2, 0), ReadyAt: day(2, 0), FirstReviewAt: day(2, 1)},
 		{Source: "s1", Person: "bob", Created: day(2, 0), ReadyAt: day(2, 0), FirstReviewAt: day(2, 0.5), MergedAt: day(3, 0)},
-		// alice in s2 is another newcomer; her first change is never reviewed
-		// or merged, and a later change created before... nothing.
+		// alice in s2 is another newcomer, never reviewed nor merged.
 		{Source: "s2", Person: "alice", Created: day(7, 0), ReadyAt: day(7, 0)},
 		// carol: created WIP and never ready, then reviewed: no time to
 		// first review. Her merge is recorded before her first change

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"strings"
 
@@ -62,7 +63,10 @@ func Spikes(builds []collectors.Build, cfg SpikeConfig) []bool {
 		}
 		return cmp.Compare(a.build, b.build)
 	})
-	window := int64(min(max(cfg.WindowDays, 0), 1<<20)) * dayNanos
+	window := int64(math.MaxInt64) // longer than any span of clamped instants
+	if d := int64(max(cfg.WindowDays, 0)); d < math.MaxInt64/dayNanos {
+		window = d * dayNanos
+	}
 	minBuilds := max(cfg.MinBuilds, 1)
 	success := func(e entry) bool { return strings.EqualFold(builds[e.build].Result, "SUCCESS") }
 
@@ -107,7 +111,9 @@ func Spikes(builds []collectors.Build, cfg SpikeConfig) []bool {
 					n++
 				}
 			}
-			for ; lo < hi && group[lo].at < at-window; lo++ {
+			// Older than at − window; the difference of clamped instants
+			// fits an int64.
+			for ; lo < hi && at-group[lo].at > window; lo++ {
 				if success(group[lo]) {
 					base.add(rank(group[lo]), -1)
 					n--

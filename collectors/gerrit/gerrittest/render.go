@@ -21,34 +21,34 @@ type options struct {
 // knownOptions are the ListChangesOption names Gerrit 3.10 accepts. Those
 // this server does not render (files, actions, ...) are accepted and ignored.
 var knownOptions = map[string]func(*options){
-	"LABELS":             func(o *options) { o.labels = true },
-	"DETAILED_LABELS":    func(o *options) { o.detailedLabels = true },
-	"CURRENT_REVISION":   func(o *options) { o.currentRevision = true },
-	"ALL_REVISIONS":      func(o *options) { o.allRevision = true },
-	"CURRENT_COMMIT":     func(o *options) { o.currentCommit = true },
-	"ALL_COMMITS":        func(o *options) { o.allCommits = true },
-	"DETAILED_ACCOUNTS":  func(o *options) { o.detailedAccounts = true },
-	"MESSAGES":           func(o *options) { o.messages = true },
-	"SKIP_DIFFSTAT":      func(o *options) { o.skipDiffstat = true },
-	"SUBMITTABLE":        func(o *options) { o.submittable = true },
-	"REVIEWER_UPDATES":   func(o *options) { o.reviewerUpdates = true },
-	"CURRENT_FILES":      nil,
-	"ALL_FILES":          nil,
-	"CURRENT_ACTIONS":    nil,
-	"CHANGE_ACTIONS":     nil,
-	"REVIEWED":           nil,
-	"DRAFT_COMMENTS":     nil,
-	"DOWNLOAD_COMMANDS":  nil,
-	"WEB_LINKS":          nil,
-	"CHECK":              nil,
-	"COMMIT_FOOTERS":     nil,
-	"PUSH_CERTIFICATES":  nil,
-	"TRACKING_IDS":       nil,
-	"SKIP_MERGEABLE":     nil,
+	"LABELS":              func(o *options) { o.labels = true },
+	"DETAILED_LABELS":     func(o *options) { o.detailedLabels = true },
+	"CURRENT_REVISION":    func(o *options) { o.currentRevision = true },
+	"ALL_REVISIONS":       func(o *options) { o.allRevision = true },
+	"CURRENT_COMMIT":      func(o *options) { o.currentCommit = true },
+	"ALL_COMMITS":         func(o *options) { o.allCommits = true },
+	"DETAILED_ACCOUNTS":   func(o *options) { o.detailedAccounts = true },
+	"MESSAGES":            func(o *options) { o.messages = true },
+	"SKIP_DIFFSTAT":       func(o *options) { o.skipDiffstat = true },
+	"SUBMITTABLE":         func(o *options) { o.submittable = true },
+	"REVIEWER_UPDATES":    func(o *options) { o.reviewerUpdates = true },
+	"CURRENT_FILES":       nil,
+	"ALL_FILES":           nil,
+	"CURRENT_ACTIONS":     nil,
+	"CHANGE_ACTIONS":      nil,
+	"REVIEWED":            nil,
+	"DRAFT_COMMENTS":      nil,
+	"DOWNLOAD_COMMANDS":   nil,
+	"WEB_LINKS":           nil,
+	"CHECK":               nil,
+	"COMMIT_FOOTERS":      nil,
+	"PUSH_CERTIFICATES":   nil,
+	"TRACKING_IDS":        nil,
+	"SKIP_MERGEABLE":      nil,
 	"SUBMIT_REQUIREMENTS": nil,
 	"CUSTOM_KEYED_VALUES": nil,
-	"STAR":               nil,
-	"PARENTS":            nil,
+	"STAR":                nil,
+	"PARENTS":             nil,
 }
 
 func parseOptions(values []string) (options, error) {
@@ -169,42 +169,42 @@ type reviewerUpdateJSON struct {
 
 // changeJSON is ChangeInfo with Gerrit 3.10's field order.
 type changeJSON struct {
-	ID                     string                    `json:"id"`
-	TripletID              string                    `json:"triplet_id"`
-	Project                string                    `json:"project"`
-	Branch                 string                    `json:"branch"`
-	Hashtags               []string                  `json:"hashtags"`
-	ChangeID               string                    `json:"change_id"`
-	Subject                string                    `json:"subject"`
-	Status                 string                    `json:"status"`
-	Created                string                    `json:"created"`
-	Updated                string                    `json:"updated"`
-	Submitted              string                    `json:"submitted,omitempty"`
-	Submitter              *accountJSON              `json:"submitter,omitempty"`
-	SubmitType             string                    `json:"submit_type"`
-	Submittable            *bool                     `json:"submittable,omitempty"`
-	Insertions             *int                      `json:"insertions,omitempty"`
-	Deletions              *int                      `json:"deletions,omitempty"`
-	TotalCommentCount      int                       `json:"total_comment_count"`
-	UnresolvedCommentCount int                       `json:"unresolved_comment_count"`
-	WorkInProgress         bool                      `json:"work_in_progress,omitempty"`
-	HasReviewStarted       bool                      `json:"has_review_started,omitempty"`
-	SubmissionID           string                    `json:"submission_id,omitempty"`
-	MetaRevID              string                    `json:"meta_rev_id"`
-	Number                 int                       `json:"_number"`
-	VirtualIDNumber        int                       `json:"virtual_id_number"`
-	Owner                  accountJSON               `json:"owner"`
-	Labels                 map[string]*labelJSON     `json:"labels,omitempty"`
-	RemovableReviewers     *[]accountJSON            `json:"removable_reviewers,omitempty"`
-	Reviewers              map[string][]accountJSON  `json:"reviewers,omitempty"`
-	PendingReviewers       *struct{}                 `json:"pending_reviewers,omitempty"`
-	ReviewerUpdates        *[]reviewerUpdateJSON     `json:"reviewer_updates,omitempty"`
-	Messages               *[]messageJSON            `json:"messages,omitempty"`
-	CurrentRevisionNumber  int                       `json:"current_revision_number,omitempty"`
-	CurrentRevision        string                    `json:"current_revision,omitempty"`
-	Revisions              map[string]*revisionJSON  `json:"revisions,omitempty"`
-	MoreChanges            bool                      `json:"_more_changes,omitempty"`
-	Requirements           []struct{}                `json:"requirements"`
+	ID                     string                   `json:"id"`
+	TripletID              string                   `json:"triplet_id"`
+	Project                string                   `json:"project"`
+	Branch                 string                   `json:"branch"`
+	Hashtags               []string                 `json:"hashtags"`
+	ChangeID               string                   `json:"change_id"`
+	Subject                string                   `json:"subject"`
+	Status                 string                   `json:"status"`
+	Created                string                   `json:"created"`
+	Updated                string                   `json:"updated"`
+	Submitted              string                   `json:"submitted,omitempty"`
+	Submitter              *accountJSON             `json:"submitter,omitempty"`
+	SubmitType             string                   `json:"submit_type"`
+	Submittable            *bool                    `json:"submittable,omitempty"`
+	Insertions             *int                     `json:"insertions,omitempty"`
+	Deletions              *int                     `json:"deletions,omitempty"`
+	TotalCommentCount      int                      `json:"total_comment_count"`
+	UnresolvedCommentCount int                      `json:"unresolved_comment_count"`
+	WorkInProgress         bool                     `json:"work_in_progress,omitempty"`
+	HasReviewStarted       bool                     `json:"has_review_started,omitempty"`
+	SubmissionID           string                   `json:"submission_id,omitempty"`
+	MetaRevID              string                   `json:"meta_rev_id"`
+	Number                 int                      `json:"_number"`
+	VirtualIDNumber        int                      `json:"virtual_id_number"`
+	Owner                  accountJSON              `json:"owner"`
+	Labels                 map[string]*labelJSON    `json:"labels,omitempty"`
+	RemovableReviewers     *[]accountJSON           `json:"removable_reviewers,omitempty"`
+	Reviewers              map[string][]accountJSON `json:"reviewers,omitempty"`
+	PendingReviewers       *struct{}                `json:"pending_reviewers,omitempty"`
+	ReviewerUpdates        *[]reviewerUpdateJSON    `json:"reviewer_updates,omitempty"`
+	Messages               *[]messageJSON           `json:"messages,omitempty"`
+	CurrentRevisionNumber  int                      `json:"current_revision_number,omitempty"`
+	CurrentRevision        string                   `json:"current_revision,omitempty"`
+	Revisions              map[string]*revisionJSON `json:"revisions,omitempty"`
+	MoreChanges            bool                     `json:"_more_changes,omitempty"`
+	Requirements           []struct{}               `json:"requirements"`
 }
 
 // labelDef is a label as the fake project config defines it.

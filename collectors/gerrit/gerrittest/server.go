@@ -1,0 +1,700 @@
+package gerrittest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha1"
+	"crypto/subtle"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// DefaultQueryLimit is Gerrit's default queryLimit for a group: the most
+// changes one query answers.
+const DefaultQueryLimit = 500
+
+// Version is the Gerrit version the server claims at /config/server/version.
+const Version = "3.10.1"
+
+// FaultFunc sees every request before the handler does. When it returns
+// true it has answered the request itself, which lets a test inject 429 with
+// Retry-After, 500, an HTML login page with status 200, a body without the
+// )]}' prefix, truncated JSON, a stall, etc.
+type FaultFunc func(w http.ResponseWriter, r *http.Request) (handled bool)
+
+// Option configures a Handler or Server.
+type Option func(*config)
+
+type config struct {
+	auth       map[string]string
+	queryLimit int
+	fault      FaultFunc
+	gzip       bool
+	now        func() time.Time
+}
+
+// WithAuth makes /a/ endpoints require HTTP Basic with one of the given
+// username -> HTTP password pairs. Without it /a/ accepts any username and
+// password (but still answers 401 when none is sent). Unauthenticated
+// /changes/ always works, as for Gerrit's anonymous users.
+func WithAuth(users map[string]string) Option {
+	return func(c *config) {
+		c.auth = make(map[string]string, len(users))
+		for u, p := range users {
+			c.auth[u] = p
+		}
+	}
+}
+
+// WithQueryLimit sets the server's queryLimit (default 500): n is capped to
+// it and a page cut by it carries _more_changes.
+func WithQueryLimit(n int) Option {
+	return func(c *config) { c.queryLimit = n }
+}
+
+// WithFault installs a FaultFunc from the start; see Handler.SetFault.
+func WithFault(f FaultFunc) Option {
+	return func(c *config) { c.fault = f }
+}
+
+// WithGzip turns gzip responses (for clients that send Accept-Encoding:
+// gzip, as Go's transport does) on or off; on by default, like Gerrit.
+func WithGzip(on bool) Option {
+	return func(c *config) { c.gzip = on }
+}
+
+// WithClock sets the clock that age: and -age: are measured against;
+// time.Now by default.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) { c.now = now }
+}
+
+// Handler is the fake Gerrit as an http.Handler. It serves:
+//
+//   - GET /changes/ and /a/changes/: the change query. q (repeatable; several
+//     give an array of arrays; absent means status:open), n or limit, S or
+//     start (when both are given the one later in the URL wins, as with
+//     Gerrit's args4j option parsing), o (repeatable), pp. The query language
+//     subset: terms separated by spaces (AND), OR, NOT or -, parentheses;
+//     after:/since:, before:/until: (on updated, inclusive; 2006-01-02[
+//     15:04:05[.000][ -0700]], UTC by default, quoted "..." or {...} when it
+//     has spaces), age:, mergedafter:, mergedbefore:, project:, projects:,
+//     branch:, status: and is: (open, new, pending, merged, abandoned,
+//     closed, wip), owner: (id, username, email, name, self), change:, a
+//     bare change number or Change-Id, limit:. Anything else is a 400 with
+//     Gerrit's "Unsupported operator ..." text.
+//   - GET /a/accounts/self (and /accounts/self): the caller's AccountInfo.
+//   - GET /config/server/version: the version string.
+//
+// Results are sorted by updated, newest first, ties by number descending.
+type Handler struct {
+	cfg      config
+	requests atomic.Int64
+	fault    atomic.Pointer[FaultFunc]
+
+	mu       sync.RWMutex
+	changes  []Change      // sorted by Updated desc, Number desc
+	extras   []changeExtra // parallel to changes
+	accounts map[string]*Account
+}
+
+// NewHandler returns a Handler serving a copy of changes (the slice is
+// copied and sorted; the changes' own slices are shared and must not be
+// modified while served, except through Update).
+func NewHandler(changes []Change, opts ...Option) *Handler {
+	h := &Handler{cfg: config{queryLimit: DefaultQueryLimit, gzip: true, now: time.Now}}
+	for _, o := range opts {
+		o(&h.cfg)
+	}
+	if h.cfg.queryLimit <= 0 {
+		h.cfg.queryLimit = DefaultQueryLimit
+	}
+	if h.cfg.fault != nil {
+		f := h.cfg.fault
+		h.fault.Store(&f)
+	}
+	h.load(append([]Change(nil), changes...))
+	return h
+}
+
+// SetFault installs f (nil removes it); it is safe to call while serving.
+func (h *Handler) SetFault(f FaultFunc) {
+	if f == nil {
+		h.fault.Store(nil)
+		return
+	}
+	h.fault.Store(&f)
+}
+
+// Requests returns how many /changes/ requests (plain or /a/) the handler
+// received, including those a FaultFunc answered.
+func (h *Handler) Requests() int { return int(h.requests.Load()) }
+
+// Update replaces the history under the write lock: fn gets the current
+// changes (sorted by updated, newest first) and returns the new history,
+// which the handler then normalizes and re-sorts.
+func (h *Handler) Update(fn func(changes []Change) []Change) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.load(fn(h.changes))
+}
+
+// Changes returns a copy of the served history, newest update first.
+func (h *Handler) Changes() []Change {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return append([]Change(nil), h.changes...)
+}
+
+// load normalizes, sorts and derives; callers hold the write lock (or own h).
+func (h *Handler) load(changes []Change) {
+	for i := range changes {
+		normalize(&changes[i])
+	}
+	sort.Slice(changes, func(i, j int) bool {
+		a, b := &changes[i], &changes[j]
+		if !a.Updated.Equal(b.Updated) {
+			return a.Updated.After(b.Updated)
+		}
+		return a.Number > b.Number
+	})
+	extras := make([]changeExtra, len(changes))
+	for i := range changes {
+		extras[i] = deriveExtra(&changes[i])
+	}
+	// Parents: the previous change of the same project, by number.
+	idx := make([]int32, len(changes))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	sort.Slice(idx, func(a, b int) bool {
+		ca, cb := &changes[idx[a]], &changes[idx[b]]
+		if ca.Project != cb.Project {
+			return ca.Project < cb.Project
+		}
+		return ca.Number < cb.Number
+	})
+	for k, i := range idx {
+		c, x := &changes[i], &extras[i]
+		if k > 0 && changes[idx[k-1]].Project == c.Project && len(changes[idx[k-1]].Revisions) > 0 {
+			p := &changes[idx[k-1]]
+			x.parentSHA = extras[idx[k-1]].sha(p, len(p.Revisions)-1)
+			x.parentSubject = p.Subject
+		} else {
+			x.parentSHA = hexHash("root", c.Project)
+			x.parentSubject = "Initial empty repository"
+		}
+	}
+	accounts := map[string]*Account{}
+	add := func(a *Account) {
+		if a != nil && a.Username != "" {
+			if _, ok := accounts[a.Username]; !ok {
+				accounts[a.Username] = a
+			}
+		}
+	}
+	for i := range changes {
+		c := &changes[i]
+		add(&c.Owner)
+		add(c.Submitter)
+		for j := range c.Votes {
+			add(&c.Votes[j].Account)
+		}
+		for j := range c.Messages {
+			add(c.Messages[j].Author)
+		}
+	}
+	h.changes, h.extras, h.accounts = changes, extras, accounts
+}
+
+// normalize fills what a hand-built change may leave out.
+func normalize(c *Change) {
+	if c.Status == "" {
+		c.Status = StatusNew
+	}
+	if c.Branch == "" {
+		c.Branch = "master"
+	}
+	if c.ChangeID == "" {
+		c.ChangeID = "I" + hexHash("change-id", c.Project, strconv.Itoa(c.Number))
+	}
+	if c.Updated.IsZero() {
+		u := c.Created
+		later := func(t time.Time) {
+			if t.After(u) {
+				u = t
+			}
+		}
+		for i := range c.Revisions {
+			later(c.Revisions[i].Created)
+		}
+		for i := range c.Messages {
+			later(c.Messages[i].Date)
+		}
+		for i := range c.Votes {
+			later(c.Votes[i].Date)
+		}
+		later(c.Submitted)
+		c.Updated = u
+	}
+}
+
+func hexHash(parts ...string) string {
+	h := sha1.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func deriveExtra(c *Change) changeExtra {
+	x := changeExtra{encProject: url.QueryEscape(c.Project)}
+	x.tripletID = x.encProject + "~" + url.QueryEscape(c.Branch) + "~" + c.ChangeID
+	var buf [40]byte
+	binary.BigEndian.PutUint64(buf[0:], uint64(c.Number))
+	binary.BigEndian.PutUint64(buf[8:], uint64(c.Updated.UnixNano()))
+	binary.BigEndian.PutUint64(buf[16:], uint64(len(c.Messages)))
+	binary.BigEndian.PutUint64(buf[24:], uint64(len(c.Votes)))
+	binary.BigEndian.PutUint64(buf[32:], uint64(len(c.Revisions)))
+	sum := sha1.Sum(buf[:])
+	x.metaRevID = hex.EncodeToString(sum[:])
+	if c.Status == StatusMerged {
+		x.submissionID = strconv.Itoa(c.Number) + "-" + strconv.FormatInt(c.Submitted.UnixMilli(), 10) + "-" + x.metaRevID[:8]
+	}
+	for i := range c.Revisions {
+		if c.Revisions[i].SHA == "" {
+			if x.revSHAs == nil {
+				x.revSHAs = make([]string, len(c.Revisions))
+			}
+			x.revSHAs[i] = hexHash("rev", strconv.Itoa(c.Number), strconv.Itoa(c.Revisions[i].Number))
+		}
+	}
+	createdWIP := false
+	ready := false
+	for i := range c.Messages {
+		m := &c.Messages[i]
+		if m.ID == "" {
+			if x.msgIDs == nil {
+				x.msgIDs = make([]string, len(c.Messages))
+			}
+			x.msgIDs[i] = hexHash("msg", strconv.Itoa(c.Number), strconv.Itoa(i))
+		}
+		x.comments += countComments(m.Message)
+		switch m.Tag {
+		case TagNewWipPatchSet:
+			if i == 0 {
+				createdWIP = true
+			}
+		case TagSetReadyForReview:
+			ready = true
+		}
+		if m.Author != nil && m.Author.ID != c.Owner.ID {
+			x.addReviewer(m.Author, m.Date)
+		}
+	}
+	x.started = !c.WIP || ready || (len(c.Messages) > 0 && !createdWIP)
+	for i := range c.Votes {
+		x.addReviewer(&c.Votes[i].Account, c.Votes[i].Date)
+	}
+	x.labels = configuredLabels
+	for i := range c.Votes {
+		v := &c.Votes[i]
+		found := false
+		for _, d := range x.labels {
+			if d.name == v.Label {
+				found = true
+				break
+			}
+		}
+		if !found {
+			if len(x.labels) == len(configuredLabels) {
+				x.labels = append([]labelDef(nil), configuredLabels...)
+			}
+			d, ok := extraLabels[v.Label]
+			if !ok {
+				d = labelDef{name: v.Label, min: -1, max: 1}
+				for _, w := range c.Votes {
+					if w.Label == v.Label {
+						d.min, d.max = min(d.min, w.Value), max(d.max, w.Value)
+					}
+				}
+			}
+			x.labels = append(x.labels, d)
+		}
+	}
+	if len(c.Votes) > 0 {
+		x.voteRange = make(map[string]votingRange, len(c.Votes))
+		for _, v := range c.Votes {
+			var d labelDef
+			for _, l := range x.labels {
+				if l.name == v.Label {
+					d = l
+				}
+			}
+			r := votingRange{Min: d.min, Max: d.max}
+			if !v.Account.Service && v.Value > -2 && v.Value < 2 && d.min <= -1 && d.max >= 1 {
+				r = votingRange{Min: -1, Max: 1}
+			}
+			x.voteRange[v.Label+"\x00"+strconv.Itoa(v.Account.ID)] = r
+		}
+	}
+	return x
+}
+
+func (x *changeExtra) addReviewer(a *Account, t time.Time) {
+	for i, r := range x.reviewers {
+		if r.ID == a.ID {
+			if t.Before(x.reviewerSince[i]) {
+				x.reviewerSince[i] = t
+			}
+			return
+		}
+	}
+	x.reviewers = append(x.reviewers, a)
+	x.reviewerSince = append(x.reviewerSince, t)
+}
+
+// countComments reads the "(N comments)" Gerrit writes into review messages.
+func countComments(s string) int {
+	n := 0
+	for {
+		i := strings.Index(s, " comment")
+		if i < 0 {
+			return n
+		}
+		j := i
+		for j > 0 && s[j-1] >= '0' && s[j-1] <= '9' {
+			j--
+		}
+		if j < i && j > 0 && s[j-1] == '(' {
+			v, _ := strconv.Atoi(s[j:i])
+			n += v
+		}
+		s = s[i+len(" comment"):]
+	}
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	path := r.URL.Path
+	authed := strings.HasPrefix(path, "/a/")
+	if authed {
+		path = path[2:]
+	}
+	isChanges := path == "/changes/" || path == "/changes"
+	if isChanges {
+		h.requests.Add(1)
+	}
+	if f := h.fault.Load(); f != nil && (*f)(w, r) {
+		return
+	}
+	var self *Account
+	if authed {
+		var ok bool
+		if self, ok = h.authenticate(r); !ok {
+			w.Header().Set("WWW-Authenticate", `Basic realm="Gerrit Code Review"`)
+			replyText(w, http.StatusUnauthorized, "Unauthorized")
+			return
+		}
+	}
+	switch {
+	case isChanges:
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			replyText(w, http.StatusMethodNotAllowed, "Method Not Allowed")
+			return
+		}
+		h.serveQuery(w, r, self)
+	case path == "/accounts/self" || path == "/accounts/self/":
+		if self == nil {
+			replyText(w, http.StatusForbidden, "Authentication required")
+			return
+		}
+		j := accountJSON{ID: self.ID, Name: self.Name, Email: self.Email, Username: self.Username}
+		if self.Service {
+			j.Tags = serviceUserTags
+		}
+		h.replyJSON(w, r, j)
+	case path == "/config/server/version":
+		h.replyJSON(w, r, Version)
+	default:
+		replyText(w, http.StatusNotFound, "Not Found")
+	}
+}
+
+func (h *Handler) authenticate(r *http.Request) (*Account, bool) {
+	user, pass, ok := r.BasicAuth()
+	if !ok || user == "" {
+		return nil, false
+	}
+	if h.cfg.auth != nil {
+		want, known := h.cfg.auth[user]
+		if !known || subtle.ConstantTimeCompare([]byte(want), []byte(pass)) != 1 {
+			return nil, false
+		}
+	}
+	h.mu.RLock()
+	a := h.accounts[user]
+	h.mu.RUnlock()
+	if a == nil {
+		sum := sha1.Sum([]byte(user))
+		a = &Account{ID: 2000000 + int(binary.BigEndian.Uint16(sum[:])), Name: user, Username: user, Email: user + "@example.org"}
+	}
+	return a, true
+}
+
+// queryParams are the parameters the change query accepts besides o and q.
+var queryParams = map[string]bool{
+	"q": true, "n": true, "limit": true, "S": true, "start": true, "o": true,
+	"pp": true, "access_token": true, "allow-incomplete-results": true, "skip-visibility": true,
+}
+
+func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, self *Account) {
+	params := r.URL.Query()
+	for k := range params {
+		if k == "O" {
+			replyText(w, http.StatusBadRequest, "gerrittest: the O= hex option form is not supported; use o=")
+			return
+		}
+		if !queryParams[k] {
+			replyText(w, http.StatusBadRequest, strconv.Quote("--"+k)+" is not a valid option")
+			return
+		}
+	}
+	opts, err := parseOptions(params["o"])
+	if err != nil {
+		replyText(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	n := 0
+	for _, name := range []string{"n", "limit"} {
+		for _, v := range params[name] {
+			i, err := strconv.Atoi(v)
+			if err != nil {
+				replyText(w, http.StatusBadRequest, strconv.Quote(v)+` is not a valid value for "-n"`)
+				return
+			}
+			n = i
+		}
+	}
+	start, err := startParam(r.URL.RawQuery)
+	if err != nil {
+		replyText(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	queries := params["q"]
+	if len(queries) == 0 {
+		queries = []string{"status:open"}
+	}
+
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	env := queryEnv{now: h.cfg.now(), self: self}
+	results := make([][]*changeJSON, len(queries))
+	for qi, q := range queries {
+		pq, err := parseQuery(q, env)
+		if err != nil {
+			replyText(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		limit := h.cfg.queryLimit
+		if n > 0 && n < limit {
+			limit = n
+		}
+		if pq.limit > 0 && pq.limit < limit {
+			limit = pq.limit
+		}
+		results[qi] = h.run(pq, start, limit, &opts)
+	}
+	if len(results) == 1 {
+		h.replyJSON(w, r, results[0])
+		return
+	}
+	h.replyJSON(w, r, results)
+}
+
+// startParam reads S and start; the later one in the URL wins.
+func startParam(raw string) (int, error) {
+	start := 0
+	for raw != "" {
+		var kv string
+		kv, raw, _ = strings.Cut(raw, "&")
+		k, v, _ := strings.Cut(kv, "=")
+		if k != "S" && k != "start" {
+			continue
+		}
+		v, err := url.QueryUnescape(v)
+		if err == nil {
+			start, err = strconv.Atoi(v)
+		}
+		if err != nil || start < 0 {
+			return 0, badQuery("%q is not a valid value for \"--start\"", v)
+		}
+	}
+	return start, nil
+}
+
+// window returns the index range of changes whose Updated is in [lo, hi].
+func (h *Handler) window(lo, hi time.Time) (int, int) {
+	cs := h.changes
+	i0, i1 := 0, len(cs)
+	if !hi.IsZero() {
+		i0 = sort.Search(len(cs), func(i int) bool { return !cs[i].Updated.After(hi) })
+	}
+	if !lo.IsZero() {
+		i1 = sort.Search(len(cs), func(i int) bool { return cs[i].Updated.Before(lo) })
+	}
+	if i1 < i0 {
+		i1 = i0
+	}
+	return i0, i1
+}
+
+func (h *Handler) run(pq *parsedQuery, start, limit int, o *options) []*changeJSON {
+	i0, i1 := h.window(pq.lo, pq.hi)
+	out := make([]*changeJSON, 0, min(limit, max(0, i1-i0-start)))
+	if pq.exact {
+		from := i0 + start
+		if from >= i1 {
+			return out
+		}
+		to := min(from+limit, i1)
+		for i := from; i < to; i++ {
+			out = append(out, render(&h.changes[i], &h.extras[i], o, false))
+		}
+		if to < i1 && len(out) > 0 {
+			out[len(out)-1].MoreChanges = true
+		}
+		return out
+	}
+	skipped := 0
+	for i := i0; i < i1; i++ {
+		c := &h.changes[i]
+		if !pq.pred.match(c) {
+			continue
+		}
+		if skipped < start {
+			skipped++
+			continue
+		}
+		if len(out) == limit {
+			out[len(out)-1].MoreChanges = true
+			break
+		}
+		out = append(out, render(c, &h.extras[i], o, false))
+	}
+	return out
+}
+
+var gsonEscaper = strings.NewReplacer("'", `\u0027`, "=", `\u003d`)
+
+// replyJSON writes )]}' and the value as Gerrit's Gson does: compact when
+// pp=0 or the client accepts application/json, pretty otherwise; ' and =
+// escaped; gzip when accepted.
+func (h *Handler) replyJSON(w http.ResponseWriter, r *http.Request, v any) {
+	var buf bytes.Buffer
+	buf.WriteString(")]}'\n")
+	enc := json.NewEncoder(&buf)
+	if prettyPrint(r) {
+		enc.SetIndent("", "  ")
+	}
+	if err := enc.Encode(v); err != nil {
+		replyText(w, http.StatusInternalServerError, "Internal server error: "+err.Error())
+		return
+	}
+	body := buf.Bytes()
+	if bytes.IndexByte(body[5:], '\'') >= 0 || bytes.IndexByte(body, '=') >= 0 {
+		body = append(body[:5:5], gsonEscaper.Replace(string(body[5:]))...)
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "application/json; charset=UTF-8")
+	hd.Set("Content-Disposition", "attachment")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Cache-Control", "no-cache, no-store, max-age=0, must-revalidate")
+	hd.Set("Pragma", "no-cache")
+	hd.Set("Expires", "Mon, 01 Jan 1990 00:00:00 GMT")
+	if h.cfg.gzip && len(body) > 256 && strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+		hd.Set("Content-Encoding", "gzip")
+		hd.Set("Vary", "Accept-Encoding")
+		w.WriteHeader(http.StatusOK)
+		if r.Method == http.MethodHead {
+			return
+		}
+		zw, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
+		zw.Write(body)
+		zw.Close()
+		return
+	}
+	hd.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(body)
+	}
+}
+
+func prettyPrint(r *http.Request) bool {
+	if pp := r.URL.Query().Get("pp"); pp != "" {
+		return pp != "0" && pp != "false" && pp != "n"
+	}
+	return !strings.Contains(r.Header.Get("Accept"), "application/json")
+}
+
+// replyText writes a Gerrit-style plain text error body.
+func replyText(w http.ResponseWriter, status int, msg string) {
+	hd := w.Header()
+	hd.Set("Content-Type", "text/plain; charset=UTF-8")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	if !strings.HasSuffix(msg, "\n") {
+		msg += "\n"
+	}
+	w.WriteHeader(status)
+	w.Write([]byte(msg))
+}
+
+// Server is a Handler listening on a loopback httptest.Server.
+type Server struct {
+	h  *Handler
+	ts *httptest.Server
+}
+
+// New starts a Server on loopback serving changes; see NewHandler and
+// Handler for what it answers. Close it when done.
+func New(changes []Change, opts ...Option) *Server {
+	h := NewHandler(changes, opts...)
+	return &Server{h: h, ts: httptest.NewServer(h)}
+}
+
+// URL is the server's base URL, e.g. http://127.0.0.1:34567 (no trailing slash).
+func (s *Server) URL() string { return s.ts.URL }
+
+// Client returns an HTTP client for the server.
+func (s *Server) Client() *http.Client { return s.ts.Client() }
+
+// Handler returns the Handler the server serves (an http.Handler).
+func (s *Server) Handler() *Handler { return s.h }
+
+// Requests returns how many /changes/ requests the server received; see
+// Handler.Requests.
+func (s *Server) Requests() int { return s.h.Requests() }
+
+// Update replaces the served history; see Handler.Update.
+func (s *Server) Update(fn func(changes []Change) []Change) { s.h.Update(fn) }
+
+// SetFault installs or (with nil) removes a FaultFunc; see FaultFunc.
+func (s *Server) SetFault(f FaultFunc) { s.h.SetFault(f) }
+
+// Changes returns a copy of the served history, newest update first.
+func (s *Server) Changes() []Change { return s.h.Changes() }
+
+// Close shuts the server down and waits for outstanding requests.
+func (s *Server) Close() { s.ts.Close() }
