@@ -56,8 +56,9 @@ func retryable(status int) bool {
 	return status == http.StatusTooManyRequests || status == http.StatusRequestTimeout || status >= 500
 }
 
-// query fetches one page of GET /changes/ and returns the raw body.
-func (c *client) query(ctx context.Context, q string, n, skip int, options []string) ([]byte, error) {
+// query fetches one page of GET /changes/ and returns the raw body and
+// the URL it came from (without credentials), for messages.
+func (c *client) query(ctx context.Context, q string, n, skip int, options []string) (body []byte, shown string, err error) {
 	v := url.Values{}
 	v.Set("q", q)
 	v.Set("n", strconv.Itoa(n))
@@ -68,23 +69,23 @@ func (c *client) query(ctx context.Context, q string, n, skip int, options []str
 		v.Add("o", o)
 	}
 	path := c.prefix + "changes/?" + v.Encode()
-	shown := c.base + path
+	shown = c.base + path
 	var lastErr error
 	for attempt := 0; ; attempt++ {
 		body, retryAfter, err := c.get(ctx, path, shown)
 		if err == nil {
-			return body, nil
+			return body, shown, nil
 		}
 		lastErr = err
 		var he *HTTPError
 		if errors.As(err, &he) && !retryable(he.Status) {
-			return nil, err
+			return nil, shown, err
 		}
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, shown, ctx.Err()
 		}
 		if attempt >= c.retries {
-			return nil, fmt.Errorf("%w (gave up after %d attempts)", lastErr, attempt+1)
+			return nil, shown, fmt.Errorf("%w (gave up after %d attempts)", lastErr, attempt+1)
 		}
 		wait := c.backoff << attempt
 		if wait > time.Minute {
@@ -98,7 +99,7 @@ func (c *client) query(ctx context.Context, q string, n, skip int, options []str
 		c.waited += wait
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, shown, ctx.Err()
 		case <-time.After(wait):
 		}
 	}

@@ -124,8 +124,7 @@ func (g *Collector) Name() string { return g.opts.Name }
 
 // Collect stores every change updated since w.From, window by window, and
 // saves the cursor after each window.
-func (g *Collector) Collect(ctx context.Context, w collectors.Window, sink collectors.Sink) (collectors.Stats, error) {
-	var st collectors.Stats
+func (g *Collector) Collect(ctx context.Context, w collectors.Window, sink collectors.Sink) (st collectors.Stats, err error) {
 	start := g.c.requests
 	defer func() { st.Requests = g.c.requests - start }()
 	end := g.opts.Now().UTC()
@@ -157,13 +156,13 @@ func (g *Collector) window(ctx context.Context, from, to time.Time, bounded bool
 	q += projectFilter(g.opts.Projects)
 	seen := map[int64]time.Time{}
 	for skip := 0; ; {
-		body, err := g.c.query(ctx, q, g.opts.PageSize, skip, queryOptions)
+		body, shown, err := g.c.query(ctx, q, g.opts.PageSize, skip, queryOptions)
 		if err != nil {
 			return err
 		}
 		p, err := decodePage(body, g.opts.Name, g.c.base)
 		if err != nil {
-			return fmt.Errorf("query %q (S=%d): %w", q, skip, err)
+			return fmt.Errorf("GET %s: %w", shown, err)
 		}
 		for _, bad := range p.bad {
 			st.Skipped++
