@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -24,6 +25,8 @@ import (
 
 // Options says where ClickHouse is.
 type Options struct {
+	// Addr is host:port of the native protocol, or several separated by
+	// commas (tried in order).
 	Addr        string
 	Database    string
 	Username    string
@@ -67,7 +70,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 
 func connect(ctx context.Context, o Options, db string) (driver.Conn, error) {
 	conn, err := clickhouse.Open(&clickhouse.Options{
-		Addr:        []string{o.Addr},
+		Addr:        strings.Split(o.Addr, ","),
 		Auth:        clickhouse.Auth{Database: db, Username: o.Username, Password: o.Password},
 		DialTimeout: o.DialTimeout,
 		Compression: &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
