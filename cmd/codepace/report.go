@@ -111,7 +111,8 @@ func score(ctx context.Context, fs figureSource, t config.Target, at time.Time) 
 		return &v, nil
 	}
 	if t.HasBaselinePeriod() {
-		b, err := value(t.BaselineFrom, t.BaselineTo)
+		// The period includes its last day.
+		b, err := value(t.BaselineFrom, t.BaselineTo.Add(24*time.Hour))
 		if err != nil {
 			return s, err
 		}
