@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -216,5 +217,32 @@ func TestFigures(t *testing.T) {
 	}
 	if _, _, err := s.Figure(ctx, "no_such_figure", FigureFilter{}, t0, t0.Add(day)); err == nil {
 		t.Error("an unknown figure must be refused")
+	}
+}
+
+func TestClickHouseRefuses(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	if err := s.conn.Exec(ctx, "DROP TABLE raw_messages"); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Write(ctx, collectors.Batch{Changes: []collectors.Change{sample()}})
+	if err == nil || !strings.Contains(err.Error(), "store messages") {
+		t.Fatalf("write into a missing table: %v", err)
+	}
+	// The change row is written last, so nothing half-written is visible.
+	var n uint64
+	if err := s.conn.QueryRow(ctx, "SELECT count() FROM raw_changes").Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d changes stored after a failed write (%v)", n, err)
+	}
+	if _, err := s.Compute(ctx, ComputeOptions{Bots: noBots, NewcomerDays: 90}); err == nil {
+		t.Error("compute without raw_messages succeeded")
+	}
+	if _, err := Open(ctx, Options{Addr: "127.0.0.1:1", Database: "x", DialTimeout: time.Second}); err == nil ||
+		!strings.Contains(err.Error(), "does not answer") {
+		t.Errorf("open a closed port: %v", err)
+	}
+	if _, err := Open(ctx, Options{Addr: "127.0.0.1:9000", Database: "x; DROP TABLE y"}); err == nil {
+		t.Error("a database name with SQL in it was accepted")
 	}
 }
