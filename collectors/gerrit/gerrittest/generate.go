@@ -1,10 +1,12 @@
 package gerrittest
 
 import (
+	"cmp"
 	"encoding/hex"
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -229,7 +231,7 @@ func newWorld(o GenOptions) *world {
 			jb := genJob{
 				name:      names[perm[j]],
 				base:      math.Min(math.Max(240*math.Exp(0.8*r.NormFloat64()), 15), 2400),
-				growth:    -0.05 + 0.3*r.Float64(),
+				growth:    -0.04 + 0.16*r.Float64(),
 				phase:     2 * math.Pi * r.Float64(),
 				nonVoting: r.Float64() < 0.12,
 				fail:      0.01 + 0.05*r.Float64(),
@@ -278,12 +280,10 @@ func (w *world) plan() []plan {
 		nL10n = o.Changes / 40
 	}
 	nHuman := o.Changes - nL10n
-	// Zipf-Mandelbrot activity with a little noise, split by largest remainder.
-	weights := make([]float64, len(w.devs))
+	weights := ownerWeights(len(w.devs), r)
 	sum := 0.0
-	for i := range weights {
-		weights[i] = math.Pow(float64(i)+10, -1.5) * math.Exp(0.3*r.NormFloat64())
-		sum += weights[i]
+	for _, wt := range weights {
+		sum += wt
 	}
 	counts := make([]int, len(w.devs))
 	assigned := 0
@@ -361,6 +361,45 @@ func (w *world) plan() []plan {
 		plans[i].number = num
 	}
 	return plans
+}
+
+// ownerWeights gives owner activity by rank: log-normal quantiles (sigma
+// 2.3, so the median owner has a handful of changes while the busiest have
+// hundreds) with a little noise, no owner above 5% of all changes.
+func ownerWeights(n int, r *rand.Rand) []float64 {
+	w := make([]float64, n)
+	for i := range w {
+		z := math.Sqrt2 * math.Erfinv(1-2*(float64(i)+0.5)/float64(n))
+		w[i] = math.Exp(2.3*z + 0.2*r.NormFloat64())
+	}
+	limit := math.Max(0.05, 2/float64(n))
+	capped := make([]bool, n)
+	for {
+		free, fixed := 0.0, 0.0
+		for i, x := range w {
+			if capped[i] {
+				fixed += limit
+			} else {
+				free += x
+			}
+		}
+		changed := false
+		for i, x := range w {
+			if !capped[i] && x/free*(1-fixed) > limit {
+				capped[i], changed = true, true
+			}
+		}
+		if !changed {
+			for i := range w {
+				if capped[i] {
+					w[i] = limit
+				} else {
+					w[i] = w[i] / free * (1 - fixed)
+				}
+			}
+			return w
+		}
+	}
 }
 
 // spikeFactor is the slowdown of CI on project p at time t.
@@ -563,8 +602,8 @@ func (s *sim) run(pl *plan, c *Change) {
 }
 
 func (s *sim) planL10n(t0 int64) {
-	s.upload(t0, 1, KindRework, s.owner, false)
-	a := t0 + int64(s.ln(40, 0.5)) + 1
+	done, _ := s.upload(t0, 1, KindRework, s.owner, false)
+	a := done + int64(s.ln(40, 0.5)) + 1
 	s.add(event{t: a, kind: evReview, ps: 1, vote: 2, who: s.owner, body: -1})
 	s.approveAndMerge(a, 1, s.owner)
 }
@@ -672,8 +711,9 @@ func (s *sim) planHuman(t0 int64) {
 		s.fill(base, t, 5+r.IntN(4))
 		return
 	}
-	first := float64(base) + math.Min(math.Max(s.ln(day, 1.2), 600), 200*day)
-	approve := first + s.ln(4.5*day, 1.3)
+	// Reviewers look once CI has reported.
+	first := math.Max(float64(base)+math.Min(math.Max(s.ln(day, 1.2), 600), 200*day), float64(ciDone+60))
+	approve := first + s.ln(5*day, 1.3)
 	points := nPS - ps + 1 // review rounds, one per remaining patch set
 	split := points == 1 && r.Float64() < 0.45
 	if points == 1 && !split {
@@ -704,6 +744,9 @@ func (s *sim) planHuman(t0 int64) {
 		}
 		rt += float64(shift)
 		final := k == points-1 && outcome == outMerged
+		if final {
+			rt = math.Max(rt, float64(ciDone+60))
+		}
 		who := peer
 		if final || r.Float64() < 0.55 {
 			who = core
@@ -769,18 +812,24 @@ func (s *sim) planHuman(t0 int64) {
 			if !ciOK && ps == nPS {
 				rc := ciDone + int64(s.ln(2400, 1)) + 1
 				s.add(event{t: rc, kind: evRecheck, ps: uint8(ps), who: owner, body: -1})
-				s.ci(rc, ps, false, 0.8)
+				ciDone, _ = s.ci(rc, ps, false, 0.8)
 			}
 		}
 	}
 	if outcome == outAbandoned {
 		s.abandon(int64(last)+int64(s.ln(14*day, 1.2))+1, ps)
 	}
-	fillTo := int64(last)
+	fillFrom, fillTo := int64(first), int64(last)
 	if outcome == outMerged {
+		// Discussion happens before the approval; when the first review
+		// was the approval, just before it.
 		fillTo = int64(approve) + shift
+		if fillTo-fillFrom < 600 {
+			fillFrom = int64(first) - min(3600, (int64(first)-base)/2)
+			fillTo = int64(first) - 1
+		}
 	}
-	s.fill(int64(first), fillTo, 8+r.IntN(8))
+	s.fill(fillFrom, fillTo, 8+r.IntN(8))
 }
 
 func (s *sim) abandon(t int64, ps int) {
@@ -802,7 +851,7 @@ func (s *sim) fill(from, to int64, target int) {
 		return
 	}
 	if to <= from {
-		to = from + 3600
+		to = from + 1
 	}
 	// Patch set at a time: the last upload before it.
 	psAt := func(t int64) int {
@@ -852,6 +901,19 @@ func (s *sim) hex(n int) string {
 	return string(h)
 }
 
+// writeHex writes n random bytes as hex to the text.
+func (s *sim) writeHex(n int) {
+	const digits = "0123456789abcdef"
+	for i := 0; i < n; i += 8 {
+		v := s.r.Uint64()
+		for j := 0; j < 8 && i+j < n; j++ {
+			x := byte(v >> (8 * j))
+			s.text.WriteByte(digits[x>>4])
+			s.text.WriteByte(digits[x&15])
+		}
+	}
+}
+
 func plural(n int, one, many string) string {
 	if n == 1 {
 		return one
@@ -898,11 +960,11 @@ func (s *sim) writePatchSet(ps int) {
 func (s *sim) render(c *Change, t0 int64) {
 	w := s.w
 	evs := s.events
-	sort.Slice(evs, func(i, j int) bool {
-		if evs[i].t != evs[j].t {
-			return evs[i].t < evs[j].t
+	slices.SortFunc(evs, func(a, b event) int {
+		if a.t != b.t {
+			return cmp.Compare(a.t, b.t)
 		}
-		return evs[i].seq < evs[j].seq
+		return cmp.Compare(a.seq, b.seq)
 	})
 	n := 0
 	for n < len(evs) && evs[n].t <= w.end {
@@ -919,7 +981,7 @@ func (s *sim) render(c *Change, t0 int64) {
 	c.Messages = make([]Message, n)
 	spans := make([]int32, 0, 2*n)
 	s.text.Reset()
-	s.text.Grow(n * 160)
+	s.text.Grow(n*60 + len(s.jobs)*110)
 	ids := s.hex(40 * n)
 	shas := s.hex(40 * nRev)
 	c.ChangeID = "I" + s.hex(40)
@@ -1139,7 +1201,7 @@ func (s *sim) writeReport(m *Message, e *event, t time.Time, setVote func(string
 			b.WriteString("/console : ")
 		} else {
 			b.WriteString(" https://zuul.example.org/t/main/build/")
-			b.WriteString(s.hex(32))
+			s.writeHex(16)
 			b.WriteString(" : ")
 		}
 		switch jr.result {

@@ -5,9 +5,21 @@
 //
 // The served JSON mirrors Gerrit's own: the )]}' prefix, nine-digit UTC
 // timestamps, only the fields the o= options ask for, _more_changes on a cut
-// page, Gson's HTML-safe escaping, 400 text bodies for bad queries and
-// options, 401 for bad credentials under /a/. See Handler for the query
+// page, Gson's HTML-safe escaping (\u0027, \u003d), pretty printing unless
+// pp=0 or Accept: application/json, gzip, 400 text bodies for bad queries
+// and options, 401 for bad credentials under /a/. See Handler for the query
 // subset it understands.
+//
+// Where Gerrit's behaviour was not verified against a 3.10 server, the
+// server follows Gerrit's documentation and source as remembered, and says
+// so here: id is "project~number" and triplet_id "project~branch~Change-Id";
+// current_revision_number comes only with CURRENT_REVISION or
+// ALL_REVISIONS; submit_type is always MERGE_IF_NECESSARY; labels are
+// Code-Review and Verified (-2..+2) plus any label a vote uses; the
+// reviewers are everyone who voted or wrote a message (the owner only by
+// voting); permitted_voting_range is shown on cast votes only; when S and
+// start are both given the later one in the URL wins; the error texts for
+// bad dates, statuses, n and unknown parameters are plausible guesses.
 package gerrittest
 
 import "time"
@@ -64,7 +76,9 @@ type Message struct {
 	// no author and no real_author).
 	Author *Account
 	// RealAuthor is the account that really posted the message when it
-	// differs from Author (impersonation); nil means Author.
+	// differs from Author (impersonation); nil means Author. Like Gerrit,
+	// the server emits real_author with every authored message, equal to
+	// author unless RealAuthor says otherwise.
 	RealAuthor *Account
 	// Date is when the message was written.
 	Date time.Time

@@ -68,7 +68,35 @@ func parseOptions(values []string) (options, error) {
 // gerritTime is Gerrit's timestamp form: UTC, nine fractional digits.
 const gerritTimeLayout = "2006-01-02 15:04:05.000000000"
 
-func formatTime(t time.Time) string { return t.UTC().Format(gerritTimeLayout) }
+func formatTime(t time.Time) string {
+	t = t.UTC()
+	year, month, dayOfMonth := t.Date()
+	hour, minute, sec := t.Clock()
+	if year < 0 || year > 9999 {
+		return t.Format(gerritTimeLayout)
+	}
+	var b [29]byte
+	put := func(i, v, width int) {
+		for k := i + width - 1; k >= i; k-- {
+			b[k] = byte('0' + v%10)
+			v /= 10
+		}
+	}
+	put(0, year, 4)
+	b[4] = '-'
+	put(5, int(month), 2)
+	b[7] = '-'
+	put(8, dayOfMonth, 2)
+	b[10] = ' '
+	put(11, hour, 2)
+	b[13] = ':'
+	put(14, minute, 2)
+	b[16] = ':'
+	put(17, sec, 2)
+	b[19] = '.'
+	put(20, t.Nanosecond(), 9)
+	return string(b[:])
+}
 
 type accountJSON struct {
 	ID       int      `json:"_account_id"`
@@ -272,8 +300,8 @@ type changeExtra struct {
 	parentSubject string
 	msgIDs        []string // derived ids for messages without one
 	revSHAs       []string // derived SHAs for revisions without one
-	// voteRange maps label+account to the permitted range shown for a vote.
-	voteRange map[string]votingRange
+	// voteRanges are the permitted ranges shown with each of c.Votes.
+	voteRanges []votingRange
 }
 
 func (x *changeExtra) sha(c *Change, i int) string {
@@ -455,8 +483,7 @@ func renderLabels(j *changeJSON, c *Change, x *changeExtra, o *options) {
 					if v.Label == def.name && v.Account.ID == r.ID {
 						a.Value = v.Value
 						a.Date = formatTime(v.Date)
-						vr := x.voteRange[def.name+"\x00"+strconv.Itoa(r.ID)]
-						a.PermittedVotingRange = &vr
+						a.PermittedVotingRange = &x.voteRanges[vi]
 					}
 				}
 				l.All = append(l.All, a)
@@ -479,28 +506,30 @@ func renderLabels(j *changeJSON, c *Change, x *changeExtra, o *options) {
 	}
 }
 
-// summarize fills the LABELS form: approved/rejected/recommended/disliked,
-// combined as REJECTED > APPROVED > DISLIKED > RECOMMENDED.
+// summarize fills the LABELS form as Gerrit's LabelsJson does: the first
+// vote at the label's minimum or maximum wins (rejected, approved) and stops
+// the summary; otherwise disliked beats recommended and sets value.
 func summarize(l *labelJSON, c *Change, def labelDef, o *options) {
 	for i := range c.Votes {
 		v := &c.Votes[i]
 		if v.Label != def.name || v.Value == 0 {
 			continue
 		}
+		if l.Approved != nil || l.Rejected != nil {
+			return
+		}
 		switch {
-		case v.Value <= def.min && l.Rejected == nil:
+		case v.Value == def.min:
 			l.Rejected = o.accountPtr(&v.Account)
 			l.Blocking = true
-		case v.Value >= def.max && l.Approved == nil:
+		case v.Value == def.max:
 			l.Approved = o.accountPtr(&v.Account)
-		case v.Value < 0 && l.Disliked == nil:
+		case v.Value < 0:
 			l.Disliked = o.accountPtr(&v.Account)
 			l.Value = v.Value
-		case v.Value > 0 && v.Value < def.max && l.Recommended == nil:
+		case l.Disliked == nil:
 			l.Recommended = o.accountPtr(&v.Account)
-			if l.Disliked == nil {
-				l.Value = v.Value
-			}
+			l.Value = v.Value
 		}
 	}
 }

@@ -2,6 +2,7 @@ package gerrittest
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"crypto/sha1"
 	"crypto/subtle"
@@ -11,6 +12,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -102,10 +105,12 @@ type Handler struct {
 	requests atomic.Int64
 	fault    atomic.Pointer[FaultFunc]
 
-	mu       sync.RWMutex
-	changes  []Change      // sorted by Updated desc, Number desc
-	extras   []changeExtra // parallel to changes
-	accounts map[string]*Account
+	mu      sync.RWMutex
+	changes []Change      // sorted by Updated desc, Number desc
+	extras  []changeExtra // parallel to changes
+
+	accountsMu sync.Mutex
+	accounts   map[string]*Account // by username, filled on demand
 }
 
 // NewHandler returns a Handler serving a copy of changes (the slice is
@@ -141,8 +146,10 @@ func (h *Handler) SetFault(f FaultFunc) {
 func (h *Handler) Requests() int { return int(h.requests.Load()) }
 
 // Update replaces the history under the write lock: fn gets the current
-// changes (sorted by updated, newest first) and returns the new history,
-// which the handler then normalizes and re-sorts.
+// changes (sorted by updated, newest first; fn may modify and append to the
+// slice) and returns the new history, which the handler takes over,
+// normalizes and re-sorts. Requests see the old or the new history, never a
+// mix.
 func (h *Handler) Update(fn func(changes []Change) []Change) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -161,60 +168,112 @@ func (h *Handler) load(changes []Change) {
 	for i := range changes {
 		normalize(&changes[i])
 	}
-	sort.Slice(changes, func(i, j int) bool {
+	// Sort an index, then move each change once.
+	order := make([]int32, len(changes))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(i, j int32) int {
 		a, b := &changes[i], &changes[j]
-		if !a.Updated.Equal(b.Updated) {
-			return a.Updated.After(b.Updated)
+		if c := b.Updated.Compare(a.Updated); c != 0 {
+			return c
 		}
-		return a.Number > b.Number
+		return cmp.Compare(b.Number, a.Number)
 	})
+	sorted := make([]Change, len(changes))
+	for k, i := range order {
+		sorted[k] = changes[i]
+	}
+	changes = sorted
 	extras := make([]changeExtra, len(changes))
-	for i := range changes {
-		extras[i] = deriveExtra(&changes[i])
-	}
+	parallel(len(changes), func(i int) { extras[i] = deriveExtra(&changes[i]) })
 	// Parents: the previous change of the same project, by number.
-	idx := make([]int32, len(changes))
-	for i := range idx {
-		idx[i] = int32(i)
+	for i := range order {
+		order[i] = int32(i)
 	}
-	sort.Slice(idx, func(a, b int) bool {
-		ca, cb := &changes[idx[a]], &changes[idx[b]]
-		if ca.Project != cb.Project {
-			return ca.Project < cb.Project
+	slices.SortFunc(order, func(i, j int32) int {
+		a, b := &changes[i], &changes[j]
+		if c := strings.Compare(a.Project, b.Project); c != 0 {
+			return c
 		}
-		return ca.Number < cb.Number
+		return cmp.Compare(a.Number, b.Number)
 	})
-	for k, i := range idx {
+	for k, i := range order {
 		c, x := &changes[i], &extras[i]
-		if k > 0 && changes[idx[k-1]].Project == c.Project && len(changes[idx[k-1]].Revisions) > 0 {
-			p := &changes[idx[k-1]]
-			x.parentSHA = extras[idx[k-1]].sha(p, len(p.Revisions)-1)
+		if k > 0 && changes[order[k-1]].Project == c.Project && len(changes[order[k-1]].Revisions) > 0 {
+			p := &changes[order[k-1]]
+			x.parentSHA = extras[order[k-1]].sha(p, len(p.Revisions)-1)
 			x.parentSubject = p.Subject
 		} else {
 			x.parentSHA = hexHash("root", c.Project)
 			x.parentSubject = "Initial empty repository"
 		}
 	}
-	accounts := map[string]*Account{}
-	add := func(a *Account) {
-		if a != nil && a.Username != "" {
-			if _, ok := accounts[a.Username]; !ok {
-				accounts[a.Username] = a
+	h.changes, h.extras = changes, extras
+	h.accountsMu.Lock()
+	h.accounts = map[string]*Account{}
+	h.accountsMu.Unlock()
+}
+
+// parallel runs fn(0..n-1) on all CPUs.
+func parallel(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), max(n/1024, 1))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	const chunk = 512
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				from := int(next.Add(chunk)) - chunk
+				if from >= n {
+					return
+				}
+				for i := from; i < min(from+chunk, n); i++ {
+					fn(i)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// account finds the account with a username in the history (nil when none
+// has it); callers hold at least the read lock.
+func (h *Handler) account(username string) *Account {
+	h.accountsMu.Lock()
+	defer h.accountsMu.Unlock()
+	if a, ok := h.accounts[username]; ok {
+		return a
+	}
+	var found *Account
+	match := func(a *Account) bool {
+		if a != nil && a.Username == username {
+			found = a
+			return true
+		}
+		return false
+	}
+search:
+	for i := range h.changes {
+		c := &h.changes[i]
+		if match(&c.Owner) || match(c.Submitter) {
+			break
+		}
+		for j := range c.Votes {
+			if match(&c.Votes[j].Account) {
+				break search
+			}
+		}
+		for j := range c.Messages {
+			if match(c.Messages[j].Author) {
+				break search
 			}
 		}
 	}
-	for i := range changes {
-		c := &changes[i]
-		add(&c.Owner)
-		add(c.Submitter)
-		for j := range c.Votes {
-			add(&c.Votes[j].Account)
-		}
-		for j := range c.Messages {
-			add(c.Messages[j].Author)
-		}
-	}
-	h.changes, h.extras, h.accounts = changes, extras, accounts
+	h.accounts[username] = found
+	return found
 }
 
 // normalize fills what a hand-built change may leave out.
@@ -334,8 +393,8 @@ func deriveExtra(c *Change) changeExtra {
 		}
 	}
 	if len(c.Votes) > 0 {
-		x.voteRange = make(map[string]votingRange, len(c.Votes))
-		for _, v := range c.Votes {
+		x.voteRanges = make([]votingRange, len(c.Votes))
+		for i, v := range c.Votes {
 			var d labelDef
 			for _, l := range x.labels {
 				if l.name == v.Label {
@@ -346,7 +405,7 @@ func deriveExtra(c *Change) changeExtra {
 			if !v.Account.Service && v.Value > -2 && v.Value < 2 && d.min <= -1 && d.max >= 1 {
 				r = votingRange{Min: -1, Max: 1}
 			}
-			x.voteRange[v.Label+"\x00"+strconv.Itoa(v.Account.ID)] = r
+			x.voteRanges[i] = r
 		}
 	}
 	return x
@@ -365,24 +424,25 @@ func (x *changeExtra) addReviewer(a *Account, t time.Time) {
 	x.reviewerSince = append(x.reviewerSince, t)
 }
 
-// countComments reads the "(N comments)" Gerrit writes into review messages.
+// countComments reads the "(N comments)" line Gerrit writes into review
+// messages right after the "Patch Set N: ..." header.
 func countComments(s string) int {
-	n := 0
-	for {
-		i := strings.Index(s, " comment")
-		if i < 0 {
-			return n
-		}
-		j := i
-		for j > 0 && s[j-1] >= '0' && s[j-1] <= '9' {
-			j--
-		}
-		if j < i && j > 0 && s[j-1] == '(' {
-			v, _ := strconv.Atoi(s[j:i])
-			n += v
-		}
-		s = s[i+len(" comment"):]
+	if !strings.HasPrefix(s, "Patch Set ") {
+		return 0
 	}
+	_, rest, ok := strings.Cut(s, "\n\n(")
+	if !ok {
+		return 0
+	}
+	j := 0
+	for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' {
+		j++
+	}
+	if j == 0 || !strings.HasPrefix(rest[j:], " comment") {
+		return 0
+	}
+	n, _ := strconv.Atoi(rest[:j])
+	return n
 }
 
 // ServeHTTP implements http.Handler.
@@ -444,7 +504,7 @@ func (h *Handler) authenticate(r *http.Request) (*Account, bool) {
 		}
 	}
 	h.mu.RLock()
-	a := h.accounts[user]
+	a := h.account(user)
 	h.mu.RUnlock()
 	if a == nil {
 		sum := sha1.Sum([]byte(user))
@@ -596,15 +656,55 @@ func (h *Handler) run(pq *parsedQuery, start, limit int, o *options) []*changeJS
 	return out
 }
 
-var gsonEscaper = strings.NewReplacer("'", `\u0027`, "=", `\u003d`)
+// gsonWriter escapes ' and = as Gson's HTML-safe mode does (encoding/json
+// already escapes <, > and &). Outside strings JSON has neither character,
+// so escaping bytes is safe.
+type gsonWriter struct{ buf *bytes.Buffer }
+
+func (g gsonWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	q, e := bytes.IndexByte(p, '\''), bytes.IndexByte(p, '=')
+	for q >= 0 || e >= 0 {
+		i, esc := q, `\u0027`
+		if q < 0 || (e >= 0 && e < q) {
+			i, esc = e, `\u003d`
+		}
+		g.buf.Write(p[:i])
+		g.buf.WriteString(esc)
+		p = p[i+1:]
+		// Shift the other position; find the next of the consumed kind.
+		if i == q {
+			if e >= 0 {
+				e -= i + 1
+			}
+			q = bytes.IndexByte(p, '\'')
+		} else {
+			if q >= 0 {
+				q -= i + 1
+			}
+			e = bytes.IndexByte(p, '=')
+		}
+	}
+	g.buf.Write(p)
+	return n, nil
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // replyJSON writes )]}' and the value as Gerrit's Gson does: compact when
 // pp=0 or the client accepts application/json, pretty otherwise; ' and =
 // escaped; gzip when accepted.
 func (h *Handler) replyJSON(w http.ResponseWriter, r *http.Request, v any) {
-	var buf bytes.Buffer
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 64<<20 {
+			buf.Reset()
+			bufPool.Put(buf)
+		}
+	}()
+	buf.Reset()
 	buf.WriteString(")]}'\n")
-	enc := json.NewEncoder(&buf)
+	enc := json.NewEncoder(gsonWriter{buf})
 	if prettyPrint(r) {
 		enc.SetIndent("", "  ")
 	}
@@ -613,9 +713,6 @@ func (h *Handler) replyJSON(w http.ResponseWriter, r *http.Request, v any) {
 		return
 	}
 	body := buf.Bytes()
-	if bytes.IndexByte(body[5:], '\'') >= 0 || bytes.IndexByte(body, '=') >= 0 {
-		body = append(body[:5:5], gsonEscaper.Replace(string(body[5:]))...)
-	}
 	hd := w.Header()
 	hd.Set("Content-Type", "application/json; charset=UTF-8")
 	hd.Set("Content-Disposition", "attachment")
@@ -630,9 +727,11 @@ func (h *Handler) replyJSON(w http.ResponseWriter, r *http.Request, v any) {
 		if r.Method == http.MethodHead {
 			return
 		}
-		zw, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
+		zw := gzipPool.Get().(*gzip.Writer)
+		zw.Reset(w)
 		zw.Write(body)
 		zw.Close()
+		gzipPool.Put(zw)
 		return
 	}
 	hd.Set("Content-Length", strconv.Itoa(len(body)))
@@ -641,6 +740,11 @@ func (h *Handler) replyJSON(w http.ResponseWriter, r *http.Request, v any) {
 		w.Write(body)
 	}
 }
+
+var gzipPool = sync.Pool{New: func() any {
+	zw, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
+	return zw
+}}
 
 func prettyPrint(r *http.Request) bool {
 	if pp := r.URL.Query().Get("pp"); pp != "" {
