@@ -11,15 +11,21 @@ cd "$(dirname "$0")/.."
 changes=${DEMO_CHANGES:-2000}
 port=${DEMO_PORT:-8089}
 work=${DEMO_DIR:-$(mktemp -d)}
+# Five years of history, ending today.
+start=$(date -u -d '-5 years' +%Y-%m-%d)
+baseline_to=$(date -u -d '-4 years -6 months' +%Y-%m-%d)
+due=$(date -u -d '+1 year' +%Y-%m-%d)
 mkdir -p "$work/bin"
 
 bash deploy/clickhouse-local.sh
+# The demo starts from an empty database each time.
+clickhouse-client -q 'DROP DATABASE IF EXISTS codepace_demo'
 
 echo "demo: building codepace and the Gerrit test server" >&2
 go build -o "$work/bin/codepace" ./cmd/codepace
 go build -o "$work/bin/gerrittest" ./cmd/gerrittest
 
-"$work/bin/gerrittest" -addr "127.0.0.1:$port" -changes "$changes" -seed 1 -start 2021-01-01 >"$work/gerrittest.log" 2>&1 &
+"$work/bin/gerrittest" -addr "127.0.0.1:$port" -changes "$changes" -seed 1 -start "$start" -years 5 >"$work/gerrittest.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
@@ -35,25 +41,25 @@ sources:
   - name: demo
     type: gerrit
     url: http://127.0.0.1:$port/
-    since: 2021-01-01
+    since: $start
     bots: ["jenkins-bot", "*-bot", "zuul"]
 targets:
   - metric: time_to_first_review_p50_hours
-    baseline: {from: 2021-01-01, to: 2021-06-30}
+    baseline: {from: $start, to: $baseline_to}
     goal: "-20%"
-    due: $(date -u -d '+1 year' +%Y-%m-%d)
+    due: $due
   - metric: cycle_time_p50_days
     baseline: 11.6
     goal: "-10%"
-    due: $(date -u -d '+1 year' +%Y-%m-%d)
+    due: $due
   - metric: review_backlog_open
-    baseline: {from: 2021-01-01, to: 2021-06-30}
+    baseline: {from: $start, to: $baseline_to}
     goal: "-10%"
-    due: $(date -u -d '+1 year' +%Y-%m-%d)
+    due: $due
   - metric: build_duration_mean_minutes
     baseline: 7
     goal: "-10%"
-    due: $(date -u -d '+1 year' +%Y-%m-%d)
+    due: $due
 YAML
 
 echo "demo: codepace run against the test Gerrit ($changes changes)" >&2

@@ -128,17 +128,27 @@ func (g *Collector) Collect(ctx context.Context, w collectors.Window, sink colle
 	start := g.c.requests
 	defer func() { st.Requests = g.c.requests - start }()
 	end := g.opts.Now().UTC()
+	// seen holds the update time of each change stored by this run, so one
+	// read again (through page overlap, or on the boundary two windows
+	// share) is not written twice.
+	seen := map[int64]time.Time{}
 	for from := w.From.UTC(); from.Before(end); {
 		to := from.Add(g.opts.Window)
 		bounded := to.Before(end)
 		if !bounded {
 			to = end
 		}
-		if err := g.window(ctx, from, to, bounded, end, sink, &st); err != nil {
+		if err := g.window(ctx, from, to, bounded, end, seen, sink, &st); err != nil {
 			return st, fmt.Errorf("gerrit source %q: %w", g.opts.Name, err)
 		}
 		if err := sink.SaveCursor(ctx, g.opts.Name, to); err != nil {
 			return st, err
+		}
+		// Only changes on the boundary can come again in the next window.
+		for n, u := range seen {
+			if u.Before(to) {
+				delete(seen, n)
+			}
 		}
 		from = to
 	}
@@ -148,13 +158,12 @@ func (g *Collector) Collect(ctx context.Context, w collectors.Window, sink colle
 // window stores every change updated in [from, to]; an unbounded window
 // (the last one) has no upper limit in the query, so changes updated while
 // it runs come in too.
-func (g *Collector) window(ctx context.Context, from, to time.Time, bounded bool, end time.Time, sink collectors.Sink, st *collectors.Stats) error {
+func (g *Collector) window(ctx context.Context, from, to time.Time, bounded bool, end time.Time, seen map[int64]time.Time, sink collectors.Sink, st *collectors.Stats) error {
 	q := "after:" + quoteTime(from)
 	if bounded {
 		q += " before:" + quoteTime(to)
 	}
 	q += projectFilter(g.opts.Projects)
-	seen := map[int64]time.Time{}
 	for skip := 0; ; {
 		body, shown, err := g.c.query(ctx, q, g.opts.PageSize, skip, queryOptions)
 		if err != nil {

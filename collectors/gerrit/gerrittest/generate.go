@@ -522,7 +522,9 @@ func (s *sim) ci(t int64, ps int, gate bool, okBias float64) (int64, bool) {
 			ok = false
 		}
 		longest = math.Max(longest, d)
-		build := jb.buildBase + int(float64(t-w.start)/900) + s.r.IntN(4)
+		// Build numbers grow with time; ten slots a minute keep two runs
+		// of one job from sharing a number (and a URL) but very rarely.
+		build := jb.buildBase + int((t-w.start)/60)*10 + s.r.IntN(10)
 		s.jobs = append(s.jobs, jobRun{job: int16(j), result: res, dur: int32(math.Max(d, 1)), build: int32(build)})
 	}
 	done := start + int64(longest) + int64(s.ln(15, 0.5)) + 1
