@@ -201,7 +201,32 @@ func (e *env) rows(t *testing.T, query string) []string {
 
 func diffRows(t *testing.T, what string, got, want []string) {
 	t.Helper()
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("%s:\ngot:\n  %s\nwant:\n  %s", what, strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	if strings.Join(got, "\n") == strings.Join(want, "\n") {
+		return
 	}
+	if len(got) <= 20 && len(want) <= 20 {
+		t.Errorf("%s:\ngot:\n  %s\nwant:\n  %s", what, strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+		return
+	}
+	// Large results: say how many rows differ and show the first ones.
+	inWant := map[string]int{}
+	for _, r := range want {
+		inWant[r]++
+	}
+	var extra, missing []string
+	for _, r := range got {
+		if inWant[r] > 0 {
+			inWant[r]--
+		} else {
+			extra = append(extra, r)
+		}
+	}
+	for r, n := range inWant {
+		for ; n > 0; n-- {
+			missing = append(missing, r)
+		}
+	}
+	t.Errorf("%s: %d rows, want %d; %d unexpected, %d missing\nfirst unexpected:\n  %s\nfirst missing:\n  %s",
+		what, len(got), len(want), len(extra), len(missing),
+		strings.Join(extra[:min(5, len(extra))], "\n  "), strings.Join(missing[:min(5, len(missing))], "\n  "))
 }

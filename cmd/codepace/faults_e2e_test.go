@@ -68,9 +68,7 @@ func TestRunGerritFailure(t *testing.T) {
 		return true
 	})
 	// retries are bounded by the config; keep the test quick.
-	if err := os.WriteFile(e.conf, []byte(strings.Replace(readFile(t, e.conf), "    bots:", "    retries: 1\n    bots:", 1)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	rewrite(t, e.conf, "    retries: 1\n")
 	out, err := e.codepace(t, "run")
 	if err == nil {
 		t.Fatalf("run succeeded against a failing Gerrit:\n%s", out)
