@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/codepace/codepace/collectors"
@@ -39,13 +40,23 @@ type stream[T any] struct {
 }
 
 func openStream[T any](ctx context.Context, s *Store, query string, scan func(driver.Rows) (key, uint64, T, error)) (*stream[T], error) {
-	rows, err := s.conn.Query(ctx, query)
+	rows, err := s.conn.Query(streaming(ctx), query)
 	if err != nil {
 		return nil, err
 	}
 	st := &stream[T]{rows: rows, scan: scan}
 	st.next()
 	return st, st.err
+}
+
+// streamBlockRows caps the rows per block ClickHouse sends for the
+// compute's reads, so memory holds a few small blocks per stream rather
+// than the default 65,536 rows (messages carry their whole text).
+const streamBlockRows = 4096
+
+// streaming marks a query whose rows are read one by one.
+func streaming(ctx context.Context) context.Context {
+	return clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"max_block_size": streamBlockRows}))
 }
 
 func (st *stream[T]) next() {
@@ -141,7 +152,7 @@ func (s *Store) eachChange(ctx context.Context, fn func(collectors.Change) error
 	}
 	defer votes.close()
 
-	rows, err := s.conn.Query(ctx, `SELECT source, project, branch, number, change_id, url, subject,
+	rows, err := s.conn.Query(streaming(ctx), `SELECT source, project, branch, number, change_id, url, subject,
 		owner_id, owner_name, owner_username, owner_email, owner_service, status, is_wip,
 		created_at, updated_at, merged_at, insertions, deletions, author_date, version
 		FROM raw_changes FINAL ORDER BY source, project, number`)
