@@ -1,0 +1,35 @@
+package gerrit
+
+import (
+	"errors"
+	"os"
+	"testing"
+
+	"github.com/codepace/codepace/collectors"
+)
+
+// FuzzDecodePage feeds arbitrary answers to the change decoder: it must
+// never panic, and whatever it accepts must be well-formed records.
+func FuzzDecodePage(f *testing.F) {
+	if body, err := os.ReadFile("testdata/change.json"); err == nil {
+		f.Add(body)
+	}
+	f.Add([]byte(")]}'\n[]"))
+	f.Add([]byte(")]}'\n[{\"project\":\"p\",\"_number\":1,\"status\":\"NEW\",\"created\":\"2024-01-02 03:04:05.000000000\",\"updated\":\"2024-01-02 03:04:05.000000000\",\"_more_changes\":true}]"))
+	f.Add([]byte("<html>login</html>"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		p, err := decodePage(body, "s", "http://g/")
+		if err != nil {
+			if !errors.Is(err, ErrNotJSON) {
+				t.Fatalf("error %v does not wrap ErrNotJSON", err)
+			}
+			return
+		}
+		for _, c := range p.changes {
+			if c.Number <= 0 || c.Project == "" || c.Status == "" || c.Created.IsZero() || c.Updated.IsZero() {
+				t.Fatalf("accepted an incomplete change %+v", c)
+			}
+			_ = ZuulBuilds("s", c, func(a collectors.Account) bool { return a.Service })
+		}
+	})
+}
