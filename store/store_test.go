@@ -246,3 +246,38 @@ func TestClickHouseRefuses(t *testing.T) {
 		t.Error("a database name with SQL in it was accepted")
 	}
 }
+
+// TestHostileValues stores names and texts that would break SQL pasted
+// together by hand: every value must come back exactly as written.
+func TestHostileValues(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	c := sample()
+	c.Project = `it's "quoted"'); DROP TABLE raw_changes; --`
+	c.Branch = "ünïcødé/\u202e-rtl\x00nul"
+	c.Subject = strings.Repeat("\t\r\n\x1b[31m", 3) + "😀"
+	c.Owner.Name = `Robert'); DELETE FROM raw_messages WHERE ('1'='1`
+	huge := strings.Repeat("A review of one megabyte. ", 40000)
+	c.Messages[2].Text = "Patch Set 1: Code-Review-1\n\n" + huge
+	if err := s.Write(ctx, collectors.Batch{Changes: []collectors.Change{c}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Compute(ctx, ComputeOptions{Bots: noBots, NewcomerDays: 90, Now: t0.Add(3 * day)}); err != nil {
+		t.Fatal(err)
+	}
+	var project, branch, subject, owner string
+	if err := s.conn.QueryRow(ctx, `SELECT project, branch, subject, owner FROM change_metrics`).Scan(&project, &branch, &subject, &owner); err != nil {
+		t.Fatal(err)
+	}
+	if project != c.Project || branch != c.Branch || subject != c.Subject || owner != c.Owner.Name {
+		t.Errorf("values changed on the way:\n%q\n%q\n%q\n%q", project, branch, subject, owner)
+	}
+	var text string
+	if err := s.conn.QueryRow(ctx, `SELECT text FROM raw_messages FINAL WHERE message_id = 'm3'`).Scan(&text); err != nil || len(text) != len(c.Messages[2].Text) {
+		t.Errorf("the 1 MB message came back with %d bytes (%v)", len(text), err)
+	}
+	got, ok, err := s.Figure(ctx, "time_to_merge_p50_days", FigureFilter{Project: c.Project}, t0.Add(-day), t0.Add(3*day))
+	if err != nil || !ok || got != 2 {
+		t.Errorf("figure filtered by the hostile project: %v %v %v", got, ok, err)
+	}
+}

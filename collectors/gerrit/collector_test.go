@@ -303,3 +303,39 @@ func TestCollectProjectFilter(t *testing.T) {
 		}
 	}
 }
+
+func TestCollectStalledServer(t *testing.T) {
+	srv := gt.New(simple(5))
+	defer srv.Close()
+	release := make(chan struct{})
+	defer close(release)
+	stalls := 0
+	srv.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
+		if stalls < 2 {
+			stalls++
+			select { // hold the request past the client's timeout
+			case <-release:
+			case <-time.After(2 * time.Second):
+			}
+			return true
+		}
+		return false
+	})
+	sink := newSink()
+	st, err := newCollector(t, srv, func(o *Options) { o.Timeout = 100 * time.Millisecond }).
+		Collect(context.Background(), collectors.Window{From: base}, sink)
+	if err != nil {
+		t.Fatalf("two stalls then answers: %v", err)
+	}
+	// Seven windows of 30 days up to July, and the two stalled attempts.
+	if len(sink.changes) != 5 || st.Requests != 7+2 {
+		t.Errorf("%d changes, %d requests; want 5 changes after 9 requests", len(sink.changes), st.Requests)
+	}
+
+	stalls = -100 // now it stalls for good
+	_, err = newCollector(t, srv, func(o *Options) { o.Timeout = 50 * time.Millisecond; o.Retries = 1 }).
+		Collect(context.Background(), collectors.Window{From: base}, newSink())
+	if err == nil || !strings.Contains(err.Error(), "Timeout") || !strings.Contains(err.Error(), "gave up after 2 attempts") {
+		t.Errorf("stalled for good: %v", err)
+	}
+}
