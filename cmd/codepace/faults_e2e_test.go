@@ -113,3 +113,24 @@ func readFile(t *testing.T, p string) string {
 	}
 	return string(b)
 }
+
+// TestSecretsStayHidden runs with a wrong Gerrit password and a ClickHouse
+// password file: neither value may appear in the output or in
+// collector_runs.
+func TestSecretsStayHidden(t *testing.T) {
+	e := setup(t, history(), "")
+	cmd := exec.Command(binary, "run", "--config", e.conf)
+	cmd.Env = append(os.Environ(), "E2E_GERRIT_PASSWORD=wr0ng-Secret-Value")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "HTTP 401") {
+		t.Fatalf("run with a wrong password: %v\n%s", err, out)
+	}
+	if strings.Contains(string(out), "wr0ng-Secret-Value") {
+		t.Errorf("the password appears in the output:\n%s", out)
+	}
+	for _, r := range e.rows(t, `SELECT error FROM DB.collector_runs`) {
+		if strings.Contains(r, "wr0ng-Secret-Value") || !strings.Contains(r, "401") {
+			t.Errorf("collector_runs error %q", r)
+		}
+	}
+}
