@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -51,6 +52,9 @@ type Main struct {
 	Years   float64
 	// Users maps usernames to HTTP passwords for /a/; empty accepts any.
 	Users map[string]string
+	// Touch enables POST /_test/touch?percent=P, which gives P% of the
+	// changes a new review comment now, for benchmarks of incremental runs.
+	Touch bool
 	Log   *log.Logger
 }
 
@@ -63,6 +67,7 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	fs.Int64Var(&m.Seed, "seed", 1, "generator seed")
 	start := fs.String("start", "2021-01-01", "first day of the history (UTC, YYYY-MM-DD)")
 	fs.Float64Var(&m.Years, "years", 5, "length of the history in years")
+	fs.BoolVar(&m.Touch, "touch", false, "serve POST /_test/touch?percent=P to update P% of the changes")
 	auth := fs.String("auth", "", "comma-separated user:password pairs required under /a/ (default: any credentials)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -104,7 +109,21 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	var handler http.Handler = h
+	if m.Touch {
+		mux := http.NewServeMux()
+		mux.Handle("/", h)
+		mux.HandleFunc("POST /_test/touch", func(w http.ResponseWriter, r *http.Request) {
+			n, err := touch(h, r.URL.Query().Get("percent"), time.Now().UTC())
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			fmt.Fprintf(w, "%d\n", n)
+		})
+		handler = mux
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	m.Log.Printf("serving %d changes (seed %d, generated in %v) at http://%s/", len(changes), m.Seed, time.Since(began).Round(time.Millisecond), ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -120,4 +139,34 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// touch adds a review comment at now to every k-th change so that percent
+// of them are updated, and returns how many it touched.
+func touch(h *gerrittest.Handler, percent string, now time.Time) (int, error) {
+	p, err := strconv.ParseFloat(percent, 64)
+	if err != nil || p <= 0 || p > 100 {
+		return 0, fmt.Errorf("percent %q: want a number in (0, 100]", percent)
+	}
+	step := int(100 / p)
+	touched := 0
+	h.Update(func(changes []gerrittest.Change) []gerrittest.Change {
+		for i := range changes {
+			if i%step != 0 {
+				continue
+			}
+			c := &changes[i]
+			reviewer := gerrittest.Account{ID: 1000999, Name: "Bench Reviewer", Username: "bench", Email: "bench@example.org"}
+			rev := 1
+			if cur := c.Current(); cur != nil {
+				rev = cur.Number
+			}
+			c.Messages = append(c.Messages, gerrittest.Message{Author: &reviewer, Date: now,
+				Message: fmt.Sprintf("Patch Set %d:\n\nA second look.", rev), Revision: rev})
+			c.Updated = now
+			touched++
+		}
+		return changes
+	})
+	return touched, nil
 }

@@ -1,0 +1,345 @@
+// Command codepace-bench measures codepace against the Gerrit test server
+// over loopback and a real ClickHouse, for histories of several sizes:
+//
+//	go run ./cmd/codepace-bench -sizes 10000,100000,200000
+//
+// For each size it builds codepace and the test server, serves a generated
+// history from a separate process, and reports: the full backfill (`run`:
+// migrate, collect and compute) with wall time, changes per second, peak RSS
+// and API requests; the fetch-and-decode floor, that is the same pages
+// fetched and JSON-decoded by a minimal client doing nothing else; an
+// incremental run with nothing changed and one with 1% of the changes
+// updated; and `compute` alone. BENCHMARKS.md records the figures.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "codepace-bench:", err)
+		os.Exit(1)
+	}
+}
+
+// options are the command line.
+type options struct {
+	sizes      []int
+	clickhouse string
+	seed       int64
+	keep       bool
+}
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("codepace-bench", flag.ContinueOnError)
+	sizes := fs.String("sizes", "10000,100000,200000", "history sizes (changes), comma-separated")
+	var o options
+	fs.StringVar(&o.clickhouse, "clickhouse", "127.0.0.1:9000", "ClickHouse native address")
+	fs.Int64Var(&o.seed, "seed", 1, "generator seed")
+	fs.BoolVar(&o.keep, "keep", false, "keep the benchmark databases")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	for _, s := range strings.Split(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n <= 0 {
+			return fmt.Errorf("-sizes: %q is not a positive number", s)
+		}
+		o.sizes = append(o.sizes, n)
+	}
+	dir, err := os.MkdirTemp("", "codepace-bench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	for _, pkg := range []string{"codepace", "gerrittest"} {
+		if b, err := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(dir, pkg), "./cmd/"+pkg).CombinedOutput(); err != nil {
+			return fmt.Errorf("build %s (run from the repository root): %v\n%s", pkg, err, b)
+		}
+	}
+	var results []result
+	for _, n := range o.sizes {
+		r, err := measure(ctx, dir, n, o)
+		if err != nil {
+			return fmt.Errorf("%d changes: %w", n, err)
+		}
+		results = append(results, r)
+		report(out, results)
+	}
+	return nil
+}
+
+// step is one measured command.
+type step struct {
+	wall     time.Duration
+	rssKB    int64
+	requests int
+	changes  int
+}
+
+// result holds the figures of one history size.
+type result struct {
+	n                     int
+	backfill, floor       step
+	idle, onePct, compute step
+	touched               int
+	serverStart           time.Duration // generating and serving the history
+}
+
+func measure(ctx context.Context, dir string, n int, o options) (result, error) {
+	r := result{n: n}
+	port, err := freePort()
+	if err != nil {
+		return r, err
+	}
+	base := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	start := time.Now().UTC().AddDate(-5, 0, 0).Format("2006-01-02")
+	began := time.Now()
+	srv := exec.CommandContext(ctx, filepath.Join(dir, "gerrittest"), "-addr", fmt.Sprintf("127.0.0.1:%d", port),
+		"-changes", strconv.Itoa(n), "-seed", strconv.FormatInt(o.seed, 10), "-start", start, "-years", "5", "-touch")
+	srv.Stderr = io.Discard
+	if err := srv.Start(); err != nil {
+		return r, err
+	}
+	defer func() { _ = srv.Process.Signal(syscall.SIGTERM); _ = srv.Wait() }()
+	if err := waitFor(ctx, base+"config/server/version", 5*time.Minute); err != nil {
+		return r, err
+	}
+	r.serverStart = time.Since(began)
+
+	db := fmt.Sprintf("codepace_bench_%d", n)
+	conf := filepath.Join(dir, db+".yaml")
+	body := fmt.Sprintf("clickhouse: {addr: %q, database: %s}\nsources:\n  - {name: bench, type: gerrit, url: %q, since: %s, bots: [\"*-bot\"]}\n",
+		o.clickhouse, db, base, start)
+	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
+		return r, err
+	}
+	codepace := func(args ...string) (step, error) {
+		return timed(ctx, filepath.Join(dir, "codepace"), append(args, "--config", conf)...)
+	}
+	if err := dropDatabase(ctx, db); err != nil {
+		return r, err
+	}
+	if !o.keep {
+		defer dropDatabase(context.WithoutCancel(ctx), db)
+	}
+
+	if r.floor, err = floor(ctx, base, start); err != nil {
+		return r, fmt.Errorf("floor: %w", err)
+	}
+	if r.backfill, err = codepace("run"); err != nil {
+		return r, err
+	}
+	if r.idle, err = codepace("run"); err != nil {
+		return r, err
+	}
+	resp, err := http.Post(base+"_test/touch?percent=1", "text/plain", nil)
+	if err != nil {
+		return r, err
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	r.touched, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+	if r.onePct, err = codepace("run"); err != nil {
+		return r, err
+	}
+	if r.compute, err = codepace("compute"); err != nil {
+		return r, err
+	}
+	return r, nil
+}
+
+// collectedLine is codepace's log line at the end of a collection.
+var collectedLine = regexp.MustCompile(`msg=collected .*changes=(\d+) .*requests=(\d+)`)
+
+// timed runs a command and measures its wall time and peak RSS; for
+// codepace it reads the changes and requests from its log.
+func timed(ctx context.Context, name string, args ...string) (step, error) {
+	var s step
+	var stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Stderr = &stderr
+	began := time.Now()
+	err := cmd.Run()
+	s.wall = time.Since(began)
+	if err != nil {
+		return s, fmt.Errorf("%s %s: %v\n%s", filepath.Base(name), strings.Join(args, " "), err, stderr.String())
+	}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		s.rssKB = ru.Maxrss
+	}
+	sc := bufio.NewScanner(&stderr)
+	for sc.Scan() {
+		if m := collectedLine.FindStringSubmatch(sc.Text()); m != nil {
+			c, _ := strconv.Atoi(m[1])
+			q, _ := strconv.Atoi(m[2])
+			s.changes += c
+			s.requests += q
+		}
+	}
+	return s, nil
+}
+
+// floorChange mirrors the fields codepace reads from a ChangeInfo, so that
+// the floor decodes as much as codepace does.
+type floorChange struct {
+	Project, Branch, ChangeID, Subject, Status string
+	Created, Updated, Submitted                string
+	Insertions, Deletions, Number              int64
+	Owner                                      floorAccount
+	WorkInProgress                             bool `json:"work_in_progress"`
+	Labels                                     map[string]struct {
+		All []struct {
+			floorAccount
+			Value int
+			Date  string
+		}
+	}
+	Messages []struct {
+		ID, Date, Message, Tag string
+		Author                 *floorAccount
+		Revision               int `json:"_revision_number"`
+	}
+	CurrentRevision string `json:"current_revision"`
+	Revisions       map[string]struct {
+		Kind     string
+		Number   int `json:"_number"`
+		Created  string
+		Uploader floorAccount
+		Commit   *struct{ Author struct{ Date string } }
+	}
+	MoreChanges bool `json:"_more_changes"`
+}
+
+type floorAccount struct {
+	ID                    int64 `json:"_account_id"`
+	Name, Email, Username string
+	Tags                  []string
+}
+
+// floor fetches the pages a backfill fetches (the same windows, options
+// and page size as codepace's defaults) and decodes them, nothing else.
+func floor(ctx context.Context, base, since string) (step, error) {
+	var s step
+	from, err := time.Parse("2006-01-02", since)
+	if err != nil {
+		return s, err
+	}
+	began := time.Now()
+	end := time.Now().UTC()
+	const window = 30 * 24 * time.Hour
+	for ; from.Before(end); from = from.Add(window) {
+		to := from.Add(window)
+		q := `after:"` + from.Format("2006-01-02 15:04:05") + `"`
+		bounded := to.Before(end)
+		if bounded {
+			q += ` before:"` + to.Format("2006-01-02 15:04:05") + `"`
+		}
+		for skip := 0; ; {
+			v := url.Values{"q": {q}, "n": {"500"}, "o": {"MESSAGES", "DETAILED_LABELS", "DETAILED_ACCOUNTS", "ALL_REVISIONS", "CURRENT_COMMIT"}}
+			if skip > 0 {
+				v.Set("S", strconv.Itoa(skip))
+			}
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"changes/?"+v.Encode(), nil)
+			req.Header.Set("Accept", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return s, err
+			}
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				return s, err
+			}
+			s.requests++
+			var page []floorChange
+			if err := json.Unmarshal(bytes.TrimPrefix(body, []byte(")]}'")), &page); err != nil {
+				return s, err
+			}
+			s.changes += len(page)
+			if len(page) == 0 || !page[len(page)-1].MoreChanges {
+				break
+			}
+			step := len(page)
+			if bounded && step > 10 {
+				step -= 10 // codepace's page overlap in bounded windows
+			}
+			skip += step
+		}
+	}
+	s.wall = time.Since(began)
+	return s, nil
+}
+
+func report(w io.Writer, results []result) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "changes\tbackfill s\tchanges/s\tpeak RSS MB\trequests\tfloor s\tcodepace/floor\tidle run s\tidle requests\t1% run s\t1% requests\tcompute s\tcompute RSS MB\t")
+	for _, r := range results {
+		fmt.Fprintf(tw, "%d\t%.1f\t%.0f\t%.0f\t%d\t%.1f\t%.2f\t%.2f\t%d\t%.2f\t%d\t%.1f\t%.0f\t\n",
+			r.n, r.backfill.wall.Seconds(), float64(r.backfill.changes)/r.backfill.wall.Seconds(),
+			float64(r.backfill.rssKB)/1024, r.backfill.requests, r.floor.wall.Seconds(),
+			r.backfill.wall.Seconds()/r.floor.wall.Seconds(), r.idle.wall.Seconds(), r.idle.requests,
+			r.onePct.wall.Seconds(), r.onePct.requests, r.compute.wall.Seconds(), float64(r.compute.rssKB)/1024)
+	}
+	tw.Flush()
+	last := results[len(results)-1]
+	fmt.Fprintf(w, "(%d changes: the server generated and served them in %.1fs; backfill collected %d changes, floor decoded %d; the 1%% update touched %d, the run collected %d)\n\n",
+		last.n, last.serverStart.Seconds(), last.backfill.changes, last.floor.changes, last.touched, last.onePct.changes)
+}
+
+// dropDatabase removes a benchmark database with clickhouse-client.
+func dropDatabase(ctx context.Context, db string) error {
+	cmd := exec.CommandContext(ctx, "clickhouse-client", "-q", "DROP DATABASE IF EXISTS "+db)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("drop %s (is clickhouse-client installed?): %v %s", db, err, out)
+	}
+	return nil
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+func waitFor(ctx context.Context, u string, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(u); err == nil {
+			resp.Body.Close()
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return errors.New("the test server did not answer at " + u)
+}
