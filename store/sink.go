@@ -195,3 +195,17 @@ func (s *Store) RecordRun(ctx context.Context, r Run) error {
 	}
 	return nil
 }
+
+// LastSuccess returns when source last finished a successful collector
+// run; zero when it never did.
+func (s *Store) LastSuccess(ctx context.Context, source string) (time.Time, error) {
+	var at *time.Time
+	err := s.conn.QueryRow(ctx, `SELECT max(finished_at) FROM collector_runs WHERE source = ? AND status = 'ok'`, source).Scan(&at)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("last successful run of %s: %w", source, err)
+	}
+	if at == nil || at.Unix() <= 0 {
+		return time.Time{}, nil
+	}
+	return at.UTC(), nil
+}

@@ -6,8 +6,9 @@
 //
 //	codepace <verb> --config FILE [flags]
 //
-// The verbs are migrate, collect, compute, run and report; `codepace help`
-// lists them. The config file may also come from CODEPACE_CONFIG.
+// The verbs are migrate, collect, compute, run, report and daemon;
+// `codepace help` lists them. The config file may also come from
+// CODEPACE_CONFIG.
 package main
 
 import (
@@ -47,6 +48,7 @@ var verbs = []verb{
 	{"compute", "", "recompute every derived table from the raw facts", runCompute},
 	{"run", "", "migrate + collect + compute once, under a lock (safe under cron)", runRun},
 	{"report", "[--format table|json|csv] [--at DATE]", "print the key-result scoreboard", runReport},
+	{"daemon", "[--listen ADDR] [--lock FILE]", "each source on its own schedule, /healthz and /metrics, until SIGTERM", runDaemon},
 }
 
 func usage(w io.Writer) {

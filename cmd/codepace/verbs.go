@@ -141,7 +141,7 @@ func (m *Main) collect(ctx context.Context, cf collectFlags) error {
 	}
 	var errs []error
 	for _, src := range sources {
-		if err := m.collectSource(ctx, src, since, cf.full); err != nil {
+		if _, err := m.collectSource(ctx, src, since, cf.full); err != nil {
 			errs = append(errs, err)
 			if ctx.Err() != nil {
 				break
@@ -151,11 +151,13 @@ func (m *Main) collect(ctx context.Context, cf collectFlags) error {
 	return errors.Join(errs...)
 }
 
-func (m *Main) collectSource(ctx context.Context, src config.Source, since time.Time, full bool) error {
+// collectSource runs one source once and records the run in
+// collector_runs; it returns what the collector did.
+func (m *Main) collectSource(ctx context.Context, src config.Source, since time.Time, full bool) (collectors.Stats, error) {
 	log := m.Log.With("source", src.Name)
 	c, err := m.collector(src)
 	if err != nil {
-		return err
+		return collectors.Stats{}, err
 	}
 	from := src.Since
 	switch {
@@ -164,7 +166,7 @@ func (m *Main) collectSource(ctx context.Context, src config.Source, since time.
 	case !full:
 		cursor, ok, err := m.Store.Cursor(ctx, src.Name)
 		if err != nil {
-			return err
+			return collectors.Stats{}, err
 		}
 		if ok {
 			from = cursor.Add(-src.Overlap)
@@ -172,7 +174,7 @@ func (m *Main) collectSource(ctx context.Context, src config.Source, since time.
 	}
 	run := store.Run{ID: newRunID(), Source: src.Name, Started: time.Now().UTC(), Status: "running"}
 	if err := m.Store.RecordRun(ctx, run); err != nil {
-		return err
+		return collectors.Stats{}, err
 	}
 	log.Info("collecting", "from", from.Format(time.RFC3339))
 	st, err := c.Collect(ctx, collectors.Window{From: from}, m.Store)
@@ -186,11 +188,11 @@ func (m *Main) collectSource(ctx context.Context, src config.Source, since time.
 	recErr := m.Store.RecordRun(context.WithoutCancel(ctx), run)
 	if err != nil {
 		log.Error("collection failed", "error", err, "changes", st.Changes, "builds", st.Builds)
-		return err
+		return st, err
 	}
 	log.Info("collected", "changes", st.Changes, "builds", st.Builds, "requests", st.Requests,
 		"skipped", st.Skipped, "took", run.Finished.Sub(run.Started).Round(time.Millisecond).String())
-	return recErr
+	return st, recErr
 }
 
 // collector builds the collector for a configured source.
