@@ -6,9 +6,9 @@
 //
 //	codepace <verb> --config FILE [flags]
 //
-// The verbs are migrate, collect, compute, run, report and daemon;
-// `codepace help` lists them. The config file may also come from
-// CODEPACE_CONFIG.
+// The verbs are migrate, collect, compute, run, report, daemon and
+// provision; `codepace help` lists them. The config file may also come
+// from CODEPACE_CONFIG.
 package main
 
 import (
@@ -49,13 +49,14 @@ var verbs = []verb{
 	{"run", "", "migrate + collect + compute once, under a lock (safe under cron)", runRun},
 	{"report", "[--format table|json|csv] [--at DATE]", "print the key-result scoreboard", runReport},
 	{"daemon", "[--listen ADDR] [--lock FILE]", "each source on its own schedule, /healthz and /metrics, until SIGTERM", runDaemon},
+	{"provision", "[--dry-run] [--out DIR]", "create or update the Grafana data source, folder, dashboards and alert rules (idempotent)", runProvision},
 }
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: codepace <verb> --config FILE [flags]   (config also from CODEPACE_CONFIG)")
 	fmt.Fprintln(w, "\nverbs:")
 	for _, v := range verbs {
-		fmt.Fprintf(w, "  %-8s %-40s %s\n", v.name, v.args, v.help)
+		fmt.Fprintf(w, "  %-9s %-40s %s\n", v.name, v.args, v.help)
 	}
 }
 

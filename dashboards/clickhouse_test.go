@@ -1,0 +1,365 @@
+package dashboards
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/codepace/codepace/collectors"
+	"github.com/codepace/codepace/collectors/gerrit"
+	"github.com/codepace/codepace/collectors/gerrit/gerrittest"
+	"github.com/codepace/codepace/internal/chtest"
+	"github.com/codepace/codepace/metrics"
+	"github.com/codepace/codepace/store"
+)
+
+// history fills a fresh database with two years of generated Gerrit
+// history ending now, collected and computed as `codepace run` does, and
+// a few collector runs; it returns a connection to it and the store.
+func history(t *testing.T) (driver.Conn, *store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	addr, db := chtest.Database(t)
+	s, err := store.Open(ctx, store.Options{Addr: addr, Database: db, Username: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().UTC().AddDate(-2, 0, 0)
+	srv := gerrittest.New(gerrittest.Generate(gerrittest.GenOptions{Seed: 1, Changes: 2000, Start: start, Years: 2, Owners: 200}))
+	t.Cleanup(srv.Close)
+	bots, err := metrics.NewBots([]string{"*-bot"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := gerrit.New(gerrit.Options{Name: "demo", URL: srv.URL(), IsBot: bots.IsBot})
+	if err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now().UTC()
+	st, err := g.Collect(ctx, collectors.Window{From: start}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := []store.Run{
+		{ID: "r1", Source: "demo", Started: began.Add(-26 * time.Hour), Finished: began.Add(-26*time.Hour + time.Minute), Status: "ok", Items: 12, Requests: 3},
+		{ID: "r2", Source: "demo", Started: began.Add(-2 * time.Hour), Finished: began.Add(-2*time.Hour + time.Minute), Status: "failed", Requests: 1,
+			Error: `gerrit source "demo": GET /changes/: 503 Service Unavailable`},
+		{ID: "r3", Source: "demo", Started: began, Finished: time.Now().UTC(), Status: "ok", Items: st.Changes + st.Builds, Requests: st.Requests},
+	}
+	for _, r := range runs {
+		if err := s.RecordRun(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Compute(ctx, store.ComputeOptions{
+		Bots: map[string]metrics.Bots{"demo": bots}, NewcomerDays: 90,
+		Spike: metrics.SpikeConfig{Ratio: 1.5, FloorS: 120, WindowDays: 14, MinBuilds: 5},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{addr}, Auth: clickhouse.Auth{Database: db, Username: "default"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn, s
+}
+
+// result is what a query returned.
+type result struct {
+	columns []string
+	types   []string
+	rows    [][]any
+}
+
+func (r result) column(name string) int {
+	for i, c := range r.columns {
+		if c == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func run(ctx context.Context, conn driver.Conn, sql string) (result, error) {
+	rows, err := conn.Query(ctx, sql)
+	if err != nil {
+		return result{}, err
+	}
+	defer rows.Close()
+	var r result
+	for _, ct := range rows.ColumnTypes() {
+		r.columns = append(r.columns, ct.Name())
+		r.types = append(r.types, ct.DatabaseTypeName())
+	}
+	cts := rows.ColumnTypes()
+	for rows.Next() {
+		dest := make([]any, len(cts))
+		for i, ct := range cts {
+			dest[i] = reflect.New(ct.ScanType()).Interface()
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return r, err
+		}
+		row := make([]any, len(dest))
+		for i, d := range dest {
+			row[i] = reflect.ValueOf(d).Elem().Interface()
+		}
+		r.rows = append(r.rows, row)
+	}
+	return r, rows.Err()
+}
+
+// timeRange is a dashboard's default time range (now-Nd .. now).
+func timeRange(t *testing.T, b jsonBoard, now time.Time) (time.Time, time.Time) {
+	t.Helper()
+	from := str(path(b.m, "time", "from"))
+	m := regexp.MustCompile(`^now-(\d+)([dy])$`).FindStringSubmatch(from)
+	if m == nil || str(path(b.m, "time", "to")) != "now" {
+		t.Fatalf("%s: time range %v not emulated", b.file, b.m["time"])
+	}
+	var n int
+	fmt.Sscan(m[1], &n)
+	if m[2] == "y" {
+		return now.AddDate(-n, 0, 0), now
+	}
+	return now.AddDate(0, 0, -n), now
+}
+
+var fieldRef = regexp.MustCompile(`\$\{__data\.fields\.(\w+)\}`)
+
+func TestQueriesOnClickHouse(t *testing.T) {
+	conn, s := history(t)
+	ctx := context.Background()
+	now := time.Now().UTC()
+
+	// Values for the second pass, with every variable set.
+	pick := func(sql string) string {
+		r, err := run(ctx, conn, sql)
+		if err != nil || len(r.rows) == 0 {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		return fmt.Sprint(r.rows[0][0])
+	}
+	project := pick("SELECT project FROM change_metrics GROUP BY project ORDER BY count() DESC LIMIT 1")
+	pipeline := pick("SELECT pipeline FROM builds GROUP BY pipeline ORDER BY count() DESC LIMIT 1")
+
+	boards := loadGenerated(t)
+	withTargets, err := Build(Options{Targets: []Target{
+		{Metric: "time_to_merge_p50_days", Source: "demo", Cohort: "ramped", Baseline: ptr(5), Goal: ptr(4), Due: now.AddDate(1, 0, 0)},
+		{Metric: "review_backlog_mean_age_days", Project: project, Baseline: ptr(20), Goal: ptr(25), Due: now.AddDate(1, 0, 0)},
+		{Metric: "build_spikes", Due: now.AddDate(1, 0, 0)},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr := toBoards(t, withTargets)[0]
+	kr.file = "key-results.json (with targets)"
+	boards = append(boards, kr)
+	passes := []struct {
+		name string
+		vars map[string][]string
+		// rows says whether every query must return rows.
+		rows bool
+	}{
+		{"all", map[string][]string{varSource: allValues, varProject: allValues, varCohort: allValues, varPipeline: allValues}, true},
+		{"selected", map[string][]string{varSource: {"demo", "other"}, varProject: {project}, varCohort: {"new"}, varPipeline: {pipeline}}, false},
+	}
+	dump := os.Getenv("CODEPACE_DASHBOARDS_SQL_OUT") // write the expanded SQL there, to try on other servers
+	n := 0
+	for _, b := range boards {
+		from, to := timeRange(t, b, now)
+		for _, q := range queries([]jsonBoard{b}) {
+			for _, pass := range passes {
+				name := q.board + "/" + q.where + "/" + pass.name
+				e := expansion{vars: pass.vars, from: from, to: to, intervalS: int(to.Sub(from).Seconds()) / 1000}
+				sql, err := expand(q.sql, e)
+				if err != nil {
+					t.Errorf("%s: %v", name, err)
+					continue
+				}
+				if dump != "" {
+					n++
+					f := filepath.Join(dump, fmt.Sprintf("%03d.sql", n))
+					if err := os.WriteFile(f, []byte("-- "+name+"\n"+sql+"\n"), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				r, err := run(ctx, conn, sql)
+				if err != nil {
+					t.Errorf("%s: %v\n%s", name, err, sql)
+					continue
+				}
+				if pass.rows && len(r.rows) == 0 {
+					t.Errorf("%s: no rows over %s .. %s\n%s", name, from.Format(time.DateOnly), to.Format(time.DateOnly), sql)
+					continue
+				}
+				checkShape(t, name, q, r)
+			}
+		}
+	}
+	for _, q := range queries(nil) { // the alert rules
+		sql, err := expand(q.sql, expansion{})
+		if err != nil {
+			t.Errorf("%s: %v", q, err)
+			continue
+		}
+		r, err := run(ctx, conn, sql)
+		if err != nil {
+			t.Errorf("%s: %v\n%s", q, err, sql)
+			continue
+		}
+		// Grafana alerting reads a table as one number per row, labelled by
+		// the string columns.
+		if last := r.types[len(r.types)-1]; last != "Float64" {
+			t.Errorf("%s: last column is %s, want the Float64 alert value", q, last)
+		}
+	}
+
+	t.Run("figures match the scoreboard", func(t *testing.T) {
+		figuresMatchStore(t, conn, s, now, project)
+	})
+}
+
+// checkShape checks what Grafana needs from a panel's result.
+func checkShape(t *testing.T, name string, q sqlRef, r result) {
+	t.Helper()
+	switch {
+	case q.kind == "annotation":
+		for _, c := range []string{"time", "timeEnd", "text", "tags"} {
+			if r.column(c) < 0 {
+				t.Errorf("%s: annotation lacks column %s (has %v)", name, c, r.columns)
+			}
+		}
+	case q.kind == "variable":
+		if len(r.columns) != 1 {
+			t.Errorf("%s: a variable query returns one column, got %v", name, r.columns)
+		}
+	case q.format == float64(FormatTimeSeries):
+		// The plugin turns a long result into series: time first, sorted.
+		if !strings.HasPrefix(r.types[0], "Date") {
+			t.Errorf("%s: first column %s is %s, want a Date or DateTime", name, r.columns[0], r.types[0])
+		}
+		for i := 1; i < len(r.rows); i++ {
+			if r.rows[i][0].(time.Time).Before(r.rows[i-1][0].(time.Time)) {
+				t.Errorf("%s: not sorted by time", name)
+				break
+			}
+		}
+		numeric := 0
+		for _, ty := range r.types[1:] {
+			if strings.Contains(ty, "Int") || strings.Contains(ty, "Float") {
+				numeric++
+			}
+		}
+		if numeric == 0 {
+			t.Errorf("%s: no value column in %v", name, r.types)
+		}
+	}
+	if q.panel == nil {
+		return
+	}
+	// Overrides and links name columns that exist.
+	for _, o := range list(path(q.panel, "fieldConfig", "overrides")) {
+		o := obj(o)
+		if path(o, "matcher", "id") == "byName" {
+			col := str(path(o, "matcher", "options"))
+			if r.column(col) < 0 {
+				t.Errorf("%s: override for column %q, which the query does not return (%v)", name, col, r.columns)
+			}
+		}
+		for _, p := range list(o["properties"]) {
+			for _, l := range list(obj(p)["value"]) {
+				for _, m := range fieldRef.FindAllStringSubmatch(str(obj(l)["url"]), -1) {
+					if r.column(m[1]) < 0 {
+						t.Errorf("%s: link to ${__data.fields.%s}, which the query does not return (%v)", name, m[1], r.columns)
+					}
+				}
+			}
+		}
+	}
+}
+
+// value is a scanned Float64 or Nullable(Float64).
+func value(v any) (f float64, isNull bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, false
+	case *float64:
+		if x == nil {
+			return 0, true
+		}
+		return *x, false
+	}
+	panic(fmt.Sprintf("%T is not a float", v))
+}
+
+// figuresMatchStore checks that each figure's current value on the key
+// results dashboard is what `codepace report` computes (store.Figure).
+func figuresMatchStore(t *testing.T, conn driver.Conn, s *store.Store, now time.Time, project string) {
+	ctx := context.Background()
+	now = now.Truncate(time.Second)
+	all := map[string][]string{varSource: allValues, varProject: allValues, varCohort: allValues}
+	for _, f := range figures {
+		narrow := store.FigureFilter{Source: "demo"}
+		if f.project {
+			narrow.Project = project
+		}
+		if f.cohort {
+			narrow.Cohort = "ramped"
+		}
+		for _, filter := range []store.FigureFilter{{}, {Source: "demo"}, narrow} {
+			fl := f.variableFilters()
+			if filter != (store.FigureFilter{}) {
+				var err error
+				if fl, err = f.literalFilters(filter.Source, filter.Project, filter.Cohort); err != nil {
+					t.Fatal(err)
+				}
+			}
+			sql, err := expand(f.currentSQL(fl), expansion{vars: all, from: now.AddDate(0, 0, -180), to: now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := run(ctx, conn, sql)
+			if err != nil {
+				t.Fatalf("%s: %v\n%s", f.name, err, sql)
+			}
+			want, ok, err := s.Figure(ctx, f.name, filter, now.Add(-28*24*time.Hour), now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ok {
+				if len(r.rows) != 0 {
+					t.Errorf("%s %+v: dashboard %v, report has no value", f.name, filter, r.rows)
+				}
+				continue
+			}
+			if len(r.rows) != 1 {
+				t.Errorf("%s %+v: dashboard has no value, report %v", f.name, filter, want)
+				continue
+			}
+			got, isNull := value(r.rows[0][0])
+			if isNull {
+				t.Errorf("%s %+v: dashboard NULL, report %v", f.name, filter, want)
+			} else if math.Abs(got-want) > 1e-9*math.Max(1, math.Abs(want)) {
+				t.Errorf("%s %+v: dashboard %v, report %v", f.name, filter, got, want)
+			} else {
+				t.Logf("%s %+v: %v on both", f.name, filter, got)
+			}
+		}
+	}
+}
