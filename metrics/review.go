@@ -65,11 +65,20 @@ func ReviewActions(c collectors.Change, bots Bots) []ReviewAction {
 // tokens joined by a space as value, when the message's first line is
 // Gerrit's "Patch Set N: <votes>" starting with at least one vote token
 // ("Code-Review+2", "Verified-1", or "-Code-Review" for a removed vote);
-// otherwise KindComment with an empty value. Other sources (GitHub review
-// states) extend the rule here.
+// otherwise KindComment with an empty value. A GitHub review, as the GitHub
+// collector writes it ("Review STATE" or "Review STATE: body"), that
+// approves, requests changes or was dismissed is KindVote with the state as
+// value; a COMMENTED review is KindComment.
 func actionKind(m collectors.Message) (kind, value string) {
 	line, _, _ := strings.Cut(m.Text, "\n")
-	rest, ok := strings.CutPrefix(strings.TrimSpace(line), "Patch Set ")
+	line = strings.TrimSpace(line)
+	if state, ok := githubReviewState(line); ok {
+		if state == "COMMENTED" {
+			return KindComment, ""
+		}
+		return KindVote, state
+	}
+	rest, ok := strings.CutPrefix(line, "Patch Set ")
 	if !ok {
 		return KindComment, ""
 	}
@@ -129,3 +138,19 @@ func allDigits(s string) bool {
 
 func isDigit(ch byte) bool  { return '0' <= ch && ch <= '9' }
 func isLetter(ch byte) bool { return 'a' <= ch && ch <= 'z' || 'A' <= ch && ch <= 'Z' }
+
+// githubReviewState reads a GitHub review's first line as the GitHub
+// collector writes it, "Review STATE" or "Review STATE: body", and returns
+// STATE: APPROVED, CHANGES_REQUESTED, COMMENTED or DISMISSED.
+func githubReviewState(line string) (string, bool) {
+	rest, ok := strings.CutPrefix(line, "Review ")
+	if !ok {
+		return "", false
+	}
+	state, _, _ := strings.Cut(rest, ":")
+	switch state {
+	case "APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED":
+		return state, true
+	}
+	return "", false
+}

@@ -59,6 +59,13 @@ func TestActionKind(t *testing.T) {
 		{"Patch Set : Code-Review+1", KindComment, ""},
 		{"Code-Review+1", KindComment, ""},
 		{"Please fix the typo.\nPatch Set 3: Code-Review+2", KindComment, ""},
+		{"Review APPROVED", KindVote, "APPROVED"},
+		{"Review APPROVED: Looks good\nmore", KindVote, "APPROVED"},
+		{"Review CHANGES_REQUESTED: Please split", KindVote, "CHANGES_REQUESTED"},
+		{"Review DISMISSED", KindVote, "DISMISSED"},
+		{"Review COMMENTED: nit", KindComment, ""},
+		{"Review this please", KindComment, ""},
+		{"Review APPROVEDISH", KindComment, ""},
 		{"", KindComment, ""},
 	}
 	for _, tt := range tests {

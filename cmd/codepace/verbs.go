@@ -9,6 +9,7 @@ import (
 
 	"github.com/codepace/codepace/collectors"
 	"github.com/codepace/codepace/collectors/gerrit"
+	"github.com/codepace/codepace/collectors/github"
 	"github.com/codepace/codepace/config"
 	"github.com/codepace/codepace/metrics"
 	"github.com/codepace/codepace/store"
@@ -214,8 +215,28 @@ func (m *Main) collector(src config.Source) (collectors.Collector, error) {
 			}
 		}
 		return gerrit.New(opts)
+	case config.TypeGitHub:
+		opts := github.Options{
+			Name: src.Name, Owner: src.Owner, Repos: src.Repos, BaseURL: src.BaseURL,
+			PageSize: src.PageSize, Timeout: src.Timeout, Retries: src.Retries,
+			Logger: m.Log, Progress: githubProgress(m.progress()),
+		}
+		if src.Token.IsSet() {
+			if opts.Token, err = src.Token.Value(); err != nil {
+				return nil, fmt.Errorf("source %s: token: %w", src.Name, err)
+			}
+		}
+		return github.New(opts)
 	default:
-		return nil, fmt.Errorf("source %s: type %s is not supported by this version of codepace (gerrit only)", src.Name, src.Type)
+		return nil, fmt.Errorf("source %s: type %s is not supported by this version of codepace (gerrit and github only)", src.Name, src.Type)
+	}
+}
+
+// githubProgress shows the GitHub collector's progress on the same line as
+// Gerrit's; GitHub pages newest first, so the date goes back in time.
+func githubProgress(show func(gerrit.Progress)) func(github.Progress) {
+	return func(p github.Progress) {
+		show(gerrit.Progress{Source: p.Source, From: p.From, At: p.At, Changes: p.Changes})
 	}
 }
 

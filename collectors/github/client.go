@@ -1,0 +1,547 @@
+package github
+
+import (
+	"bytes"
+	"container/list"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	gh "github.com/google/go-github/v60/github"
+)
+
+// The HTTP stack under go-github, top to bottom:
+//
+//	limiter      waits out rate limits, retries 5xx and network errors
+//	conditional  makes GETs conditional on the ETag of an earlier answer
+//	attempt      counts requests, bounds each one by Timeout, reads the body
+//
+// Rate limits are handled below go-github on purpose: go-github takes a
+// secondary limit's x-ratelimit-reset (up to an hour away) for its
+// Retry-After and then refuses every request until then, and it knows
+// nothing of 429. go-github still refuses, without a request, to send
+// anything before the reset of a budget the last answer said was used up;
+// fetch waits for that reset.
+
+// attempt sends one HTTP request, bounded by a timeout that covers reading
+// the body, and counts it.
+type attempt struct {
+	base    http.RoundTripper
+	timeout time.Duration
+
+	mu       sync.Mutex
+	requests int // HTTP requests sent, 304s and failures included
+}
+
+func (a *attempt) RoundTrip(req *http.Request) (*http.Response, error) {
+	a.mu.Lock()
+	a.requests++
+	a.mu.Unlock()
+	ctx, cancel := context.WithTimeout(req.Context(), a.timeout)
+	defer cancel()
+	resp, err := a.base.RoundTrip(req.WithContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("reading the answer: %w", err)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.ContentLength = int64(len(body))
+	return resp, nil
+}
+
+func (a *attempt) count() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.requests
+}
+
+// conditional makes every GET conditional on the ETag of the last 200 answer
+// to the same URL: GitHub answers 304 Not Modified when nothing changed,
+// which does not count against the primary rate limit, and conditional
+// hands go-github the remembered answer.
+type conditional struct {
+	base  http.RoundTripper
+	cache *etagCache
+
+	mu          sync.Mutex
+	notModified int // 304 answers served from the cache
+}
+
+func (t *conditional) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method != http.MethodGet {
+		return t.base.RoundTrip(req)
+	}
+	key := req.Header.Get("Accept") + " " + req.URL.String()
+	hit := t.cache.get(key)
+	if hit != nil {
+		req = req.Clone(req.Context())
+		req.Header.Set("If-None-Match", hit.etag)
+	}
+	resp, err := t.base.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case resp.StatusCode == http.StatusNotModified && hit != nil:
+		resp.Body.Close()
+		t.mu.Lock()
+		t.notModified++
+		t.mu.Unlock()
+		h := hit.header.Clone()
+		for k, v := range resp.Header {
+			// The budget left is the 304's; the rest is the cached answer's.
+			if strings.HasPrefix(k, "X-Ratelimit-") || k == "Date" {
+				h[k] = v
+			}
+		}
+		// go-github does not take the rate limit state from such answers.
+		h.Set("X-From-Cache", "1")
+		return &http.Response{
+			Status: "200 OK", StatusCode: http.StatusOK,
+			Proto: resp.Proto, ProtoMajor: resp.ProtoMajor, ProtoMinor: resp.ProtoMinor,
+			Header: h, Body: io.NopCloser(bytes.NewReader(hit.body)),
+			ContentLength: int64(len(hit.body)), Request: resp.Request,
+		}, nil
+	case resp.StatusCode == http.StatusOK && resp.Header.Get("ETag") != "":
+		body, err := io.ReadAll(resp.Body) // already in memory (attempt)
+		if err != nil {
+			return nil, err
+		}
+		t.cache.put(&cached{key: key, etag: resp.Header.Get("ETag"), header: resp.Header.Clone(), body: body})
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	return resp, nil
+}
+
+func (t *conditional) count() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.notModified
+}
+
+// cached is one remembered answer.
+type cached struct {
+	key    string
+	etag   string
+	header http.Header
+	body   []byte
+}
+
+// etagCache keeps the most recently used answers up to a total body size.
+type etagCache struct {
+	mu    sync.Mutex
+	max   int64
+	size  int64
+	order *list.List // of *cached, most recently used first
+	byKey map[string]*list.Element
+}
+
+func newETagCache(max int64) *etagCache {
+	return &etagCache{max: max, order: list.New(), byKey: map[string]*list.Element{}}
+}
+
+func (c *etagCache) get(key string) *cached {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.byKey[key]
+	if !ok {
+		return nil
+	}
+	c.order.MoveToFront(e)
+	return e.Value.(*cached)
+}
+
+func (c *etagCache) put(v *cached) {
+	n := int64(len(v.body))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.byKey[v.key]; ok {
+		c.size -= int64(len(e.Value.(*cached).body))
+		c.order.Remove(e)
+		delete(c.byKey, v.key)
+	}
+	if n > c.max {
+		return
+	}
+	c.byKey[v.key] = c.order.PushFront(v)
+	c.size += n
+	for c.size > c.max {
+		last := c.order.Back()
+		old := last.Value.(*cached)
+		c.order.Remove(last)
+		delete(c.byKey, old.key)
+		c.size -= int64(len(old.body))
+	}
+}
+
+// HTTPError is a GitHub answer codepace cannot use, with what to do about
+// it.
+type HTTPError struct {
+	Method string
+	URL    string // without credentials
+	Status int
+	// Message is GitHub's message ("Bad credentials").
+	Message string
+	// Attempts is how many times the request was sent, when it was retried.
+	Attempts int
+	// Err is go-github's error, or ErrRateLimited.
+	Err error
+}
+
+func (e *HTTPError) Error() string {
+	hint := ""
+	switch {
+	case errors.Is(e.Err, ErrRateLimited):
+	case e.Status == http.StatusUnauthorized:
+		hint = " (GitHub refused the token: check the source's token_env / token_file and that the token has not expired)"
+	case e.Status == http.StatusForbidden:
+		hint = " (the token may lack read access to this repository, or need SSO authorization for the organisation)"
+	case e.Status == http.StatusNotFound:
+		hint = " (no such owner or repository, or the token cannot see it: check owner and repos)"
+	}
+	msg := e.Message
+	if msg == "" {
+		msg = http.StatusText(e.Status)
+	}
+	s := fmt.Sprintf("%s %s: HTTP %d %s%s", e.Method, e.URL, e.Status, msg, hint)
+	if e.Attempts > 1 {
+		s += fmt.Sprintf(" (gave up after %d attempts)", e.Attempts)
+	}
+	if errors.Is(e.Err, ErrRateLimited) {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns the underlying error.
+func (e *HTTPError) Unwrap() error { return e.Err }
+
+// ErrRateLimited is wrapped by the error of a request given up because a
+// GitHub rate limit would outlast Options.MaxWait, or kept coming back.
+var ErrRateLimited = errors.New("GitHub rate limit")
+
+// rateLimited is an ErrRateLimited with the detail.
+type rateLimited struct{ detail string }
+
+func (r *rateLimited) Error() string        { return "GitHub rate limit " + r.detail }
+func (r *rateLimited) Is(target error) bool { return target == ErrRateLimited }
+
+// maxLimitWaits bounds how many times one request waits for a rate limit.
+const maxLimitWaits = 5
+
+// policy is how a collector waits and retries.
+type policy struct {
+	retries       int
+	backoff       time.Duration
+	secondaryWait time.Duration
+	maxWait       time.Duration
+	log           *slog.Logger
+
+	mu     sync.Mutex
+	waited time.Duration // time spent waiting before retries
+}
+
+// sleep waits d unless ctx ends first.
+func (p *policy) sleep(ctx context.Context, d time.Duration) error {
+	p.mu.Lock()
+	p.waited += d
+	p.mu.Unlock()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// limiter sends a request until GitHub answers something final, as GitHub
+// documents: a primary limit (403 or 429 with x-ratelimit-remaining 0)
+// waits for x-ratelimit-reset plus Backoff, at most MaxWait; a secondary
+// limit (403 or 429 with Retry-After, or GitHub's secondary-limit message)
+// waits Retry-After, else SecondaryWait, doubled each time it comes again;
+// a 5xx answer or network error is retried Retries times with exponential
+// backoff. A request given up fails with an *HTTPError.
+type limiter struct {
+	next http.RoundTripper
+	p    *policy
+}
+
+func (l *limiter) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	retryable := req.Method == http.MethodGet || req.Method == http.MethodHead
+	attempts, failures, limits := 0, 0, 0
+	for {
+		attempts++
+		resp, err := l.next.RoundTrip(req)
+		if ctx.Err() != nil {
+			if resp != nil {
+				resp.Body.Close()
+			}
+			return nil, ctx.Err()
+		}
+		kind, wait, msg := classify(resp, err)
+		if !retryable {
+			return resp, err
+		}
+		var pause time.Duration
+		switch kind {
+		case final:
+			return resp, nil
+		case transient:
+			failures++
+			if failures > l.p.retries {
+				if err != nil {
+					return nil, fmt.Errorf("%w (gave up after %d attempts)", err, attempts)
+				}
+				return nil, answerError(req, resp, msg, attempts, nil)
+			}
+			pause = doubled(l.p.backoff, failures-1, time.Minute)
+			pause += time.Duration(rand.Int64N(int64(pause)/4 + 1))
+			shown := "HTTP " + strconv.Itoa(statusOf(resp))
+			if err != nil {
+				shown = err.Error()
+			}
+			l.p.log.Warn("github request failed, retrying", "url", redact(req.URL), "error", shown,
+				"attempt", attempts, "wait", pause.String())
+		case primary:
+			limits++
+			pause = max(wait, 0) + l.p.backoff
+			if pause > l.p.maxWait || limits > maxLimitWaits {
+				return nil, answerError(req, resp, msg, attempts, &rateLimited{fmt.Sprintf(
+					"used up until %s; codepace waits at most %s: run again after the reset, or use a token with a larger budget",
+					time.Now().Add(pause).UTC().Format(time.RFC3339), l.p.maxWait)})
+			}
+			l.p.log.Warn("github primary rate limit used up, waiting for the reset", "url", redact(req.URL),
+				"wait", pause.Round(time.Millisecond).String())
+		case secondary:
+			limits++
+			if wait <= 0 {
+				wait = l.p.secondaryWait
+			}
+			pause = doubled(wait, limits-1, 2*l.p.maxWait)
+			if pause > l.p.maxWait || limits > maxLimitWaits {
+				return nil, answerError(req, resp, msg, attempts, &rateLimited{fmt.Sprintf(
+					"(secondary) still hit after %d waits: run again later, with fewer sources at once", limits-1)})
+			}
+			l.p.log.Warn("github secondary rate limit, backing off", "url", redact(req.URL),
+				"wait", pause.String(), "times", limits)
+		}
+		if resp != nil {
+			resp.Body.Close()
+		}
+		if err := l.p.sleep(ctx, pause); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// doubled returns d doubled n times, at most limit.
+func doubled(d time.Duration, n int, limit time.Duration) time.Duration {
+	for ; n > 0 && d < limit; n-- {
+		d *= 2
+	}
+	return min(d, limit)
+}
+
+func statusOf(resp *http.Response) int {
+	if resp == nil {
+		return 0
+	}
+	return resp.StatusCode
+}
+
+// answerError describes an answer given up on.
+func answerError(req *http.Request, resp *http.Response, msg string, attempts int, err error) *HTTPError {
+	resp.Body.Close()
+	return &HTTPError{Method: req.Method, URL: redact(req.URL), Status: resp.StatusCode,
+		Message: msg, Attempts: attempts, Err: err}
+}
+
+// failure kinds.
+type failure int
+
+const (
+	final     failure = iota // use the answer as it is
+	transient                // 5xx, network: retry with backoff
+	primary                  // primary rate limit: wait for the reset
+	secondary                // secondary rate limit: wait Retry-After or a minute, then back off
+)
+
+// classify tells what to do with an answer (or a failure to get one), how
+// long GitHub asked to wait (0 when it did not say), and GitHub's message.
+func classify(resp *http.Response, err error) (failure, time.Duration, string) {
+	if err != nil {
+		return transient, 0, "" // network errors, timeouts, truncated bodies
+	}
+	status, h := resp.StatusCode, resp.Header
+	switch {
+	case status == http.StatusForbidden || status == http.StatusTooManyRequests:
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		var e struct {
+			Message          string `json:"message"`
+			DocumentationURL string `json:"documentation_url"`
+		}
+		_ = json.Unmarshal(body, &e)
+		if h.Get("X-Ratelimit-Remaining") == "0" {
+			if reset, err := strconv.ParseInt(h.Get("X-Ratelimit-Reset"), 10, 64); err == nil {
+				return primary, time.Until(time.Unix(reset, 0)), e.Message
+			}
+		}
+		if d := retryAfter(h.Get("Retry-After")); d > 0 {
+			return secondary, d, e.Message
+		}
+		msg := strings.ToLower(e.Message)
+		if status == http.StatusTooManyRequests || h.Get("X-Ratelimit-Remaining") == "0" ||
+			strings.Contains(msg, "secondary rate limit") || strings.Contains(msg, "abuse") ||
+			strings.HasSuffix(e.DocumentationURL, "secondary-rate-limits") || strings.HasSuffix(e.DocumentationURL, "abuse-rate-limits") {
+			return secondary, 0, e.Message
+		}
+		return final, 0, e.Message
+	case status >= 500 || status == http.StatusRequestTimeout:
+		var e struct {
+			Message string `json:"message"`
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		_ = json.Unmarshal(body, &e)
+		return transient, 0, e.Message
+	}
+	return final, 0, ""
+}
+
+// client holds a collector's HTTP stack and what it observed.
+type client struct {
+	att   *attempt
+	cache *conditional // nil when conditional requests are off
+	p     *policy
+
+	mu   sync.Mutex
+	rate gh.Rate // the last rate limit state GitHub reported
+}
+
+// counts returns the requests sent and the 304 answers so far.
+func (c *client) counts() (requests, notModified int) {
+	if c.cache != nil {
+		notModified = c.cache.count()
+	}
+	return c.att.count(), notModified
+}
+
+// fetch calls f, which sends one request through go-github (and so through
+// the limiter). When go-github refuses to send it because the last answer
+// said the budget was used up, fetch waits for the reset (at most MaxWait)
+// and calls f again. Errors name the request and say what to do.
+func fetch[T any](ctx context.Context, c *client, f func() (T, *gh.Response, error)) (T, *gh.Response, error) {
+	var zero T
+	for limits := 0; ; limits++ {
+		v, resp, err := f()
+		if resp != nil && resp.Response != nil && resp.Rate.Limit > 0 {
+			c.mu.Lock()
+			c.rate = resp.Rate
+			c.mu.Unlock()
+		}
+		if err == nil {
+			return v, resp, nil
+		}
+		if ctx.Err() != nil {
+			return zero, resp, ctx.Err()
+		}
+		var (
+			rle  *gh.RateLimitError
+			are  *gh.AbuseRateLimitError
+			wait time.Duration
+		)
+		switch {
+		case errors.As(err, &rle):
+			wait = time.Until(rle.Rate.Reset.Time) + c.p.backoff
+		case errors.As(err, &are) && are.RetryAfter != nil:
+			wait = *are.RetryAfter + c.p.backoff
+		default:
+			return zero, resp, describe(err)
+		}
+		if wait > c.p.maxWait || limits >= maxLimitWaits {
+			return zero, resp, fmt.Errorf("%w: %w", &rateLimited{fmt.Sprintf("used up for another %s; codepace waits at most %s: run again later",
+				wait.Round(time.Second), c.p.maxWait)}, describe(err))
+		}
+		c.p.log.Warn("github rate limit used up, waiting for the reset", "wait", wait.Round(time.Millisecond).String())
+		if err := c.p.sleep(ctx, max(wait, 0)); err != nil {
+			return zero, resp, err
+		}
+	}
+}
+
+// listAll fetches every page of a list.
+func listAll[T any](ctx context.Context, c *client, perPage int, f func(gh.ListOptions) ([]T, *gh.Response, error)) ([]T, error) {
+	var all []T
+	opt := gh.ListOptions{PerPage: perPage}
+	for {
+		items, resp, err := fetch(ctx, c, func() ([]T, *gh.Response, error) { return f(opt) })
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, items...)
+		if resp.NextPage <= opt.Page { // the last page (or a Link going nowhere new)
+			return all, nil
+		}
+		opt.Page = resp.NextPage
+	}
+}
+
+// describe turns go-github's error into one that names the request (without
+// credentials) and says what to do.
+func describe(err error) error {
+	var he *HTTPError
+	if errors.As(err, &he) { // made by the limiter
+		return he
+	}
+	var er *gh.ErrorResponse
+	if errors.As(err, &er) && er.Response != nil {
+		he := &HTTPError{Status: er.Response.StatusCode, Message: er.Message, Err: err}
+		if r := er.Response.Request; r != nil {
+			he.Method, he.URL = r.Method, redact(r.URL)
+		}
+		return he
+	}
+	return err
+}
+
+// redact returns u as text without user information.
+func redact(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	c := *u
+	c.User = nil
+	return c.String()
+}
+
+// retryAfter reads a Retry-After header: seconds or an HTTP date.
+func retryAfter(h string) time.Duration {
+	if h == "" {
+		return 0
+	}
+	var d time.Duration
+	if s, err := strconv.Atoi(strings.TrimSpace(h)); err == nil {
+		d = time.Duration(s) * time.Second
+	} else if t, err := http.ParseTime(h); err == nil {
+		d = time.Until(t)
+	}
+	return max(d, 0)
+}
