@@ -83,6 +83,7 @@ type Config struct {
 	Sources    []Source
 	Metrics    Metrics
 	Targets    []Target
+	People     []Person
 	Grafana    Grafana
 	Daemon     Daemon
 }
@@ -216,6 +217,15 @@ type Filter struct {
 	Source  string // a configured source name
 	Project string
 	Cohort  string // "", CohortNew or CohortRamped
+}
+
+// Person names the accounts that belong to one human, so that newcomer
+// milestones and cohorts count people rather than accounts. An account is
+// "source:value", where value is the source's account id or username
+// (GitHub login), or an email address, which matches in every source.
+type Person struct {
+	Name     string
+	Accounts []string
 }
 
 // Grafana says where dashboards are provisioned.

@@ -209,6 +209,14 @@ func TestValidation(t *testing.T) {
 		{"sources not a list", "sources:\n  name: g\n", []string{"t.yaml:2: sources: want a list of sources"}, nil},
 		{"section not a mapping", head + "daemon: yes\n", []string{`t.yaml:8: daemon: want a mapping with keys listen, time_zone, jitter, grace_period, got "yes"`}, nil},
 
+		// People.
+		{"people not a list", head + "people: {a: b}\n", []string{"t.yaml:8: people: want a list of people"}, nil},
+		{"person without accounts", head + "people:\n  - name: A\n", []string{"t.yaml:9: people[0].accounts: required"}, nil},
+		{"person account of an unknown source", head + "people:\n  - {name: A, accounts: [\"zz:1\"]}\n", []string{`t.yaml:9: people[0].accounts[0]: "zz:1" names no configured source`}, nil},
+		{"person account neither", head + "people:\n  - {name: A, accounts: [alice]}\n", []string{`people[0].accounts[0]: "alice" is neither source:id-or-username nor an email`}, nil},
+		{"account of two people", head + "people:\n  - {name: A, accounts: [a@x.org]}\n  - {name: B, accounts: [A@X.org]}\n", []string{`t.yaml:10: people[1].accounts[0]: "A@X.org" is already mapped to a person (line 9)`}, nil},
+		{"two people of one name", head + "people:\n  - {name: A, accounts: [a@x.org]}\n  - {name: A, accounts: [b@x.org]}\n", []string{`t.yaml:10: people[1].name: "A" is already a person (line 9)`}, nil},
+
 		// Unknown and duplicate keys.
 		{"unknown source key", head + "    pasword_env: X\n", []string{`t.yaml:8: sources[0].pasword_env: unknown key "pasword_env" (did you mean "password_env"?)`}, nil},
 		{"unknown root key", head + "grafna:\n  url: http://g/\n", []string{`t.yaml:8: grafna: unknown key "grafna" (did you mean "grafana"?)`}, nil},

@@ -31,7 +31,8 @@ var (
 
 // Keys of each section.
 var (
-	rootKeys       = []string{"clickhouse", "sources", "metrics", "targets", "grafana", "daemon"}
+	rootKeys       = []string{"clickhouse", "sources", "metrics", "targets", "people", "grafana", "daemon"}
+	personKeys     = []string{"name", "accounts"}
 	clickHouseKeys = []string{"addr", "database", "username", "password_env", "password_file", "cluster", "dial_timeout"}
 	metricsKeys    = []string{"newcomer_days", "spike"}
 	spikeKeys      = []string{"ratio", "floor_s", "window_days", "min_builds"}
@@ -657,7 +658,63 @@ func (d *decoder) config(root *yaml.Node) *Config {
 	}
 	cfg.Sources = d.sources(m)
 	cfg.Targets = d.targets(m, cfg.Sources)
+	cfg.People = d.people(m, cfg.Sources)
 	return cfg
+}
+
+// people decodes the optional mapping of accounts to people.
+func (d *decoder) people(root *mapping, sources []Source) []Person {
+	n, ok := root.get("people")
+	if !ok {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		d.errorf(n, "people", "want a list of people, got %s", describe(n))
+		return nil
+	}
+	known := map[string]bool{}
+	for _, s := range sources {
+		known[s.Name] = true
+	}
+	names := map[string]int{}    // person name -> line
+	accounts := map[string]int{} // account -> line
+	var out []Person
+	for i, v := range n.Content {
+		m := d.mapping(v, v, fmt.Sprintf("people[%d]", i), personKeys)
+		if m == nil {
+			continue
+		}
+		var p Person
+		if d.required(m, "name", "how the person is shown") {
+			p.Name = d.str(m, "name", "")
+			k, _ := m.get("name")
+			if line, dup := names[p.Name]; dup {
+				d.errorf(k, m.at("name"), "%q is already a person (line %d)", p.Name, line)
+			}
+			names[p.Name] = k.Line
+		}
+		if !d.required(m, "accounts", `a list of "source:id-or-username" or emails`) {
+			continue
+		}
+		list, _ := m.get("accounts")
+		p.Accounts = d.strList(m, "accounts", func(a string) error {
+			src, _, isSourced := strings.Cut(a, ":")
+			switch {
+			case isSourced && !known[src]:
+				return fmt.Errorf("%q names no configured source (want source:id-or-username or an email)", a)
+			case !isSourced && !strings.Contains(a, "@"):
+				return fmt.Errorf("%q is neither source:id-or-username nor an email", a)
+			}
+			key := strings.ToLower(a)
+			if line, dup := accounts[key]; dup {
+				return fmt.Errorf("%q is already mapped to a person (line %d)", a, line)
+			}
+			accounts[key] = list.Line
+			return nil
+		})
+		out = append(out, p)
+	}
+	return out
 }
 
 func (d *decoder) clickHouse(m *mapping) ClickHouse {

@@ -16,7 +16,9 @@ import (
 type ComputeOptions struct {
 	// Bots per source name; a source without an entry counts only
 	// service accounts as bots.
-	Bots         map[string]metrics.Bots
+	Bots map[string]metrics.Bots
+	// People maps accounts to people for cohorts and newcomers.
+	People       metrics.People
 	NewcomerDays int
 	Spike        metrics.SpikeConfig
 	// Now is the instant the backlog of the current day is taken at.
@@ -53,17 +55,18 @@ func (s *Store) Compute(ctx context.Context, o ComputeOptions) (ComputeStats, er
 	if o.Now.IsZero() {
 		o.Now = started
 	}
-	firsts, err := s.ownerFirstChanges(ctx)
+	firsts, err := s.ownerFirstChanges(ctx, o.People)
 	if err != nil {
 		return st, err
 	}
 	var backlog []metrics.BacklogItem
 	var people []metrics.NewcomerInput
-	names := map[[2]string]string{} // (source, account id) -> how the person is shown
+	names := map[[2]string]string{} // (source, person key) -> how the person is shown
 	cw := newChunkWriter(s, gen)
 	err = s.eachChange(ctx, func(c collectors.Change) error {
 		bots := o.Bots[c.Source]
-		f := metrics.ChangeFigures(c, bots, firsts[[2]string{c.Source, c.Owner.ID}], o.NewcomerDays)
+		key, name := o.People.Resolve(c.Source, c.Owner)
+		f := metrics.ChangeFigures(c, bots, firsts[[2]string{c.Source, key}], o.NewcomerDays)
 		if err := cw.change(ctx, c, f, bots.IsBot(c.Owner)); err != nil {
 			return err
 		}
@@ -78,10 +81,13 @@ func (s *Store) Compute(ctx context.Context, o ComputeOptions) (ComputeStats, er
 			})
 		}
 		people = append(people, metrics.NewcomerInput{
-			Source: c.Source, Person: c.Owner.ID, IsBot: bots.IsBot(c.Owner),
+			Source: c.Source, Person: key, IsBot: bots.IsBot(c.Owner),
 			Created: c.Created, ReadyAt: f.ReadyAt, FirstReviewAt: f.FirstReviewAt, MergedAt: f.MergedAt,
 		})
-		names[[2]string{c.Source, c.Owner.ID}] = person(c.Owner)
+		if name == "" {
+			name = person(c.Owner)
+		}
+		names[[2]string{c.Source, key}] = name
 		st.Changes++
 		return nil
 	})
@@ -127,22 +133,28 @@ func person(a collectors.Account) string {
 	return "account " + a.ID
 }
 
-// ownerFirstChanges returns, per source and owner id, when the owner's
-// first change was created.
-func (s *Store) ownerFirstChanges(ctx context.Context) (map[[2]string]time.Time, error) {
-	rows, err := s.conn.Query(ctx, `SELECT source, owner_id, min(created_at) FROM raw_changes FINAL GROUP BY source, owner_id`)
+// ownerFirstChanges returns, per source and person key (see
+// metrics.People), when the person's first change was created.
+func (s *Store) ownerFirstChanges(ctx context.Context, people metrics.People) (map[[2]string]time.Time, error) {
+	rows, err := s.conn.Query(ctx, `SELECT source, owner_id, argMax(owner_username, updated_at),
+		argMax(owner_email, updated_at), min(created_at) FROM raw_changes FINAL GROUP BY source, owner_id`)
 	if err != nil {
 		return nil, fmt.Errorf("read first changes: %w", err)
 	}
 	defer rows.Close()
 	out := map[[2]string]time.Time{}
 	for rows.Next() {
-		var src, owner string
+		var src string
+		var owner collectors.Account
 		var first time.Time
-		if err := rows.Scan(&src, &owner, &first); err != nil {
+		if err := rows.Scan(&src, &owner.ID, &owner.Username, &owner.Email, &first); err != nil {
 			return nil, err
 		}
-		out[[2]string{src, owner}] = first.UTC()
+		key, _ := people.Resolve(src, owner)
+		k := [2]string{src, key}
+		if prev, ok := out[k]; !ok || first.Before(prev) {
+			out[k] = first.UTC()
+		}
 	}
 	return out, rows.Err()
 }

@@ -139,6 +139,11 @@ func (m *Main) computeOptions() (store.ComputeOptions, error) {
 			WindowDays: cfg.Metrics.Spike.WindowDays, MinBuilds: cfg.Metrics.Spike.MinBuilds,
 		},
 	}
+	accounts := map[string][]string{}
+	for _, p := range cfg.People {
+		accounts[p.Name] = p.Accounts
+	}
+	o.People = metrics.NewPeople(accounts)
 	for _, s := range cfg.Sources {
 		b, err := metrics.NewBots(s.Bots)
 		if err != nil {

@@ -150,3 +150,22 @@ func TestRunEndToEnd(t *testing.T) {
 		t.Errorf("report: %v", scores)
 	}
 }
+
+// TestPeopleMapping maps dave's account and carol's email to one person:
+// the newcomers view then has one row for both, starting at dave's change.
+func TestPeopleMapping(t *testing.T) {
+	e := setup(t, history(), `people:
+  - name: Dee Shared
+    accounts: ["demo:1000004", "CAROL@example.org"]
+`)
+	e.mustRun(t, "run")
+	diffRows(t, "newcomers", e.rows(t, `SELECT person, person_id, first_change_at, first_merge_at FROM DB.newcomers ORDER BY person`), []string{
+		"Alice Owner | 1000001 | 2024-03-04 09:00:00 | 2024-03-06 09:00:00",
+		"Dee Shared | person:Dee Shared | 2024-03-05 09:00:00 | NULL",
+	})
+	// Carol's change counts toward the person's cohort from dave's first.
+	diffRows(t, "cohorts", e.rows(t, `SELECT number, owner, owner_cohort FROM DB.change_metrics WHERE number IN (3, 4) ORDER BY number`), []string{
+		"3 | Dave Newcomer | new",
+		"4 | Carol Core | new",
+	})
+}
