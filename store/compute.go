@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -23,6 +25,9 @@ type ComputeOptions struct {
 	Spike        metrics.SpikeConfig
 	// Now is the instant the backlog of the current day is taken at.
 	Now time.Time
+	// Fingerprint identifies the settings and code the figures come from;
+	// it is recorded with the generation (see NeedsCompute).
+	Fingerprint string
 }
 
 // ComputeStats counts what a compute wrote.
@@ -111,6 +116,13 @@ func (s *Store) Compute(ctx context.Context, o ComputeOptions) (ComputeStats, er
 	if err := s.writeNewcomers(ctx, gen, newcomers, names); err != nil {
 		return st, fmt.Errorf("compute newcomers: %w", err)
 	}
+	err = s.insert(ctx, "compute_inputs (generation, fingerprint)", func(b driver.Batch) error {
+		return b.Append(gen, o.Fingerprint)
+	})
+	if err != nil {
+		return st, fmt.Errorf("record compute: %w", err)
+	}
+	// This row makes the generation visible: it goes last.
 	err = s.insert(ctx, "compute_runs (generation, started_at, finished_at, changes, builds)", func(b driver.Batch) error {
 		return b.Append(gen, started, time.Now().UTC(), uint64(st.Changes), uint64(st.Builds))
 	})
@@ -189,4 +201,38 @@ func (s *Store) dropGenerationsBefore(ctx context.Context, gen uint64) error {
 		}
 	}
 	return nil
+}
+
+// NeedsCompute tells whether the derived tables are out of date: there is
+// no compute yet, or the last one has another fingerprint, ran on an
+// earlier UTC day than now (the backlog's daily rows move with the clock),
+// or started before the last collector run that stored anything. why says
+// which, for the log.
+func (s *Store) NeedsCompute(ctx context.Context, fingerprint string, now time.Time) (need bool, why string, err error) {
+	var gen uint64
+	var started time.Time
+	var fp string
+	err = s.conn.QueryRow(ctx, `SELECT generation, started_at, fingerprint
+		FROM (SELECT generation, started_at FROM compute_runs ORDER BY generation DESC LIMIT 1)
+		ANY LEFT JOIN (SELECT generation, fingerprint FROM compute_inputs) USING generation`).Scan(&gen, &started, &fp)
+	if errors.Is(err, sql.ErrNoRows) {
+		return true, "no compute yet", nil
+	}
+	if err != nil {
+		return false, "", fmt.Errorf("read the last compute: %w", err)
+	}
+	switch {
+	case fp != fingerprint:
+		return true, "settings or codepace changed since the last compute", nil
+	case started.UTC().Format(time.DateOnly) != now.UTC().Format(time.DateOnly):
+		return true, "the last compute ran on an earlier day", nil
+	}
+	var stored *time.Time
+	if err := s.conn.QueryRow(ctx, `SELECT max(finished_at) FROM collector_runs WHERE items > 0`).Scan(&stored); err != nil {
+		return false, "", fmt.Errorf("read the last collection: %w", err)
+	}
+	if stored != nil && !stored.Before(started) {
+		return true, "new data since the last compute", nil
+	}
+	return false, "nothing new since the last compute at " + started.UTC().Format(time.RFC3339), nil
 }

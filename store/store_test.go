@@ -281,3 +281,39 @@ func TestHostileValues(t *testing.T) {
 		t.Errorf("figure filtered by the hostile project: %v %v %v", got, ok, err)
 	}
 }
+
+func TestNeedsCompute(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	need := func(fp string, at time.Time) (bool, string) {
+		t.Helper()
+		n, why, err := s.NeedsCompute(ctx, fp, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n, why
+	}
+	if n, why := need("a", now); !n || why != "no compute yet" {
+		t.Fatalf("empty database: %v %q", n, why)
+	}
+	if _, err := s.Compute(ctx, ComputeOptions{Bots: noBots, NewcomerDays: 90, Fingerprint: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	if n, why := need("a", now); n {
+		t.Errorf("just computed: %q", why)
+	}
+	if n, _ := need("b", now); !n {
+		t.Error("another fingerprint needs a compute")
+	}
+	if n, _ := need("a", now.Add(24*time.Hour)); !n {
+		t.Error("a new day needs a compute")
+	}
+	run := Run{ID: "r1", Source: "g", Started: now, Finished: now.Add(time.Second), Status: "ok", Items: 3}
+	if err := s.RecordRun(ctx, run); err != nil {
+		t.Fatal(err)
+	}
+	if n, why := need("a", now); !n || why != "new data since the last compute" {
+		t.Errorf("after a run that stored items: %v %q", n, why)
+	}
+}

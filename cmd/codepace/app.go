@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -144,13 +146,34 @@ func (m *Main) computeOptions() (store.ComputeOptions, error) {
 		accounts[p.Name] = p.Accounts
 	}
 	o.People = metrics.NewPeople(accounts)
+	bots := map[string][]string{}
 	for _, s := range cfg.Sources {
 		b, err := metrics.NewBots(s.Bots)
 		if err != nil {
 			return o, fmt.Errorf("sources %s: bots: %w", s.Name, err)
 		}
 		o.Bots[s.Name] = b
+		bots[s.Name] = s.Bots
 	}
+	// The fingerprint covers every setting the definitions read, and the
+	// binary itself, whose code is the definitions.
+	h := sha256.New()
+	settings, err := json.Marshal(struct {
+		Bots   map[string][]string
+		People []config.Person
+		Metric config.Metrics
+	}{bots, cfg.People, cfg.Metrics})
+	if err != nil {
+		return o, err
+	}
+	h.Write(settings)
+	if exe, err := os.Executable(); err == nil {
+		if f, err := os.Open(exe); err == nil {
+			_, _ = io.Copy(h, f)
+			f.Close()
+		}
+	}
+	o.Fingerprint = hex.EncodeToString(h.Sum(nil))
 	return o, nil
 }
 

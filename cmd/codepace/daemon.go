@@ -95,7 +95,7 @@ func (m *Main) collectAndCompute(ctx context.Context, src config.Source, computi
 		return res, errors.Join(collectErr, fmt.Errorf("compute skipped: shutting down: %w", ctx.Err()))
 	}
 	defer func() { <-computing }()
-	if err := m.compute(ctx); err != nil {
+	if err := m.computeIfNeeded(ctx); err != nil {
 		return res, errors.Join(collectErr, err)
 	}
 	return res, collectErr

@@ -98,10 +98,28 @@ func runRun(ctx context.Context, m *Main, args []string) error {
 		return collectErr
 	}
 	// Compute even when a source failed: what the others stored is good.
-	if err := m.compute(ctx); err != nil {
+	if err := m.computeIfNeeded(ctx); err != nil {
 		return errors.Join(collectErr, err)
 	}
 	return collectErr
+}
+
+// computeIfNeeded computes unless the derived tables are up to date (see
+// store.NeedsCompute), which keeps an idle run nearly free.
+func (m *Main) computeIfNeeded(ctx context.Context) error {
+	o, err := m.computeOptions()
+	if err != nil {
+		return err
+	}
+	need, why, err := m.Store.NeedsCompute(ctx, o.Fingerprint, time.Now())
+	if err != nil {
+		return err
+	}
+	if !need {
+		m.Log.Info("skipping compute: " + why)
+		return nil
+	}
+	return m.compute(ctx)
 }
 
 func (m *Main) compute(ctx context.Context) error {

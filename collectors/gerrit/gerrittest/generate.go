@@ -468,12 +468,14 @@ type sim struct {
 	seq    int32
 	// lastReport is the index in events of the latest CI report planned.
 	lastReport int
-	p          *genProject
-	pi         int
-	owner      *Account
-	text       strings.Builder
-	hexbuf     []byte
-	idbytes    []byte
+	// number is the change being simulated.
+	number  int
+	p       *genProject
+	pi      int
+	owner   *Account
+	text    strings.Builder
+	hexbuf  []byte
+	idbytes []byte
 }
 
 func (s *sim) ln(median, sigma float64) float64 {
@@ -522,9 +524,10 @@ func (s *sim) ci(t int64, ps int, gate bool, okBias float64) (int64, bool) {
 			ok = false
 		}
 		longest = math.Max(longest, d)
-		// Build numbers grow with time; ten slots a minute keep two runs
-		// of one job from sharing a number (and a URL) but very rarely.
-		build := jb.buildBase + int((t-w.start)/60)*10 + s.r.IntN(10)
+		// Build numbers grow with the change number, and the change's
+		// job runs so far tell its runs apart, so no two runs of a job
+		// share a number (and a URL), as on a real Jenkins.
+		build := jb.buildBase + s.number*256 + len(s.jobs)%256
 		s.jobs = append(s.jobs, jobRun{job: int16(j), result: res, dur: int32(math.Max(d, 1)), build: int32(build)})
 	}
 	done := start + int64(longest) + int64(s.ln(15, 0.5)) + 1
@@ -572,6 +575,7 @@ func (s *sim) nextKind() string {
 }
 
 func (s *sim) run(pl *plan, c *Change) {
+	s.number = pl.number
 	w := s.w
 	s.events, s.jobs, s.seq = s.events[:0], s.jobs[:0], 0
 	s.pi = int(pl.project)
