@@ -197,42 +197,42 @@ type reviewerUpdateJSON struct {
 
 // changeJSON is ChangeInfo with Gerrit 3.10's field order.
 type changeJSON struct {
-	ID                     string                   `json:"id"`
-	TripletID              string                   `json:"triplet_id"`
-	Project                string                   `json:"project"`
-	Branch                 string                   `json:"branch"`
-	Hashtags               []string                 `json:"hashtags"`
-	ChangeID               string                   `json:"change_id"`
-	Subject                string                   `json:"subject"`
-	Status                 string                   `json:"status"`
-	Created                string                   `json:"created"`
-	Updated                string                   `json:"updated"`
-	Submitted              string                   `json:"submitted,omitempty"`
-	Submitter              *accountJSON             `json:"submitter,omitempty"`
-	SubmitType             string                   `json:"submit_type"`
-	Submittable            *bool                    `json:"submittable,omitempty"`
-	Insertions             *int                     `json:"insertions,omitempty"`
-	Deletions              *int                     `json:"deletions,omitempty"`
-	TotalCommentCount      int                      `json:"total_comment_count"`
-	UnresolvedCommentCount int                      `json:"unresolved_comment_count"`
-	WorkInProgress         bool                     `json:"work_in_progress,omitempty"`
-	HasReviewStarted       bool                     `json:"has_review_started,omitempty"`
-	SubmissionID           string                   `json:"submission_id,omitempty"`
-	MetaRevID              string                   `json:"meta_rev_id"`
-	Number                 int                      `json:"_number"`
-	VirtualIDNumber        int                      `json:"virtual_id_number"`
-	Owner                  accountJSON              `json:"owner"`
-	Labels                 map[string]*labelJSON    `json:"labels,omitempty"`
-	RemovableReviewers     *[]accountJSON           `json:"removable_reviewers,omitempty"`
-	Reviewers              map[string][]accountJSON `json:"reviewers,omitempty"`
-	PendingReviewers       *struct{}                `json:"pending_reviewers,omitempty"`
-	ReviewerUpdates        *[]reviewerUpdateJSON    `json:"reviewer_updates,omitempty"`
-	Messages               *[]messageJSON           `json:"messages,omitempty"`
-	CurrentRevisionNumber  int                      `json:"current_revision_number,omitempty"`
-	CurrentRevision        string                   `json:"current_revision,omitempty"`
-	Revisions              map[string]*revisionJSON `json:"revisions,omitempty"`
-	MoreChanges            bool                     `json:"_more_changes,omitempty"`
-	Requirements           []struct{}               `json:"requirements"`
+	ID                     string                    `json:"id"`
+	TripletID              string                    `json:"triplet_id"`
+	Project                string                    `json:"project"`
+	Branch                 string                    `json:"branch"`
+	Hashtags               []string                  `json:"hashtags"`
+	ChangeID               string                    `json:"change_id"`
+	Subject                string                    `json:"subject"`
+	Status                 string                    `json:"status"`
+	Created                string                    `json:"created"`
+	Updated                string                    `json:"updated"`
+	Submitted              string                    `json:"submitted,omitempty"`
+	Submitter              *accountJSON              `json:"submitter,omitempty"`
+	SubmitType             string                    `json:"submit_type"`
+	Submittable            *bool                     `json:"submittable,omitempty"`
+	Insertions             *int                      `json:"insertions,omitempty"`
+	Deletions              *int                      `json:"deletions,omitempty"`
+	TotalCommentCount      int                       `json:"total_comment_count"`
+	UnresolvedCommentCount int                       `json:"unresolved_comment_count"`
+	WorkInProgress         bool                      `json:"work_in_progress,omitempty"`
+	HasReviewStarted       bool                      `json:"has_review_started,omitempty"`
+	SubmissionID           string                    `json:"submission_id,omitempty"`
+	MetaRevID              string                    `json:"meta_rev_id"`
+	Number                 int                       `json:"_number"`
+	VirtualIDNumber        int                       `json:"virtual_id_number"`
+	Owner                  accountJSON               `json:"owner"`
+	Labels                 map[string]*labelJSON     `json:"labels,omitempty"`
+	RemovableReviewers     *[]accountJSON            `json:"removable_reviewers,omitempty"`
+	Reviewers              *map[string][]accountJSON `json:"reviewers,omitempty"`
+	PendingReviewers       *struct{}                 `json:"pending_reviewers,omitempty"`
+	ReviewerUpdates        *[]reviewerUpdateJSON     `json:"reviewer_updates,omitempty"`
+	Messages               *[]messageJSON            `json:"messages,omitempty"`
+	CurrentRevisionNumber  int                       `json:"current_revision_number,omitempty"`
+	CurrentRevision        string                    `json:"current_revision,omitempty"`
+	Revisions              map[string]*revisionJSON  `json:"revisions,omitempty"`
+	MoreChanges            bool                      `json:"_more_changes,omitempty"`
+	Requirements           []struct{}                `json:"requirements"`
 }
 
 // labelDef is a label as the fake project config defines it.
@@ -499,10 +499,12 @@ func renderLabels(j *changeJSON, c *Change, x *changeExtra, o *options) {
 		empty := []accountJSON{}
 		j.RemovableReviewers = &empty
 		j.PendingReviewers = &struct{}{}
-		j.Reviewers = map[string][]accountJSON{}
+		// Gerrit sends "reviewers": {} on a change without reviewers.
+		reviewers := map[string][]accountJSON{}
 		if len(rs) > 0 {
-			j.Reviewers["REVIEWER"] = rs
+			reviewers["REVIEWER"] = rs
 		}
+		j.Reviewers = &reviewers
 	}
 }
 

@@ -1,0 +1,574 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+
+	"github.com/codepace/codepace/internal/chtest"
+)
+
+// TestRealGerrit drives the built binary against a real Gerrit 3.10.2 (the
+// dev server of deploy/gerrit-dev, seeded by seed.sh) and a real ClickHouse.
+//
+// CODEPACE_TEST_GERRIT is the server's base URL, CODEPACE_TEST_GERRIT_SEED
+// the seed.json that seed.sh writes into the site (change numbers by role,
+// account ids, passwords). Without them the test skips, unless
+// CODEPACE_REQUIRE_GERRIT=1 (CI), where it fails. GERRIT_ADMIN_PASSWORD is
+// the admin's password when it is not the dev default "secret".
+//
+// Every expected time is read from the live server's REST API, never
+// written down: the seed runs at a different time on every CI run.
+func TestRealGerrit(t *testing.T) {
+	base, seedPath := os.Getenv("CODEPACE_TEST_GERRIT"), os.Getenv("CODEPACE_TEST_GERRIT_SEED")
+	if base == "" || seedPath == "" {
+		if os.Getenv("CODEPACE_REQUIRE_GERRIT") == "1" {
+			t.Fatal("CODEPACE_TEST_GERRIT and CODEPACE_TEST_GERRIT_SEED must be set when CODEPACE_REQUIRE_GERRIT=1: the real-Gerrit test must run")
+		}
+		t.Skip("set CODEPACE_TEST_GERRIT (base URL) and CODEPACE_TEST_GERRIT_SEED (SITE/seed.json) to run against a dev Gerrit seeded by deploy/gerrit-dev/seed.sh")
+	}
+	seed := readGerritSeed(t, seedPath)
+	g := &liveGerrit{base: strings.TrimSuffix(base, "/") + "/", adminPassword: "secret"}
+	if p := os.Getenv("GERRIT_ADMIN_PASSWORD"); p != "" {
+		g.adminPassword = p
+	}
+	roles := []string{"merged", "reviewed", "wip", "ready_after_wip", "abandoned_restored", "abandoned", "newcomer"}
+	for _, r := range roles {
+		if seed.Changes[r] == 0 {
+			t.Fatalf("%s has no change number for role %q: %v", seedPath, r, seed.Changes)
+		}
+	}
+	live := map[string]liveChange{}
+	var earliest, latest time.Time
+	for _, r := range roles {
+		c := g.change(t, seed.Changes[r])
+		live[r] = c
+		if earliest.IsZero() || c.created().Before(earliest) {
+			earliest = c.created()
+		}
+		if c.updated().After(latest) {
+			latest = c.updated()
+		}
+	}
+	// The story the seed tells, as the live server has it; the figures below
+	// rest on it.
+	for role, status := range map[string]string{"merged": "MERGED", "reviewed": "NEW", "wip": "NEW", "ready_after_wip": "NEW",
+		"abandoned_restored": "NEW", "abandoned": "ABANDONED", "newcomer": "NEW"} {
+		if c := live[role]; c.Status != status || c.WIP != (role == "wip") {
+			t.Fatalf("seeded %s change %d is %s (wip %v), want %s: is %s a fresh seed of this server?", role, c.Number, c.Status, c.WIP, status, seedPath)
+		}
+	}
+
+	addr, db := chtest.Database(t)
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "codepace.yaml")
+	// overlap 0s: each run starts exactly at the previous run's cursor, so
+	// that the second run reads exactly the changes touched in between
+	// (Gerrit's after: is inclusive, to the second).
+	since := earliest.UTC().Truncate(24*time.Hour).AddDate(0, 0, -1).Format("2006-01-02")
+	body := fmt.Sprintf(`clickhouse:
+  addr: %s
+  database: %s
+sources:
+  - name: real
+    type: gerrit
+    url: %s
+    since: %s
+    projects: []
+    bots: ["zuul"]
+    username: admin
+    password_env: E2E_REAL_GERRIT_PASSWORD
+    overlap: 0s
+  - name: beta
+    type: gerrit
+    url: %s
+    since: %s
+    projects: [demo/beta]
+    overlap: 0s
+`, addr, db, g.base, since, g.base, since)
+	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{addr}, Auth: clickhouse.Auth{Database: "default", Username: "default"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	e := &env{conf: conf, db: db, conn: conn}
+	run := func() {
+		t.Helper()
+		cmd := exec.Command(binary, "run", "--config", conf)
+		cmd.Env = append(os.Environ(), "E2E_REAL_GERRIT_PASSWORD="+g.adminPassword)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("codepace run: %v\n%s", err, out)
+		}
+		if strings.Contains(string(out), "admin:"+g.adminPassword) || strings.Contains(string(out), "password="+g.adminPassword) {
+			t.Fatalf("the Gerrit password appears in the output:\n%s", out)
+		}
+		t.Logf("codepace run:\n%s", out)
+	}
+
+	// The first run must not share a second with the seed's last update, or
+	// the second run (from the first one's cursor) would read that change
+	// again.
+	waitPast(latest)
+	run()
+
+	merged, reviewed, wip, ready := live["merged"], live["reviewed"], live["wip"], live["ready_after_wip"]
+	restored, abandoned, newcomer := live["abandoned_restored"], live["abandoned"], live["newcomer"]
+
+	// change_metrics: every seeded change, its status, WIP flag and figures.
+	// first_review_at is the first message of a human who is neither the
+	// owner (alice) nor the service user (zuul), and no autogenerated one.
+	bobOnMerged, bobOnReviewed := merged.firstBy(t, "bob"), reviewed.firstBy(t, "bob")
+	carolOnReady, bobOnNewcomer := ready.firstBy(t, "carol"), newcomer.firstBy(t, "bob")
+	readyAt := ready.tagged(t, "autogenerated:gerrit:setReadyForReview")
+	if len(reviewed.revisionTimes()) != 2 || !reviewed.revisionTimes()[1].After(bobOnReviewed) {
+		t.Fatalf("seeded reviewed change %d: patch sets at %v, bob's review at %v: want the second patch set after it", reviewed.Number, reviewed.revisionTimes(), bobOnReviewed)
+	}
+	if !merged.submitted().Equal(merged.tagged(t, "autogenerated:gerrit:merged")) {
+		t.Logf("merged change %d: submitted %v, merge message at %v", merged.Number, merged.submitted(), merged.tagged(t, "autogenerated:gerrit:merged"))
+	}
+	mergedAt, abandonedAt := merged.submitted(), abandoned.tagged(t, "autogenerated:gerrit:abandon")
+	changeRows := func(reviewOf5 *time.Time) []string {
+		return []string{
+			metricsRow(merged, "merged", 0, &merged.Created, &bobOnMerged, &mergedAt, &mergedAt, 1, 0),
+			metricsRow(reviewed, "open", 0, &reviewed.Created, &bobOnReviewed, nil, nil, 2, 1),
+			metricsRow(wip, "open", 1, nil, nil, nil, nil, 1, 0),
+			metricsRow(ready, "open", 0, &readyAt, &carolOnReady, nil, nil, 1, 0),
+			metricsRow(restored, "open", 0, &restored.Created, reviewOf5, nil, nil, 1, 0),
+			metricsRow(abandoned, "abandoned", 0, &abandoned.Created, nil, nil, &abandonedAt, 1, 0),
+			metricsRow(newcomer, "open", 0, &newcomer.Created, &bobOnNewcomer, nil, nil, 1, 0),
+		}
+	}
+	const metricsCols = `SELECT number, project, status, is_wip, owner, owner_id, owner_is_bot, ready_at, first_review_at, merged_at, closed_at,
+		time_to_first_review_s, time_to_merge_s, cycle_time_s, patchsets, review_rounds, owner_cohort
+		FROM DB.change_metrics WHERE source = '%s' ORDER BY number`
+	diffRows(t, "change_metrics (real)", e.rows(t, fmt.Sprintf(metricsCols, "real")), changeRows(nil))
+	// The merged change's cycle starts at the commit's author date when that
+	// is before the upload (the seed commits, then pushes).
+	if got, want := e.rows(t, `SELECT cycle_time_s FROM DB.change_metrics WHERE source = 'real' AND number = `+num(merged)),
+		[]string{secs(minTime(merged.created(), merged.authorDate(t)), mergedAt)}; strings.Join(got, "") != want[0] {
+		t.Errorf("cycle_time_s of merged change %d = %v, want %v (from min(created, author date))", merged.Number, got, want)
+	}
+
+	// First reviewer of each reviewed change: bob, carol, bob, bob; never
+	// alice (the owner) nor zuul (the service user).
+	firstReviewers := `SELECT number, at, actor, actor_id FROM (
+			SELECT source, project, number, assumeNotNull(first_review_at) AS at FROM DB.change_metrics
+			WHERE source = 'real' AND first_review_at IS NOT NULL
+		) AS f ALL INNER JOIN (
+			SELECT source, project, number, at, actor, actor_id FROM DB.review_actions WHERE source = 'real'
+		) AS a USING (source, project, number, at) ORDER BY number`
+	bob, carol := seed.account(t, "bob"), seed.account(t, "carol")
+	wantFirst := []string{
+		num(merged) + " | " + ts(bobOnMerged) + " | Bob Reviewer | " + bob,
+		num(reviewed) + " | " + ts(bobOnReviewed) + " | Bob Reviewer | " + bob,
+		num(ready) + " | " + ts(carolOnReady) + " | Carol Reviewer | " + carol,
+		num(newcomer) + " | " + ts(bobOnNewcomer) + " | Bob Reviewer | " + bob,
+	}
+	diffRows(t, "first reviewers", e.rows(t, firstReviewers), wantFirst)
+
+	// review_actions: the votes of bob and carol; not alice's reply on her
+	// own change, not zuul's reports, not Gerrit's autogenerated messages.
+	const actionCols = `SELECT number, at, actor, actor_id, kind, value FROM DB.review_actions WHERE source = '%s' ORDER BY number, at`
+	wantActions := []string{
+		actionRow(merged, bobOnMerged, "Bob Reviewer", bob, "vote", "Code-Review+2"),
+		actionRow(reviewed, bobOnReviewed, "Bob Reviewer", bob, "vote", "Code-Review-1"),
+		actionRow(reviewed, reviewed.firstBy(t, "carol"), "Carol Reviewer", carol, "vote", "Code-Review+1"),
+		actionRow(ready, carolOnReady, "Carol Reviewer", carol, "vote", "Code-Review+1"),
+		actionRow(newcomer, bobOnNewcomer, "Bob Reviewer", bob, "vote", "Code-Review+1"),
+	}
+	diffRows(t, "review_actions (real)", e.rows(t, fmt.Sprintf(actionCols, "real")), wantActions)
+
+	// builds: Zuul's reports, with jobs, results, durations, pipelines from
+	// the tags (check, gate), non-voting jobs, and the untagged old-style
+	// report of the service user (no pipeline).
+	zuulOnMerged, zuulOnReviewed := merged.allBy("zuul"), reviewed.allBy("zuul")
+	zuulOnRestored, zuulOnNewcomer := restored.allBy("zuul"), newcomer.allBy("zuul")
+	if len(zuulOnMerged) != 2 || len(zuulOnReviewed) != 2 || len(zuulOnRestored) != 1 || len(zuulOnNewcomer) != 1 {
+		t.Fatalf("zuul reports on the seeded changes: %d, %d, %d, %d; want 2, 2, 1, 1", len(zuulOnMerged), len(zuulOnReviewed), len(zuulOnRestored), len(zuulOnNewcomer))
+	}
+	wantBuilds := []string{
+		buildRow(merged, 1, "check", "tox-pep8", "FAILURE", 0, zuulOnMerged[0], 62),
+		buildRow(merged, 1, "check", "tox-py311", "SUCCESS", 1, zuulOnMerged[0], 189),
+		buildRow(merged, 1, "gate", "tox-py311", "SUCCESS", 1, zuulOnMerged[1], 181),
+		buildRow(reviewed, 1, "check", "tox-pep8", "FAILURE", 0, zuulOnReviewed[0], 62),
+		buildRow(reviewed, 1, "check", "tox-py311", "SUCCESS", 1, zuulOnReviewed[0], 189),
+		buildRow(reviewed, 2, "check", "tox-pep8", "SUCCESS", 0, zuulOnReviewed[1], 58),
+		buildRow(reviewed, 2, "check", "tox-py311", "SUCCESS", 1, zuulOnReviewed[1], 192),
+		buildRow(restored, 1, "", "tox-pep8", "SUCCESS", 1, zuulOnRestored[0], 49),
+		buildRow(restored, 1, "", "tox-py311", "FAILURE", 1, zuulOnRestored[0], 131),
+		buildRow(newcomer, 1, "check", "docs-build", "SUCCESS", 1, zuulOnNewcomer[0], 3723),
+	}
+	const buildCols = `SELECT number, patchset, system, pipeline, job, result, voting, started_at, finished_at, duration_s, queued_s,
+		substring(url, 1, 38) FROM DB.builds WHERE source = '%s' ORDER BY number, finished_at, job`
+	diffRows(t, "builds (real)", e.rows(t, fmt.Sprintf(buildCols, "real")), wantBuilds)
+
+	// newcomers: alice (first change merged) and dave, the newcomer whose
+	// first change bob reviewed.
+	const newcomerCols = `SELECT person, person_id, first_change_at, first_review_at, first_merge_at, time_to_first_review_s,
+		time_to_first_merge_s FROM DB.newcomers WHERE source = '%s' ORDER BY person_id`
+	aliceRow := strings.Join([]string{"Alice Owner", seed.account(t, "alice"), ts(merged.created()), ts(bobOnMerged), ts(mergedAt),
+		secs(merged.created(), bobOnMerged), secs(merged.created(), mergedAt)}, " | ")
+	daveRow := strings.Join([]string{"Dave Newcomer", seed.account(t, "dave"), ts(newcomer.created()), ts(bobOnNewcomer), "NULL",
+		secs(newcomer.created(), bobOnNewcomer), "NULL"}, " | ")
+	diffRows(t, "newcomers (real)", e.rows(t, fmt.Sprintf(newcomerCols, "real")), []string{aliceRow, daveRow})
+
+	// The beta source (projects: [demo/beta], anonymous, no bots globs: zuul
+	// is a bot through SERVICE_USER) has the demo/beta change only.
+	diffRows(t, "change_metrics (beta)", e.rows(t, fmt.Sprintf(metricsCols, "beta")), changeRows(nil)[6:])
+	diffRows(t, "review_actions (beta)", e.rows(t, fmt.Sprintf(actionCols, "beta")), wantActions[4:])
+	diffRows(t, "builds (beta)", e.rows(t, fmt.Sprintf(buildCols, "beta")), wantBuilds[9:])
+	diffRows(t, "newcomers (beta)", e.rows(t, fmt.Sprintf(newcomerCols, "beta")), []string{daveRow})
+
+	// Collector runs: 7 changes and their 10 builds; 1 change and 1 build.
+	const runCols = `SELECT status, items, skipped, error FROM DB.collector_runs WHERE source = '%s' ORDER BY started_at`
+	diffRows(t, "collector_runs (real) after the first run", e.rows(t, fmt.Sprintf(runCols, "real")), []string{"ok | 17 | 0 | "})
+	diffRows(t, "collector_runs (beta) after the first run", e.rows(t, fmt.Sprintf(runCols, "beta")), []string{"ok | 2 | 0 | "})
+
+	// New activity through the REST API, in a later second than the first
+	// run's cursor: bob comments on the restored change (its first review),
+	// carol votes on the newcomer's change.
+	waitPast(time.Now())
+	g.review(t, "bob", seed.Passwords["bob"], restored, map[string]any{"message": "Is the LRU size configurable?"})
+	g.review(t, "carol", seed.Passwords["carol"], newcomer, map[string]any{"message": "Thanks!", "labels": map[string]int{"Code-Review": 1}})
+	restored, newcomer = g.change(t, restored.Number), g.change(t, newcomer.Number)
+	bobOnRestored, carolOnNewcomer := restored.firstBy(t, "bob"), newcomer.firstBy(t, "carol")
+	// The second run must start in a later second than the last update, so
+	// that the idle third run (from the second one's cursor) reads nothing.
+	waitPast(maxTime(restored.updated(), newcomer.updated()))
+	run()
+
+	// Exactly the two touched changes, with their builds (2 on the restored
+	// change, 1 on the newcomer's); beta: the newcomer's change and its build.
+	diffRows(t, "collector_runs (real) after new activity", e.rows(t, fmt.Sprintf(runCols, "real")), []string{"ok | 17 | 0 | ", "ok | 5 | 0 | "})
+	diffRows(t, "collector_runs (beta) after new activity", e.rows(t, fmt.Sprintf(runCols, "beta")), []string{"ok | 2 | 0 | ", "ok | 2 | 0 | "})
+	wantActions2 := []string{
+		wantActions[0], wantActions[1], wantActions[2], wantActions[3],
+		actionRow(restored, bobOnRestored, "Bob Reviewer", bob, "comment", ""),
+		wantActions[4],
+		actionRow(newcomer, carolOnNewcomer, "Carol Reviewer", carol, "vote", "Code-Review+1"),
+	}
+	diffRows(t, "review_actions (real) after new activity", e.rows(t, fmt.Sprintf(actionCols, "real")), wantActions2)
+	diffRows(t, "review_actions (beta) after new activity", e.rows(t, fmt.Sprintf(actionCols, "beta")), wantActions2[5:])
+	diffRows(t, "change_metrics (real) after new activity", e.rows(t, fmt.Sprintf(metricsCols, "real")), changeRows(&bobOnRestored))
+	diffRows(t, "builds (real) after new activity", e.rows(t, fmt.Sprintf(buildCols, "real")), wantBuilds)
+	diffRows(t, "newcomers (real) after new activity", e.rows(t, fmt.Sprintf(newcomerCols, "real")), []string{aliceRow, daveRow})
+
+	// An idle third run reads nothing and changes nothing.
+	views := []string{fmt.Sprintf(metricsCols, "real"), fmt.Sprintf(actionCols, "real"), fmt.Sprintf(buildCols, "real"),
+		fmt.Sprintf(newcomerCols, "real"), fmt.Sprintf(metricsCols, "beta")}
+	before := make([][]string, len(views))
+	for i, q := range views {
+		before[i] = e.rows(t, q)
+	}
+	waitPast(time.Now())
+	run()
+	diffRows(t, "collector_runs (real) after an idle run", e.rows(t, fmt.Sprintf(runCols, "real")), []string{"ok | 17 | 0 | ", "ok | 5 | 0 | ", "ok | 0 | 0 | "})
+	diffRows(t, "collector_runs (beta) after an idle run", e.rows(t, fmt.Sprintf(runCols, "beta")), []string{"ok | 2 | 0 | ", "ok | 2 | 0 | ", "ok | 0 | 0 | "})
+	for i, q := range views {
+		diffRows(t, "after an idle run: "+q, e.rows(t, q), before[i])
+	}
+}
+
+// gerritSeed is the seed.json that deploy/gerrit-dev/seed.sh keeps in the site.
+type gerritSeed struct {
+	Changes   map[string]int64  `json:"changes"`
+	Accounts  map[string]int64  `json:"accounts"`
+	Passwords map[string]string `json:"passwords"`
+	Projects  []string          `json:"projects"`
+}
+
+func readGerritSeed(t *testing.T, path string) gerritSeed {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s gerritSeed
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return s
+}
+
+func (s gerritSeed) account(t *testing.T, name string) string {
+	t.Helper()
+	id, ok := s.Accounts[name]
+	if !ok {
+		t.Fatalf("seed has no account %q: %v", name, s.Accounts)
+	}
+	return strconv.FormatInt(id, 10)
+}
+
+// liveGerrit is a minimal REST client for the dev Gerrit.
+type liveGerrit struct {
+	base          string // with a trailing slash
+	adminPassword string
+}
+
+type liveAccount struct {
+	ID       int64  `json:"_account_id"`
+	Name     string `json:"name"`
+	Username string `json:"username"`
+}
+
+type liveMessage struct {
+	ID       string       `json:"id"`
+	Author   *liveAccount `json:"author"`
+	Date     string       `json:"date"`
+	Tag      string       `json:"tag"`
+	Message  string       `json:"message"`
+	Revision int          `json:"_revision_number"`
+}
+
+type liveRevision struct {
+	Number  int    `json:"_number"`
+	Created string `json:"created"`
+	Commit  *struct {
+		Author struct {
+			Date string `json:"date"`
+		} `json:"author"`
+	} `json:"commit"`
+}
+
+// liveChange is a ChangeInfo as the live server sends it.
+type liveChange struct {
+	Project         string                  `json:"project"`
+	Number          int64                   `json:"_number"`
+	Status          string                  `json:"status"`
+	WIP             bool                    `json:"work_in_progress"`
+	Created         time.Time               `json:"-"`
+	CreatedText     string                  `json:"created"`
+	Updated         string                  `json:"updated"`
+	Submitted       string                  `json:"submitted"`
+	Owner           liveAccount             `json:"owner"`
+	Messages        []liveMessage           `json:"messages"`
+	CurrentRevision string                  `json:"current_revision"`
+	Revisions       map[string]liveRevision `json:"revisions"`
+}
+
+func gerritTime(s string) time.Time {
+	if s == "" {
+		return time.Time{}
+	}
+	t, err := time.ParseInLocation("2006-01-02 15:04:05.999999999", s, time.UTC)
+	if err != nil {
+		panic(fmt.Sprintf("Gerrit timestamp %q: %v", s, err))
+	}
+	return t
+}
+
+func (c liveChange) created() time.Time   { return gerritTime(c.CreatedText) }
+func (c liveChange) updated() time.Time   { return gerritTime(c.Updated) }
+func (c liveChange) submitted() time.Time { return gerritTime(c.Submitted) }
+
+// firstBy is the date of the first untagged message by username.
+func (c liveChange) firstBy(t *testing.T, username string) time.Time {
+	t.Helper()
+	for _, m := range c.Messages {
+		if m.Author != nil && m.Author.Username == username && m.Tag == "" {
+			return gerritTime(m.Date)
+		}
+	}
+	t.Fatalf("change %d: no untagged message by %s", c.Number, username)
+	return time.Time{}
+}
+
+// allBy is the dates of every message by username.
+func (c liveChange) allBy(username string) []time.Time {
+	var out []time.Time
+	for _, m := range c.Messages {
+		if m.Author != nil && m.Author.Username == username {
+			out = append(out, gerritTime(m.Date))
+		}
+	}
+	return out
+}
+
+// tagged is the date of the last message with this tag.
+func (c liveChange) tagged(t *testing.T, tag string) time.Time {
+	t.Helper()
+	var at time.Time
+	for _, m := range c.Messages {
+		if m.Tag == tag {
+			at = gerritTime(m.Date)
+		}
+	}
+	if at.IsZero() {
+		t.Fatalf("change %d: no message tagged %s", c.Number, tag)
+	}
+	return at
+}
+
+// revisionTimes are the patch sets' creation times in patch set order.
+func (c liveChange) revisionTimes() []time.Time {
+	out := make([]time.Time, len(c.Revisions))
+	for _, r := range c.Revisions {
+		if r.Number >= 1 && r.Number <= len(out) {
+			out[r.Number-1] = gerritTime(r.Created)
+		}
+	}
+	return out
+}
+
+func (c liveChange) authorDate(t *testing.T) time.Time {
+	t.Helper()
+	r, ok := c.Revisions[c.CurrentRevision]
+	if !ok || r.Commit == nil {
+		t.Fatalf("change %d: no current commit", c.Number)
+	}
+	return gerritTime(r.Commit.Author.Date)
+}
+
+// call makes a REST call under /a/ as user and returns the JSON body
+// without Gerrit's )]}' line.
+func (g *liveGerrit) call(t *testing.T, method, path, user, password string, body any) []byte {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), method, g.base+"a/"+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth(user, password)
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json; charset=UTF-8")
+	}
+	resp, err := (&http.Client{Timeout: time.Minute}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("%s %sa/%s as %s: %s: %.300s", method, g.base, path, user, resp.Status, out)
+	}
+	return bytes.TrimPrefix(out, []byte(")]}'\n"))
+}
+
+// change reads one change with its messages, patch sets and current commit.
+func (g *liveGerrit) change(t *testing.T, number int64) liveChange {
+	t.Helper()
+	body := g.call(t, http.MethodGet, "changes/"+strconv.FormatInt(number, 10)+"?o=MESSAGES&o=ALL_REVISIONS&o=CURRENT_COMMIT&o=DETAILED_ACCOUNTS",
+		"admin", g.adminPassword, nil)
+	var c liveChange
+	if err := json.Unmarshal(body, &c); err != nil {
+		t.Fatalf("change %d: %v", number, err)
+	}
+	c.Created = c.created()
+	return c
+}
+
+// review posts a review on the current patch set as user.
+func (g *liveGerrit) review(t *testing.T, user, password string, c liveChange, input map[string]any) {
+	t.Helper()
+	if password == "" {
+		t.Fatalf("no password for %s in the seed", user)
+	}
+	id := url.QueryEscape(c.Project) + "~" + strconv.FormatInt(c.Number, 10) // demo%2Falpha~5
+	g.call(t, http.MethodPost, "changes/"+id+"/revisions/current/review", user, password, input)
+}
+
+// waitPast sleeps until the wall clock is in a later second than t (plus a
+// margin): Gerrit keeps times to the second and after: compares seconds.
+func waitPast(t time.Time) {
+	until := t.Truncate(time.Second).Add(time.Second + 100*time.Millisecond)
+	if d := time.Until(until); d > 0 {
+		time.Sleep(d)
+	}
+}
+
+func ts(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") }
+
+func tsOrNull(t *time.Time) string {
+	if t == nil {
+		return "NULL"
+	}
+	return ts(*t)
+}
+
+// secs is to − from in whole seconds, as the views store durations.
+func secs(from, to time.Time) string {
+	return strconv.FormatInt(int64(to.Sub(from)/time.Second), 10)
+}
+
+func secsOrNull(from, to *time.Time) string {
+	if from == nil || to == nil {
+		return "NULL"
+	}
+	return secs(*from, *to)
+}
+
+func num(c liveChange) string { return strconv.FormatInt(c.Number, 10) }
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// metricsRow is the expected change_metrics row of a seeded change.
+func metricsRow(c liveChange, status string, wip int, ready, firstReview, mergedAt, closedAt *time.Time, patchsets, rounds int) string {
+	cycle := "NULL"
+	if mergedAt != nil {
+		start := c.created()
+		for _, r := range c.Revisions {
+			if r.Commit != nil {
+				start = minTime(start, gerritTime(r.Commit.Author.Date))
+			}
+		}
+		cycle = secs(start, *mergedAt)
+	}
+	return strings.Join([]string{
+		num(c), c.Project, status, strconv.Itoa(wip), c.Owner.Name, strconv.FormatInt(c.Owner.ID, 10), "0",
+		tsOrNull(ready), tsOrNull(firstReview), tsOrNull(mergedAt), tsOrNull(closedAt),
+		secsOrNull(ready, firstReview), secsOrNull(ready, mergedAt), cycle,
+		strconv.Itoa(patchsets), strconv.Itoa(rounds), "new",
+	}, " | ")
+}
+
+func actionRow(c liveChange, at time.Time, actor, actorID, kind, value string) string {
+	return strings.Join([]string{num(c), ts(at), actor, actorID, kind, value}, " | ")
+}
+
+// buildRow is the expected builds row of one job of a Zuul report posted at
+// report; every seeded job has a URL on zuul.example.org.
+func buildRow(c liveChange, patchset int, pipeline, job, result string, voting int, report time.Time, duration int64) string {
+	return strings.Join([]string{num(c), strconv.Itoa(patchset), "zuul", pipeline, job, result, strconv.Itoa(voting),
+		ts(report.Add(-time.Duration(duration) * time.Second)), ts(report), strconv.FormatInt(duration, 10), "NULL",
+		"https://zuul.example.org/t/demo/build/"}, " | ")
+}
