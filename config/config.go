@@ -47,8 +47,16 @@ const (
 	DefaultGitHubPageSize = 100
 	DefaultWindow         = 30 * 24 * time.Hour
 	DefaultOverlap        = 10 * time.Minute
-	DefaultTimeout        = 60 * time.Second
-	DefaultRetries        = 5
+	// DefaultConcurrency is how many Gerrit windows are read at once.
+	DefaultConcurrency = 3
+	DefaultTimeout     = 60 * time.Second
+	DefaultRetries     = 5
+	// DefaultActionsLookback is how far before the window GitHub Actions
+	// runs are listed again (github sources with actions: true).
+	DefaultActionsLookback = 72 * time.Hour
+	// DefaultMaxRunning is how long a running Jenkins build holds the
+	// cursor back.
+	DefaultMaxRunning = 48 * time.Hour
 
 	DefaultNewcomerDays      = 90
 	DefaultSpikeRatio        = 1.5
@@ -146,8 +154,22 @@ type Source struct {
 	// BaseURL is the GitHub Enterprise API URL; empty means github.com.
 	BaseURL string
 
+	// Actions (GitHub) also collects the repositories' GitHub Actions
+	// workflow runs and jobs as builds.
+	Actions bool
+	// ActionsLookback (GitHub) is how far before the window's start
+	// workflow runs are listed again, to store runs that completed or were
+	// re-run since the last collection.
+	ActionsLookback time.Duration
+
+	// Concurrency (Gerrit) is how many backfill windows are read at once.
+	Concurrency int
+
 	// Jobs are Jenkins job paths such as "folder/job"; empty means all.
 	Jobs []string
+	// MaxRunning (Jenkins) is how long a running build holds the cursor
+	// back so that it is stored once finished.
+	MaxRunning time.Duration
 
 	// PageSize is how many items one request asks for.
 	PageSize int

@@ -50,11 +50,11 @@ func sourceKeys(typ string) []string {
 	common := []string{"name", "type", "since", "schedule", "page_size", "window", "overlap", "timeout", "retries"}
 	switch typ {
 	case TypeGerrit:
-		return append(common, "url", "projects", "bots", "username", "password_env", "password_file")
+		return append(common, "url", "projects", "bots", "username", "password_env", "password_file", "concurrency")
 	case TypeGitHub:
-		return append(common, "owner", "repos", "bots", "token_env", "token_file", "base_url")
+		return append(common, "owner", "repos", "bots", "token_env", "token_file", "base_url", "actions", "actions_lookback")
 	case TypeJenkins:
-		return append(common, "url", "jobs", "username", "token_env", "token_file")
+		return append(common, "url", "jobs", "username", "token_env", "token_file", "max_running")
 	}
 	return nil
 }
@@ -412,6 +412,20 @@ func (d *decoder) strList(m *mapping, key string, check func(string) error) []st
 		out = append(out, v.Value)
 	}
 	return out
+}
+
+// boolean reads true or false.
+func (d *decoder) boolean(m *mapping, key string, def bool) bool {
+	n, ok := m.get(key)
+	if !ok {
+		return def
+	}
+	var v bool
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" || n.Decode(&v) != nil {
+		d.errorf(n, m.at(key), "want true or false, got %s", describe(n))
+		return def
+	}
+	return v
 }
 
 func (d *decoder) integer(m *mapping, key string, def, lo, hi int64) int64 {
@@ -884,6 +898,7 @@ func (d *decoder) source(m *mapping) Source {
 		s.Username = d.str(m, "username", "")
 		s.Password = d.secret(m, "password")
 		d.pairUser(m, s.Username, s.Password, "password")
+		s.Concurrency = int(d.integer(m, "concurrency", DefaultConcurrency, 1, 16))
 	case TypeGitHub:
 		if d.required(m, "owner", "the organisation or user whose repositories are collected") {
 			s.Owner = d.str(m, "owner", "")
@@ -904,11 +919,21 @@ func (d *decoder) source(m *mapping) Source {
 			d.errorf(m.node, m.at("token_env"), "required: a GitHub source needs token_env or token_file")
 		}
 		s.BaseURL = d.httpURL(m, "base_url", "use token_env or token_file")
+		s.Actions = d.boolean(m, "actions", false)
+		s.ActionsLookback = d.duration(m, "actions_lookback", DefaultActionsLookback, true)
 	case TypeJenkins:
 		if d.required(m, "url", "the Jenkins base URL, such as https://jenkins.example.org/") {
 			s.URL = d.httpURL(m, "url", "set username with token_env or token_file")
 		}
-		s.Jobs = d.strList(m, "jobs", nil)
+		s.Jobs = d.strList(m, "jobs", func(j string) error {
+			for _, part := range strings.Split(j, "/") {
+				if strings.TrimSpace(part) == "" {
+					return fmt.Errorf("bad job path %q: want folder/job, with no empty part", j)
+				}
+			}
+			return nil
+		})
+		s.MaxRunning = d.duration(m, "max_running", DefaultMaxRunning, true)
 		s.Username = d.str(m, "username", "")
 		s.Token = d.secret(m, "token")
 		d.pairUser(m, s.Username, s.Token, "token")

@@ -18,8 +18,37 @@ type SpikeConfig struct {
 	MinBuilds  int     // no spike without at least MinBuilds baseline builds (at least 1)
 }
 
+// Spike is what the SPEC rule "Build spike" says about one build.
+type Spike struct {
+	// IsSpike is whether the build is a spike.
+	IsSpike bool
+	// MedianS is the build's baseline: the exact median duration, in
+	// seconds, of the same job's successful builds of the preceding window
+	// (see SpikeBaselines), rounded to the nearest second (a half second
+	// up). It is nil when the build has no baseline: it is unfinished, or
+	// fewer than MinBuilds (and at least one) such builds finished in its
+	// window.
+	MedianS *int64
+	// Median is the exact median the rule compares with (the mean of the
+	// two middle values for an even count); 0 when MedianS is nil.
+	Median float64
+}
+
 // Spikes implements the SPEC rule "Build spike" and returns, for each build
 // in input order (the input may be in any order), whether it is a spike.
+// It is SpikeBaselines without the baselines.
+func Spikes(builds []collectors.Build, cfg SpikeConfig) []bool {
+	sp := SpikeBaselines(builds, cfg)
+	out := make([]bool, len(sp))
+	for i, s := range sp {
+		out[i] = s.IsSpike
+	}
+	return out
+}
+
+// SpikeBaselines implements the SPEC rule "Build spike" and returns, for
+// each build in input order (the input may be in any order), whether it is
+// a spike and the baseline median it was compared with.
 //
 // Builds are grouped by (Source, System, Job). A finished build (non-zero
 // Finished) is a spike when its DurationS is greater than cfg.Ratio × median
@@ -32,14 +61,15 @@ type SpikeConfig struct {
 //
 // Instants are handled in nanoseconds and clamped to the years 1823 to 2116.
 // The cost is O(n log n).
-func Spikes(builds []collectors.Build, cfg SpikeConfig) []bool {
+func SpikeBaselines(builds []collectors.Build, cfg SpikeConfig) []Spike {
 	type key struct{ source, system, job string }
 	type entry struct {
 		group int32
 		at    int64
 		build int32
 	}
-	out := make([]bool, len(builds))
+	out := make([]Spike, len(builds))
+	medians := make([]int64, len(builds)) // what the MedianS point to
 	groupOf := map[key]int32{}
 	entries := make([]entry, 0, len(builds))
 	for i, b := range builds {
@@ -124,9 +154,15 @@ func Spikes(builds []collectors.Build, cfg SpikeConfig) []bool {
 				if n%2 == 0 {
 					median = (median + float64(vals[base.kth(n/2+1)])) / 2
 				}
+				rounded := int64(math.Floor(median + 0.5))
 				for _, x := range group[j:k] {
 					d := float64(builds[x.build].DurationS)
-					out[x.build] = d > cfg.Ratio*median && d > median+float64(cfg.FloorS)
+					medians[x.build] = rounded
+					out[x.build] = Spike{
+						IsSpike: d > cfg.Ratio*median && d > median+float64(cfg.FloorS),
+						MedianS: &medians[x.build],
+						Median:  median,
+					}
 				}
 			}
 			j = k

@@ -158,3 +158,91 @@ func spikesBruteForce(builds []collectors.Build, cfg SpikeConfig) []bool {
 	}
 	return out
 }
+
+func TestSpikeBaselines(t *testing.T) {
+	cfg := SpikeConfig{Ratio: 1.5, FloorS: 120, WindowDays: 14, MinBuilds: 2}
+	b := func(hour float64, result string, d int64) collectors.Build {
+		return collectors.Build{Source: "ci", System: collectors.SystemJenkins, Job: "unit",
+			Result: result, Finished: h(hour), DurationS: d}
+	}
+	builds := []collectors.Build{
+		b(1, "SUCCESS", 100),
+		b(2, "SUCCESS", 201),        // one success before: no baseline yet
+		b(3, "FAILURE", 500),        // median of 100 and 201 is 150.5
+		b(4, "SUCCESS", 1000),       // 150.5 still: the failure is not in the baseline
+		{Source: "ci", Job: "unit"}, // unfinished: no baseline
+		b(5, "FAILURE", 10),         // median of 100, 201, 1000 is 201
+	}
+	got := SpikeBaselines(builds, cfg)
+	want := []struct {
+		spike  bool
+		median *int64
+		exact  float64
+	}{
+		{false, nil, 0},
+		{false, nil, 0},
+		{true, ptr(int64(151)), 150.5},
+		{true, ptr(int64(151)), 150.5},
+		{false, nil, 0},
+		{false, ptr(int64(201)), 201},
+	}
+	for i, w := range want {
+		g := got[i]
+		if g.IsSpike != w.spike || (g.MedianS == nil) != (w.median == nil) || (g.MedianS != nil && *g.MedianS != *w.median) || g.Median != w.exact {
+			t.Errorf("build %d: %+v (median %v), want spike %v median %v exact %v", i, g, deref(g.MedianS), w.spike, deref(w.median), w.exact)
+		}
+	}
+	if got[2].MedianS == got[3].MedianS {
+		t.Error("two builds share one MedianS pointer")
+	}
+	if s := Spikes(builds, cfg); !slices.Equal(s, []bool{false, false, true, true, false, false}) {
+		t.Errorf("Spikes = %v", s)
+	}
+}
+
+func deref(p *int64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// TestSpikeBaselinesBruteForce compares the baselines with a direct
+// evaluation of the rule.
+func TestSpikeBaselinesBruteForce(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	results := []string{"SUCCESS", "SUCCESS", "FAILURE"}
+	for round := range 200 {
+		cfg := SpikeConfig{Ratio: 1 + rng.Float64(), FloorS: int64(rng.IntN(60)), WindowDays: rng.IntN(4), MinBuilds: rng.IntN(4)}
+		var builds []collectors.Build
+		for range rng.IntN(60) {
+			builds = append(builds, collectors.Build{
+				Source: "ci", System: collectors.SystemGitHubActions, Job: fmt.Sprint("job", rng.IntN(2)),
+				Result: results[rng.IntN(len(results))], DurationS: int64(rng.IntN(200)),
+				Finished: h(float64(rng.IntN(24 * 6))),
+			})
+		}
+		got := SpikeBaselines(builds, cfg)
+		for i, b := range builds {
+			from := b.Finished.Add(-time.Duration(cfg.WindowDays) * 24 * time.Hour)
+			var ds []float64
+			for _, o := range builds {
+				if o.Job == b.Job && o.Result == "SUCCESS" && o.Finished.Before(b.Finished) && !o.Finished.Before(from) {
+					ds = append(ds, float64(o.DurationS))
+				}
+			}
+			if len(ds) == 0 || len(ds) < cfg.MinBuilds {
+				if got[i].MedianS != nil {
+					t.Fatalf("round %d build %d: baseline %d, want none", round, i, *got[i].MedianS)
+				}
+				continue
+			}
+			sort.Float64s(ds)
+			n := len(ds)
+			median := (ds[(n-1)/2] + ds[n/2]) / 2
+			if got[i].MedianS == nil || got[i].Median != median || *got[i].MedianS != int64(math.Floor(median+0.5)) {
+				t.Fatalf("round %d build %d: %+v, want median %v", round, i, got[i], median)
+			}
+		}
+	}
+}

@@ -90,7 +90,8 @@ func (w *chunkWriter) flushActions(ctx context.Context) error {
 }
 
 // computeBuilds reads the stored builds job by job in finish order, marks
-// spikes and writes them to the generation; it returns how many it wrote.
+// spikes with their baselines (metrics.SpikeBaselines) and writes them to
+// the generation; it returns how many it wrote.
 func (s *Store) computeBuilds(ctx context.Context, gen uint64, spike metrics.SpikeConfig) (int, error) {
 	rows, err := s.conn.Query(ctx, `SELECT source, system, pipeline, job, build_id, url, project, number,
 		patchset, result, voting, started_at, finished_at, duration_s, queued_s
@@ -105,14 +106,15 @@ func (s *Store) computeBuilds(ctx context.Context, gen uint64, spike metrics.Spi
 		if len(group) == 0 {
 			return nil
 		}
-		spikes := metrics.Spikes(group, spike)
+		spikes := metrics.SpikeBaselines(group, spike)
 		err := s.insert(ctx, `builds_data (generation, source, system, pipeline, job, build_id, url,
-			project, number, patchset, result, voting, started_at, finished_at, duration_s, queued_s, is_spike)`,
+			project, number, patchset, result, voting, started_at, finished_at, duration_s, queued_s, is_spike,
+			baseline_s)`,
 			func(bt driver.Batch) error {
 				for i, b := range group {
 					if err := bt.Append(gen, b.Source, b.System, b.Pipeline, b.Job, b.BuildID, b.URL,
 						b.Project, b.Change, int32(b.Patchset), b.Result, b8(b.Voting), b.Started, b.Finished,
-						&group[i].DurationS, b.QueuedS, b8(spikes[i])); err != nil {
+						&group[i].DurationS, b.QueuedS, b8(spikes[i].IsSpike), spikes[i].MedianS); err != nil {
 						return err
 					}
 				}

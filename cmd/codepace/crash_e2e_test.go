@@ -24,7 +24,10 @@ func TestKilledRunsResume(t *testing.T) {
 	const pages = "    page_size: 200\n"
 	ref := setup(t, history, "")
 	rewrite(t, ref.conf, pages)
+	ref.gerrit.SetFault(slow)
+	began := time.Now()
 	ref.mustRun(t, "run")
+	whole := time.Since(began) // each kill lands 5% to 20% into a run
 
 	e := setup(t, history, "")
 	rewrite(t, e.conf, pages)
@@ -37,7 +40,7 @@ func TestKilledRunsResume(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(time.Duration(100+rng.IntN(1500)) * time.Millisecond)
+		time.Sleep(time.Duration((0.05 + 0.15*rng.Float64()) * float64(whole)))
 		_ = cmd.Process.Kill()
 		if err := cmd.Wait(); err != nil {
 			interrupted++

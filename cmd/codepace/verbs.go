@@ -10,6 +10,7 @@ import (
 	"github.com/codepace/codepace/collectors"
 	"github.com/codepace/codepace/collectors/gerrit"
 	"github.com/codepace/codepace/collectors/github"
+	"github.com/codepace/codepace/collectors/jenkins"
 	"github.com/codepace/codepace/config"
 	"github.com/codepace/codepace/metrics"
 	"github.com/codepace/codepace/store"
@@ -225,7 +226,7 @@ func (m *Main) collector(src config.Source) (collectors.Collector, error) {
 		opts := gerrit.Options{
 			Name: src.Name, URL: src.URL, Projects: src.Projects, Username: src.Username,
 			PageSize: src.PageSize, Window: src.Window, Timeout: src.Timeout, Retries: src.Retries,
-			IsBot: bots.IsBot, Logger: m.Log, Progress: m.progress(),
+			Concurrency: src.Concurrency, IsBot: bots.IsBot, Logger: m.Log, Progress: m.progress(),
 		}
 		if src.Password.IsSet() {
 			if opts.Password, err = src.Password.Value(); err != nil {
@@ -237,6 +238,7 @@ func (m *Main) collector(src config.Source) (collectors.Collector, error) {
 		opts := github.Options{
 			Name: src.Name, Owner: src.Owner, Repos: src.Repos, BaseURL: src.BaseURL,
 			PageSize: src.PageSize, Timeout: src.Timeout, Retries: src.Retries,
+			Actions: src.Actions, ActionsLookback: src.ActionsLookback,
 			Logger: m.Log, Progress: githubProgress(m.progress()),
 		}
 		if src.Token.IsSet() {
@@ -245,8 +247,20 @@ func (m *Main) collector(src config.Source) (collectors.Collector, error) {
 			}
 		}
 		return github.New(opts)
+	case config.TypeJenkins:
+		opts := jenkins.Options{
+			Name: src.Name, URL: src.URL, Jobs: src.Jobs, Username: src.Username,
+			PageSize: src.PageSize, Timeout: src.Timeout, Retries: src.Retries, MaxRunning: src.MaxRunning,
+			Logger: m.Log, Progress: m.jenkinsProgress(),
+		}
+		if src.Token.IsSet() {
+			if opts.Token, err = src.Token.Value(); err != nil {
+				return nil, fmt.Errorf("source %s: token: %w", src.Name, err)
+			}
+		}
+		return jenkins.New(opts)
 	default:
-		return nil, fmt.Errorf("source %s: type %s is not supported by this version of codepace (gerrit and github only)", src.Name, src.Type)
+		return nil, fmt.Errorf("source %s: type %s is not supported by this version of codepace", src.Name, src.Type)
 	}
 }
 
@@ -255,6 +269,23 @@ func (m *Main) collector(src config.Source) (collectors.Collector, error) {
 func githubProgress(show func(gerrit.Progress)) func(github.Progress) {
 	return func(p github.Progress) {
 		show(gerrit.Progress{Source: p.Source, From: p.From, At: p.At, Changes: p.Changes})
+	}
+}
+
+// jenkinsProgress reports a Jenkins collection's progress: jobs and builds
+// read, on a terminal line or in a log line every 10 seconds.
+func (m *Main) jenkinsProgress() func(jenkins.Progress) {
+	tty := isTerminal(m.Stderr)
+	var last time.Time
+	return func(p jenkins.Progress) {
+		if tty {
+			fmt.Fprintf(m.Stderr, "\r%s: %d jobs, %d builds   ", p.Source, p.Jobs, p.Builds)
+			return
+		}
+		if time.Since(last) >= 10*time.Second {
+			last = time.Now()
+			m.Log.Info("progress", "source", p.Source, "jobs", p.Jobs, "builds", p.Builds, "job", p.Job)
+		}
 	}
 }
 

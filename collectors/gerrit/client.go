@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	gerrit "github.com/andygrunwald/go-gerrit"
@@ -24,10 +25,8 @@ type client struct {
 	retries int
 	backoff time.Duration // first wait between attempts
 	// requests counts HTTP requests sent, retries included.
-	requests int
-	// waited sums the time spent waiting before retries.
-	waited time.Duration
-	log    func(msg string, args ...any)
+	requests atomic.Int64
+	log      func(msg string, args ...any)
 }
 
 // HTTPError is a Gerrit answer with an unexpected HTTP status.
@@ -96,7 +95,6 @@ func (c *client) query(ctx context.Context, q string, n, skip int, options []str
 			wait = retryAfter
 		}
 		c.log("gerrit request failed, retrying", "url", shown, "error", err, "attempt", attempt+1, "wait", wait.String())
-		c.waited += wait
 		select {
 		case <-ctx.Done():
 			return nil, shown, ctx.Err()
@@ -113,7 +111,7 @@ func (c *client) get(ctx context.Context, path, shown string) ([]byte, time.Dura
 		return nil, 0, fmt.Errorf("build request %s: %w", shown, err)
 	}
 	req.Header.Set("Accept", "application/json")
-	c.requests++
+	c.requests.Add(1)
 	var buf bytes.Buffer
 	resp, err := c.gc.Do(req, &buf)
 	if resp == nil {

@@ -12,10 +12,13 @@ package gerrit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	gerrit "github.com/andygrunwald/go-gerrit"
@@ -31,6 +34,8 @@ type Options struct {
 	Username string // HTTP auth user; empty for anonymous access
 	Password string // HTTP password
 	PageSize int    // changes per request (capped by the server's queryLimit)
+	// Concurrency is how many windows are read at once (default 3).
+	Concurrency int
 	// Window is the span of `updated` one query covers during a backfill.
 	Window time.Duration
 	// Timeout bounds one HTTP request.
@@ -43,7 +48,8 @@ type Options struct {
 	// only from bots.
 	IsBot  func(collectors.Account) bool
 	Logger *slog.Logger
-	// Progress, when set, is called after every stored page.
+	// Progress, when set, is called after every stored page, one call at
+	// a time.
 	Progress func(Progress)
 	// Now returns the current time; tests set it.
 	Now func() time.Time
@@ -67,6 +73,10 @@ var queryOptions = []string{
 	"CURRENT_COMMIT",    // author date of the current commit (cycle time)
 }
 
+// errNotStarted marks the windows after a failed one; Collect reports the
+// failure itself, which comes first in window order.
+var errNotStarted = errors.New("not started: an earlier window failed")
+
 // pageOverlap is how many items each page of a bounded window re-reads from
 // the page before, to absorb changes that left the window while paging.
 const pageOverlap = 10
@@ -85,6 +95,9 @@ func New(opts Options) (*Collector, error) {
 	}
 	if opts.PageSize <= 0 {
 		opts.PageSize = 500
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 3
 	}
 	if opts.Window <= 0 {
 		opts.Window = 30 * 24 * time.Hour
@@ -122,46 +135,127 @@ func New(opts Options) (*Collector, error) {
 // Name returns the source name.
 func (g *Collector) Name() string { return g.opts.Name }
 
-// Collect stores every change updated since w.From, window by window, and
-// saves the cursor after each window.
-func (g *Collector) Collect(ctx context.Context, w collectors.Window, sink collectors.Sink) (st collectors.Stats, err error) {
-	start := g.c.requests
-	defer func() { st.Requests = g.c.requests - start }()
-	end := g.opts.Now().UTC()
+// span is one window of a collection: changes updated in [from, to]; the
+// last one is unbounded (no before: in its query).
+type span struct {
+	from, to time.Time
+	bounded  bool
+}
+
+// collection is the state one Collect call shares between its windows,
+// which run concurrently.
+type collection struct {
+	mu sync.Mutex
 	// seen holds the update time of each change stored by this run, so one
 	// read again (through page overlap, or on the boundary two windows
 	// share) is not written twice.
-	seen := map[int64]time.Time{}
+	seen map[int64]time.Time
+	st   collectors.Stats
+}
+
+// fresh keeps the changes not stored yet by this run, and marks them.
+func (c *collection) fresh(changes []collectors.Change) []collectors.Change {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := changes[:0]
+	for _, ch := range changes {
+		if prev, ok := c.seen[ch.Number]; ok && prev.Equal(ch.Updated) {
+			continue
+		}
+		c.seen[ch.Number] = ch.Updated
+		out = append(out, ch)
+	}
+	return out
+}
+
+// Collect stores every change updated since w.From. It splits the span
+// into windows and reads up to Concurrency of them at once, but saves the
+// cursor in window order, each time all windows up to it are stored.
+func (g *Collector) Collect(ctx context.Context, w collectors.Window, sink collectors.Sink) (collectors.Stats, error) {
+	start := g.c.requests.Load()
+	end := g.opts.Now().UTC()
+	var spans []span
 	for from := w.From.UTC(); from.Before(end); {
 		to := from.Add(g.opts.Window)
 		bounded := to.Before(end)
 		if !bounded {
 			to = end
 		}
-		if err := g.window(ctx, from, to, bounded, end, seen, sink, &st); err != nil {
-			return st, fmt.Errorf("gerrit source %q: %w", g.opts.Name, err)
-		}
-		if err := sink.SaveCursor(ctx, g.opts.Name, to); err != nil {
-			return st, err
-		}
-		// Only changes on the boundary can come again in the next window.
-		for n, u := range seen {
-			if u.Before(to) {
-				delete(seen, n)
-			}
-		}
+		spans = append(spans, span{from, to, bounded})
 		from = to
 	}
-	return st, nil
+	run := &collection{seen: map[int64]time.Time{}}
+	stats := func() collectors.Stats {
+		run.mu.Lock()
+		defer run.mu.Unlock()
+		st := run.st
+		st.Requests = int(g.c.requests.Load() - start)
+		return st
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait() // no window writes after Collect returns
+	defer cancel()  // windows after a failed one stop
+	done := make([]chan error, len(spans))
+	for i := range done {
+		done[i] = make(chan error, 1)
+	}
+	// failed is set by a window that fails, before its slot frees, so that
+	// no later window starts; earlier windows still running finish, so the
+	// cursor gets as far as the stored data goes.
+	var failed atomic.Bool
+	wg.Add(1)
+	go func() { // starts windows in order, Concurrency at a time
+		defer wg.Done()
+		slots := make(chan struct{}, g.opts.Concurrency)
+		for i, sp := range spans {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+			}
+			if failed.Load() || ctx.Err() != nil {
+				done[i] <- errNotStarted
+				continue
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				err := g.window(ctx, sp, end, run, sink)
+				if err != nil {
+					failed.Store(true)
+				}
+				done[i] <- err
+				<-slots
+			}()
+		}
+	}()
+	for i, sp := range spans {
+		if err := <-done[i]; err != nil {
+			return stats(), fmt.Errorf("gerrit source %q: %w", g.opts.Name, err)
+		}
+		if err := sink.SaveCursor(ctx, g.opts.Name, sp.to); err != nil {
+			return stats(), err
+		}
+		// Only changes on the boundary can come again in a later window.
+		run.mu.Lock()
+		for n, u := range run.seen {
+			if u.Before(sp.to) {
+				delete(run.seen, n)
+			}
+		}
+		run.mu.Unlock()
+	}
+	return stats(), nil
 }
 
-// window stores every change updated in [from, to]; an unbounded window
-// (the last one) has no upper limit in the query, so changes updated while
-// it runs come in too.
-func (g *Collector) window(ctx context.Context, from, to time.Time, bounded bool, end time.Time, seen map[int64]time.Time, sink collectors.Sink, st *collectors.Stats) error {
-	q := "after:" + quoteTime(from)
-	if bounded {
-		q += " before:" + quoteTime(to)
+// window stores every change updated in the span; an unbounded span (the
+// last one) has no upper limit in the query, so changes updated while it
+// runs come in too.
+func (g *Collector) window(ctx context.Context, sp span, end time.Time, run *collection, sink collectors.Sink) error {
+	q := "after:" + quoteTime(sp.from)
+	if sp.bounded {
+		q += " before:" + quoteTime(sp.to)
 	}
 	q += projectFilter(g.opts.Projects)
 	for skip := 0; ; {
@@ -174,32 +268,29 @@ func (g *Collector) window(ctx context.Context, from, to time.Time, bounded bool
 			return fmt.Errorf("GET %s: %w", shown, err)
 		}
 		for _, bad := range p.bad {
-			st.Skipped++
 			g.log.Error("skipped a change Gerrit sent that codepace cannot read", "query", q, "error", bad)
 		}
-		var batch collectors.Batch
-		for _, c := range p.changes {
-			if prev, ok := seen[c.Number]; ok && prev.Equal(c.Updated) {
-				continue // read again through page overlap
-			}
-			seen[c.Number] = c.Updated
-			batch.Changes = append(batch.Changes, c)
+		n := len(p.changes) + len(p.bad)
+		batch := collectors.Batch{Changes: run.fresh(p.changes)}
+		for _, c := range batch.Changes {
 			batch.Builds = append(batch.Builds, ZuulBuilds(g.opts.Name, c, g.opts.IsBot)...)
 		}
 		if err := sink.Write(ctx, batch); err != nil {
 			return err
 		}
-		st.Changes += len(batch.Changes)
-		st.Builds += len(batch.Builds)
+		run.mu.Lock()
+		run.st.Skipped += len(p.bad)
+		run.st.Changes += len(batch.Changes)
+		run.st.Builds += len(batch.Builds)
 		if g.opts.Progress != nil {
-			g.opts.Progress(Progress{Source: g.opts.Name, At: to, To: end, Changes: st.Changes})
+			g.opts.Progress(Progress{Source: g.opts.Name, At: sp.to, To: end, Changes: run.st.Changes})
 		}
-		n := len(p.changes) + len(p.bad)
+		run.mu.Unlock()
 		if !p.more || n == 0 {
 			return nil
 		}
 		step := n
-		if bounded && n > pageOverlap {
+		if sp.bounded && n > pageOverlap {
 			step = n - pageOverlap
 		}
 		skip += step

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -72,8 +73,10 @@ func simple(n int) []gt.Change {
 
 func newCollector(t *testing.T, srv *gt.Server, mod func(*Options)) *Collector {
 	t.Helper()
+	// One window at a time keeps the order of requests, which the fault
+	// tests count on; TestCollectConcurrentWindows covers concurrency.
 	o := Options{Name: "g", URL: srv.URL(), PageSize: 100, Window: 30 * 24 * time.Hour, Retries: 3,
-		Backoff: time.Millisecond, Now: func() time.Time { return now }}
+		Backoff: time.Millisecond, Concurrency: 1, Now: func() time.Time { return now }}
 	if mod != nil {
 		mod(&o)
 	}
@@ -309,10 +312,9 @@ func TestCollectStalledServer(t *testing.T) {
 	defer srv.Close()
 	release := make(chan struct{})
 	defer close(release)
-	stalls := 0
+	var stalls atomic.Int32
 	srv.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
-		if stalls < 2 {
-			stalls++
+		if stalls.Add(1) <= 2 {
 			select { // hold the request past the client's timeout
 			case <-release:
 			case <-time.After(2 * time.Second):
@@ -332,10 +334,45 @@ func TestCollectStalledServer(t *testing.T) {
 		t.Errorf("%d changes, %d requests; want 5 changes after 9 requests", len(sink.changes), st.Requests)
 	}
 
-	stalls = -100 // now it stalls for good
+	stalls.Store(-1000) // now it stalls for good
 	_, err = newCollector(t, srv, func(o *Options) { o.Timeout = 50 * time.Millisecond; o.Retries = 1 }).
 		Collect(context.Background(), collectors.Window{From: base}, newSink())
 	if err == nil || !strings.Contains(err.Error(), "Timeout") || !strings.Contains(err.Error(), "gave up after 2 attempts") {
 		t.Errorf("stalled for good: %v", err)
+	}
+}
+
+// TestCollectConcurrentWindows reads windows four at a time and fails one in
+// the middle: the cursor must stop at the end of the last window before it,
+// whatever order the windows finished in, and a rerun stores everything.
+func TestCollectConcurrentWindows(t *testing.T) {
+	srv := gt.New(simple(1500))
+	defer srv.Close()
+	var failing atomic.Bool
+	failing.Store(true)
+	srv.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
+		if failing.Load() && strings.Contains(r.URL.Query().Get("q"), `after:"2024-02-20`) {
+			http.Error(w, "Forbidden", http.StatusForbidden)
+			return true
+		}
+		return false
+	})
+	four := func(o *Options) { o.Concurrency = 4; o.Window = 10 * 24 * time.Hour }
+	sink := newSink()
+	_, err := newCollector(t, srv, four).Collect(context.Background(), collectors.Window{From: base}, sink)
+	if err == nil || !strings.Contains(err.Error(), "HTTP 403") {
+		t.Fatalf("error %v, want the 403 of the window from 2024-02-20", err)
+	}
+	last := sink.cursors[len(sink.cursors)-1]
+	if len(sink.cursors) != 5 || !last.Equal(time.Date(2024, 2, 20, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("cursors %v: want the five windows before 2024-02-20, in order", sink.cursors)
+	}
+	failing.Store(false)
+	st, err := newCollector(t, srv, four).Collect(context.Background(), collectors.Window{From: last}, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sink.changes) != 1500 || st.Changes == 0 {
+		t.Errorf("after the rerun %d changes stored (rerun stored %d), want 1500", len(sink.changes), st.Changes)
 	}
 }

@@ -1,6 +1,8 @@
 // Package github collects pull requests, their reviews, comments and
 // timeline events from GitHub (github.com or GitHub Enterprise Server)
-// through its REST API with go-github.
+// through its REST API with go-github, and, with Options.Actions (or
+// NewActions), the jobs of GitHub Actions workflow runs as CI builds (see
+// actions.go for how runs are read and mapped).
 //
 // # What a collection reads
 //
@@ -139,9 +141,17 @@ type Options struct {
 	// CacheBytes bounds the bodies kept for conditional requests (default
 	// 64 MiB); negative disables conditional requests.
 	CacheBytes int64
-	Logger     *slog.Logger
+	// Actions makes a collection also read the repositories' GitHub
+	// Actions workflow runs and jobs as builds (see actions.go and
+	// NewActions, which reads only those).
+	Actions bool
+	// ActionsLookback is how far before the window's start workflow runs
+	// are listed again, to store the runs that were not completed, or were
+	// re-run, since the last collection (default 72h).
+	ActionsLookback time.Duration
+	Logger          *slog.Logger
 	// Progress, when set, is called after every stored page of pull
-	// requests.
+	// requests (or of workflow runs).
 	Progress func(Progress)
 	// Now returns the current time; tests set it.
 	Now func() time.Time
@@ -155,6 +165,7 @@ type Progress struct {
 	At      time.Time // update time of the last pull request stored
 	From    time.Time // the window's start, where this repository stops
 	Changes int       // pull requests stored so far in this collection
+	Builds  int       // Actions jobs stored so far in this collection
 }
 
 // Defaults.
@@ -174,6 +185,8 @@ type Collector struct {
 	gh   *gh.Client
 	c    *client
 	log  *slog.Logger
+	// pulls and actions say what a collection reads.
+	pulls, actions bool
 }
 
 // New validates opts and returns a collector; it makes no request.
@@ -239,7 +252,10 @@ func New(opts Options) (*Collector, error) {
 		log.Warn("github source has no token: anonymous requests are limited to 60 an hour")
 	}
 	ghc.UserAgent = "codepace"
-	return &Collector{opts: opts, gh: ghc, c: c, log: log}, nil
+	if opts.ActionsLookback <= 0 {
+		opts.ActionsLookback = defaultActionsLookback
+	}
+	return &Collector{opts: opts, gh: ghc, c: c, log: log, pulls: true, actions: opts.Actions}, nil
 }
 
 // safeURL returns s without user information, for messages.
@@ -290,7 +306,7 @@ func (g *Collector) Collect(ctx context.Context, w collectors.Window, sink colle
 		g.c.p.mu.Lock()
 		waited := g.c.p.waited - waited0
 		g.c.p.mu.Unlock()
-		args := []any{"requests", st.Requests, "not_modified", nm - nm0, "changes", st.Changes,
+		args := []any{"requests", st.Requests, "not_modified", nm - nm0, "changes", st.Changes, "builds", st.Builds,
 			"waited", waited.Round(time.Millisecond).String(), "took", time.Since(started).Round(time.Millisecond).String()}
 		if rate.Limit > 0 {
 			args = append(args, "rate_remaining", rate.Remaining, "rate_limit", rate.Limit,
@@ -306,7 +322,13 @@ func (g *Collector) Collect(ctx context.Context, w collectors.Window, sink colle
 	}
 	var errs []error
 	for _, r := range repos {
-		err := g.repo(ctx, r, from, sink, &st)
+		var err error
+		if g.pulls {
+			err = g.repo(ctx, r, from, sink, &st)
+		}
+		if err == nil && g.actions {
+			err = g.runs(ctx, r, from, runStart, sink, &st)
+		}
 		if err == nil {
 			continue
 		}

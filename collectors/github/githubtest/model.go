@@ -27,6 +27,8 @@ type Repo struct {
 	Name  string
 	ID    int64
 	Pulls []*Pull
+	// Runs are the repository's GitHub Actions workflow runs.
+	Runs []*Run
 }
 
 // FullName is "owner/name".

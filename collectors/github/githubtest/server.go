@@ -36,7 +36,11 @@ type FaultFunc func(w http.ResponseWriter, r *http.Request) (handled bool)
 //     counts and line totals the list lacks;
 //   - GET /repos/{owner}/{repo}/pulls/{n}/reviews, /comments (review
 //     comments) and /commits (at most 250, as GitHub);
-//   - GET /repos/{owner}/{repo}/issues/{n}/comments and /timeline.
+//   - GET /repos/{owner}/{repo}/issues/{n}/comments and /timeline;
+//   - GET /repos/{owner}/{repo}/actions/runs with created and status
+//     filters (at most 1,000 runs for a filtered query, total_count
+//     counting them all), /actions/runs/{id} and
+//     /actions/runs/{id}/jobs with filter latest or all.
 //
 // Lists page with per_page (30 by default, at most 100) and page, and carry
 // GitHub's Link header. Every answer carries x-ratelimit-* headers; each
@@ -286,6 +290,9 @@ func (s *Server) route(p []string, r *http.Request) (v any, link string, status 
 		}
 		if len(p) == 4 && p[3] == "pulls" {
 			return s.pullList(repo, r)
+		}
+		if p[3] == "actions" {
+			return s.actions(repo, p[4:], r)
 		}
 		if len(p) < 5 || (p[3] != "pulls" && p[3] != "issues") {
 			return notFound, "", http.StatusNotFound
