@@ -12,6 +12,7 @@ import (
 
 	"github.com/codepace/codepace/collectors"
 	"github.com/codepace/codepace/metrics"
+	schema "github.com/codepace/codepace/sql"
 )
 
 // ComputeOptions carries the definitions' parameters.
@@ -172,11 +173,20 @@ func (s *Store) ownerFirstChanges(ctx context.Context, people metrics.People) (m
 }
 
 // dropGenerationsBefore removes derived partitions older than gen,
-// including those of computes that never finished.
+// including those of computes that never finished. On a cluster it lists
+// the partitions of the local tables of every shard and drops them ON
+// CLUSTER.
 func (s *Store) dropGenerationsBefore(ctx context.Context, gen uint64) error {
 	for _, table := range derivedTables {
-		rows, err := s.conn.Query(ctx, `SELECT DISTINCT partition FROM system.parts
+		var rows driver.Rows
+		var err error
+		if s.cluster == "" {
+			rows, err = s.conn.Query(ctx, `SELECT DISTINCT partition FROM system.parts
 			WHERE database = ? AND table = ? AND active`, s.db, table)
+		} else {
+			rows, err = s.conn.Query(ctx, `SELECT DISTINCT partition FROM cluster(?, system, parts)
+			WHERE database = ? AND table = ? AND active`, s.cluster, s.db, schema.LocalTable(table))
+		}
 		if err != nil {
 			return fmt.Errorf("list partitions of %s: %w", table, err)
 		}
@@ -195,8 +205,16 @@ func (s *Store) dropGenerationsBefore(ctx context.Context, gen uint64) error {
 		for _, g := range old {
 			// g is a number parsed above, so formatting it into the
 			// statement cannot inject anything.
-			if err := s.conn.Exec(ctx, fmt.Sprintf("ALTER TABLE %s DROP PARTITION %d", table, g)); err != nil {
-				return fmt.Errorf("drop generation %d of %s: %w", g, table, err)
+			stmts := []string{fmt.Sprintf("ALTER TABLE %s DROP PARTITION %d", table, g)}
+			if s.cluster != "" {
+				if stmts, err = schema.RenderForCluster(stmts[0], s.cluster, s.db); err != nil {
+					return err
+				}
+			}
+			for _, stmt := range stmts {
+				if err := s.conn.Exec(ctx, stmt); err != nil {
+					return fmt.Errorf("drop generation %d of %s: %w", g, table, err)
+				}
 			}
 		}
 	}
@@ -227,11 +245,13 @@ func (s *Store) NeedsCompute(ctx context.Context, fingerprint string, now time.T
 	case started.UTC().Format(time.DateOnly) != now.UTC().Format(time.DateOnly):
 		return true, "the last compute ran on an earlier day", nil
 	}
-	var stored *time.Time
-	if err := s.conn.QueryRow(ctx, `SELECT max(finished_at) FROM collector_runs WHERE items > 0`).Scan(&stored); err != nil {
+	// Both in nanoseconds: a run's version is when its outcome was
+	// recorded, a generation when its compute started.
+	var stored uint64
+	if err := s.conn.QueryRow(ctx, `SELECT max(version) FROM collector_runs_log FINAL WHERE items > 0`).Scan(&stored); err != nil {
 		return false, "", fmt.Errorf("read the last collection: %w", err)
 	}
-	if stored != nil && !stored.Before(started) {
+	if stored >= gen {
 		return true, "new data since the last compute", nil
 	}
 	return false, "nothing new since the last compute at " + started.UTC().Format(time.RFC3339), nil

@@ -89,41 +89,47 @@ func (w *chunkWriter) flushActions(ctx context.Context) error {
 	return err
 }
 
-// computeBuilds reads the stored builds job by job in finish order, marks
-// spikes with their baselines (metrics.SpikeBaselines) and writes them to
-// the generation; it returns how many it wrote.
+// judgedBuild is a build with its spike verdict, waiting to be written.
+type judgedBuild struct {
+	b     collectors.Build
+	spike metrics.Spike
+}
+
+// computeBuilds reads the stored builds job by job in finish order, judges
+// each against its job's spike window (metrics.SpikeWindow), and writes
+// them to the generation in bounded batches, so memory does not grow with
+// a job's history; it returns how many it wrote.
 func (s *Store) computeBuilds(ctx context.Context, gen uint64, spike metrics.SpikeConfig) (int, error) {
-	rows, err := s.conn.Query(ctx, `SELECT source, system, pipeline, job, build_id, url, project, number,
+	rows, err := s.conn.Query(streaming(ctx), `SELECT source, system, pipeline, job, build_id, url, project, number,
 		patchset, result, voting, started_at, finished_at, duration_s, queued_s
 		FROM raw_builds FINAL ORDER BY source, system, job, finished_at, build_id`)
 	if err != nil {
 		return 0, err
 	}
 	defer rows.Close()
-	var group []collectors.Build
+	var batch []judgedBuild
 	total := 0
 	flush := func() error {
-		if len(group) == 0 {
-			return nil
-		}
-		spikes := metrics.SpikeBaselines(group, spike)
 		err := s.insert(ctx, `builds_data (generation, source, system, pipeline, job, build_id, url,
 			project, number, patchset, result, voting, started_at, finished_at, duration_s, queued_s, is_spike,
 			baseline_s)`,
 			func(bt driver.Batch) error {
-				for i, b := range group {
+				for i := range batch {
+					b, sp := &batch[i].b, batch[i].spike
 					if err := bt.Append(gen, b.Source, b.System, b.Pipeline, b.Job, b.BuildID, b.URL,
 						b.Project, b.Change, int32(b.Patchset), b.Result, b8(b.Voting), b.Started, b.Finished,
-						&group[i].DurationS, b.QueuedS, b8(spikes[i].IsSpike), spikes[i].MedianS); err != nil {
+						&b.DurationS, b.QueuedS, b8(sp.IsSpike), sp.MedianS); err != nil {
 						return err
 					}
 				}
 				return nil
 			})
-		total += len(group)
-		group = group[:0]
+		total += len(batch)
+		batch = batch[:0]
 		return err
 	}
+	var window *metrics.SpikeWindow
+	var job [3]string // source, system, job of the window
 	for rows.Next() {
 		var b collectors.Build
 		var patchset int32
@@ -134,19 +140,22 @@ func (s *Store) computeBuilds(ctx context.Context, gen uint64, spike metrics.Spi
 		}
 		b.Patchset, b.Voting = int(patchset), voting == 1
 		b.Started, b.Finished = b.Started.UTC(), b.Finished.UTC()
-		// A job's builds are consecutive; a new job ends the group.
-		if len(group) > 0 {
-			last := group[len(group)-1]
-			if last.Source != b.Source || last.System != b.System || last.Job != b.Job {
-				if err := flush(); err != nil {
-					return total, err
-				}
+		// A job's builds are consecutive: a new job starts a new window.
+		if k := [3]string{b.Source, b.System, b.Job}; window == nil || k != job {
+			window, job = metrics.NewSpikeWindow(spike), k
+		}
+		batch = append(batch, judgedBuild{b, window.Judge(b)})
+		if len(batch) >= writeBatchRows {
+			if err := flush(); err != nil {
+				return total, err
 			}
 		}
-		group = append(group, b)
 	}
 	if err := rows.Err(); err != nil {
 		return total, err
+	}
+	if len(batch) == 0 {
+		return total, nil
 	}
 	return total, flush()
 }

@@ -1,0 +1,51 @@
+package metrics
+
+import (
+	"cmp"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/codepace/codepace/collectors"
+)
+
+// TestSpikeWindowMatchesSpikeBaselines feeds random job histories, with
+// ties, failures, gaps and unfinished builds, to both implementations.
+func TestSpikeWindowMatchesSpikeBaselines(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for round := 0; round < 300; round++ {
+		cfg := SpikeConfig{Ratio: 1 + rng.Float64(), FloorS: int64(rng.IntN(200)), WindowDays: 1 + rng.IntN(5), MinBuilds: rng.IntN(6)}
+		var builds []collectors.Build
+		at := base
+		for i := 0; i < 1+rng.IntN(200); i++ {
+			if rng.IntN(4) > 0 { // else a tie with the previous build
+				at = at.Add(time.Duration(rng.IntN(36*3600)) * time.Second)
+			}
+			b := collectors.Build{Source: "s", System: "zuul", Job: "j", Finished: at, DurationS: int64(10 + rng.IntN(900)), Result: "SUCCESS"}
+			switch rng.IntN(6) {
+			case 0:
+				b.Result = "FAILURE"
+			case 1:
+				b.Finished = time.Time{}
+			}
+			builds = append(builds, b)
+		}
+		want := SpikeBaselines(builds, cfg)
+		// The window takes builds in finish order, as compute reads them.
+		order := make([]int, len(builds))
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(builds[a].Finished.UnixNano(), builds[b].Finished.UnixNano()) })
+		w := NewSpikeWindow(cfg)
+		for _, i := range order {
+			got := w.Judge(builds[i])
+			if got.IsSpike != want[i].IsSpike || got.Median != want[i].Median ||
+				(got.MedianS == nil) != (want[i].MedianS == nil) || (got.MedianS != nil && *got.MedianS != *want[i].MedianS) {
+				t.Fatalf("round %d, build %d (%+v): window %+v, baselines %+v", round, i, builds[i], got, want[i])
+			}
+		}
+	}
+}
