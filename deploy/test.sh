@@ -65,6 +65,9 @@ export CODEPACE_REQUIRE_GERRIT=1
 echo "== go test" >&2
 go test -count=1 ./...
 
+echo "== benchmark, small (BENCHMARKS.md has the full sizes)" >&2
+go run ./cmd/codepace-bench -sizes 2000
+
 echo "== fuzz (${FUZZTIME:=10s} each)" >&2
 # Each fuzz target runs alone, as go test -fuzz requires.
 grep -rl --include='*_test.go' '^func Fuzz' . | while read -r file; do
