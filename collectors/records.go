@@ -10,6 +10,7 @@ package collectors
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -164,4 +165,21 @@ type Collector interface {
 	// Collect fetches everything updated since w.From, writes it to sink in
 	// batches and advances the cursor only past what is stored.
 	Collect(ctx context.Context, w Window, sink Sink) (Stats, error)
+}
+
+// Storable instants: ClickHouse's DateTime holds seconds from 1970 to the
+// end of 2105, and codepace orders states by Unix time.
+var (
+	MinTime = time.Date(1970, 1, 1, 0, 0, 1, 0, time.UTC)
+	MaxTime = time.Date(2105, 12, 31, 23, 59, 59, 0, time.UTC)
+)
+
+// CheckTime returns an error naming field when t is set but cannot be
+// stored; collectors skip (and count) a record that fails it rather than
+// store a wrapped date.
+func CheckTime(field string, t time.Time) error {
+	if t.IsZero() || (!t.Before(MinTime) && !t.After(MaxTime)) {
+		return nil
+	}
+	return fmt.Errorf("%s %s is outside the storable range %d-%d", field, t.UTC().Format(time.RFC3339), MinTime.Year(), MaxTime.Year())
 }

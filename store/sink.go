@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -14,6 +15,9 @@ import (
 // votes) and builds. Rows are keyed so that writing the same batch again
 // replaces rather than adds.
 func (s *Store) Write(ctx context.Context, b collectors.Batch) error {
+	if err := storable(b); err != nil {
+		return err
+	}
 	if len(b.Changes) > 0 {
 		if err := s.writeChanges(ctx, b.Changes); err != nil {
 			return err
@@ -121,6 +125,46 @@ func (s *Store) writeBuilds(ctx context.Context, builds []collectors.Build) erro
 		})
 	if err != nil {
 		return fmt.Errorf("store builds: %w", err)
+	}
+	return nil
+}
+
+// storable refuses a batch holding a time ClickHouse's DateTime cannot
+// hold (or a required time the source did not send): stored, it would
+// become another date without a word. Collectors skip such records first;
+// this is the last guard.
+func storable(b collectors.Batch) error {
+	check := func(what, field string, t time.Time, required bool) error {
+		if t.IsZero() && required {
+			return fmt.Errorf("%s: %s is missing", what, field)
+		}
+		if err := collectors.CheckTime(field, t); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		return nil
+	}
+	for _, c := range b.Changes {
+		what := fmt.Sprintf("change %d of %s in %s", c.Number, c.Project, c.Source)
+		errs := []error{check(what, "created", c.Created, true), check(what, "updated", c.Updated, true),
+			check(what, "merged", c.Merged, false), check(what, "author date", c.AuthorDate, false)}
+		for _, r := range c.Revisions {
+			errs = append(errs, check(what, fmt.Sprintf("patch set %d created", r.Number), r.Created, true))
+		}
+		for _, m := range c.Messages {
+			errs = append(errs, check(what, "message "+m.ID+" date", m.Date, true))
+		}
+		for _, v := range c.Votes {
+			errs = append(errs, check(what, "vote date", v.Date, false))
+		}
+		if err := errors.Join(errs...); err != nil {
+			return fmt.Errorf("not stored: %w", err)
+		}
+	}
+	for _, bd := range b.Builds {
+		what := fmt.Sprintf("build %s of %s in %s", bd.BuildID, bd.Job, bd.Source)
+		if err := errors.Join(check(what, "started", bd.Started, true), check(what, "finished", bd.Finished, true)); err != nil {
+			return fmt.Errorf("not stored: %w", err)
+		}
 	}
 	return nil
 }

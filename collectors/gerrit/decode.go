@@ -256,5 +256,5 @@ func parseTime(field, s string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, fmt.Errorf("%s %q is not a Gerrit timestamp (yyyy-mm-dd hh:mm:ss.fffffffff)", field, s)
 	}
-	return t, nil
+	return t, collectors.CheckTime(field, t)
 }
