@@ -176,7 +176,8 @@ func (c *client) get(ctx context.Context, shown string) ([]byte, time.Duration, 
 	return body, 0, nil
 }
 
-// decode reads a JSON answer into v.
+// decode reads a JSON answer into v. When v is a checker, JSON that is not
+// the answer asked for (`null`, `{}`, another object) is refused too.
 func decode(body []byte, shown string, v any) error {
 	if err := json.Unmarshal(body, v); err != nil {
 		var se *json.SyntaxError
@@ -185,6 +186,15 @@ func decode(body []byte, shown string, v any) error {
 			detail = "the answer is not valid JSON (cut short by Jenkins or a proxy?)"
 		}
 		return &notJSON{url: shown, detail: fmt.Sprintf("%s: %v; run again, and if it persists open the URL in a browser", detail, err)}
+	}
+	if c, ok := v.(checker); ok {
+		detail := c.check()
+		if string(bytes.TrimSpace(body)) == "null" {
+			detail = "the answer is null, not the Jenkins item asked for"
+		}
+		if detail != "" {
+			return &notJSON{url: shown, detail: detail + " (a proxy or a plugin answering in Jenkins' place?); run again, and if it persists open the URL in a browser"}
+		}
 	}
 	return nil
 }

@@ -38,7 +38,9 @@
 //
 // The cursor is saved only when every job was read. A job or folder that
 // cannot be read (a configured path that no longer exists, an answer that
-// is not valid JSON) is reported and the others are still read, but the
+// is not valid JSON, or JSON that is not the item asked for: `null`, `{}`,
+// an object with none of _class, jobs and allBuilds, a page of builds
+// without allBuilds) is reported and the others are still read, but the
 // cursor stays; a job that vanished while the folders were walked
 // (deleted meanwhile) is logged and skipped. Credentials that Jenkins
 // refuses, an HTML login page, and a server that keeps failing end the
@@ -56,6 +58,20 @@
 // carry GERRIT_CHANGE_NUMBER / GERRIT_PATCHSET_NUMBER (Gerrit Trigger) or
 // ZUUL_CHANGE / ZUUL_PATCHSET (Zuul v2) is linked to that change (Change,
 // Patchset), and Project is GERRIT_PROJECT or ZUUL_PROJECT when present.
+//
+// A finished build that cannot be mapped is skipped, logged and counted in
+// Stats.Skipped, and the cursor still moves (reading the job again would
+// not make it readable): a build without a number, without a start time,
+// with a negative duration, with a duration longer than the storable span
+// (about 136 years: no such build can start and finish where ClickHouse
+// can store it, and beyond 292 years time.Duration would overflow), or
+// whose start or finish falls outside the instants ClickHouse's DateTime
+// holds (collectors.CheckTime: 1970 to 2105). Starts and finishes in the
+// future within that span are stored as Jenkins reports them.
+//
+// The collection ends with one log line "jenkins requests" giving the
+// requests sent, jobs read, builds stored and skipped, the total time
+// waited before retries (waited) and the time the collection took.
 package jenkins
 
 import (
@@ -197,14 +213,15 @@ type run struct {
 // w.From and has finished, job by job, and saves the cursor once every job
 // was read (see the package documentation for which instant).
 func (j *Collector) Collect(ctx context.Context, w collectors.Window, sink collectors.Sink) (st collectors.Stats, err error) {
-	req0 := j.c.requests
+	req0, waited0 := j.c.requests, j.c.waited
 	started := time.Now()
 	r := &run{from: w.From.UTC(), start: j.opts.Now().UTC(), sink: sink, st: &st, seenJobs: map[string]bool{}}
 	r.hold = r.start
 	defer func() {
 		st.Requests = j.c.requests - req0
 		j.log.Info("jenkins requests", "requests", st.Requests, "jobs", r.jobs, "builds", st.Builds,
-			"skipped", st.Skipped, "took", time.Since(started).Round(time.Millisecond).String())
+			"skipped", st.Skipped, "waited", (j.c.waited - waited0).Round(time.Millisecond).String(),
+			"took", time.Since(started).Round(time.Millisecond).String())
 	}()
 	roots := j.jobs
 	if len(roots) == 0 {
@@ -312,6 +329,12 @@ func (j *Collector) job(ctx context.Context, p job, configured bool, first []bui
 		var batch collectors.Batch
 		for i := range page {
 			b := &page[i]
+			if b.Number <= 0 {
+				// Jenkins numbers builds from 1: a `null` or `{}` entry.
+				r.st.Skipped++
+				j.log.Error("skipped a build codepace cannot read", "job", name, "error", "a build without a number (not a Jenkins build)")
+				continue
+			}
 			if seen[b.Number] {
 				continue // moved to this page by builds started while paging
 			}
@@ -324,6 +347,9 @@ func (j *Collector) job(ctx context.Context, p job, configured bool, first []bui
 				continue
 			}
 			rec, err := toBuild(j.opts.Name, j.c.base, p, b)
+			if err == nil {
+				err = storable(p, b, rec)
+			}
 			if err != nil {
 				r.st.Skipped++
 				j.log.Error("skipped a build codepace cannot read", "job", name, "error", err.Error())
@@ -341,7 +367,7 @@ func (j *Collector) job(ctx context.Context, p job, configured bool, first []bui
 			break
 		}
 		lo, n = lo+n, j.opts.PageSize
-		var more itemJSON
+		var more pageJSON
 		tree := "allBuilds[" + buildFields + "]{" + strconv.Itoa(lo) + "," + strconv.Itoa(lo+n) + "}"
 		if err := j.c.getJSON(ctx, apiPath(p, tree), &more); err != nil {
 			return j.itemError(ctx, p, configured, err, r)

@@ -24,6 +24,39 @@ type itemJSON struct {
 	AllBuilds []buildJSON `json:"allBuilds"`
 }
 
+// check tells what is wrong with a decoded item answer, or "". JSON that
+// carries none of the properties codepace asked for (`{}`, `null`, an
+// object a proxy or a plugin sent in Jenkins' place) is not an item without
+// builds: taking it for one would lose the job's builds and move the
+// cursor past them. Jenkins always sends _class; a job sends allBuilds
+// (`[]` when it has none) and a folder jobs.
+func (it *itemJSON) check() string {
+	if it.Class == "" && it.Jobs == nil && it.AllBuilds == nil {
+		return "the answer is JSON but not the Jenkins item asked for: it has none of _class, jobs and allBuilds"
+	}
+	return ""
+}
+
+// pageJSON is a further page of a job's builds (a tree of allBuilds{M,N}
+// only).
+type pageJSON struct {
+	Class     string      `json:"_class"`
+	AllBuilds []buildJSON `json:"allBuilds"`
+}
+
+// check tells what is wrong with a decoded page of builds, or "": the
+// page of a job must list allBuilds (`[]` past the last build), else the
+// paging would end as if the history had.
+func (p *pageJSON) check() string {
+	if p.AllBuilds == nil {
+		return "the answer is JSON but not the page of builds asked for: it has no allBuilds"
+	}
+	return ""
+}
+
+// checker is an answer decode checks once decoded.
+type checker interface{ check() string }
+
 // childJSON is one entry of an item's jobs.
 type childJSON struct {
 	Class string `json:"_class"`
@@ -156,14 +189,25 @@ func parseJob(s string) (job, error) {
 	return job(parts), nil
 }
 
+// maxDuration bounds a build's duration: no build that lasts longer can
+// start and finish within the instants ClickHouse can store (1970 to
+// 2105). It keeps the finish computable: time.Duration overflows past 292
+// years.
+var maxDuration = collectors.MaxTime.Sub(collectors.MinTime)
+
 // toBuild maps a finished build of j onto a record. base is the Jenkins
-// root URL, used when the build carries no url.
+// root URL, used when the build carries no url. The caller checks that the
+// start and finish can be stored (see storable).
 func toBuild(source, base string, j job, b *buildJSON) (collectors.Build, error) {
 	if b.Timestamp <= 0 {
 		return collectors.Build{}, fmt.Errorf("build #%d of %s has no start time", b.Number, j.FullName())
 	}
 	if b.Duration < 0 {
 		return collectors.Build{}, fmt.Errorf("build #%d of %s has a negative duration", b.Number, j.FullName())
+	}
+	if b.Duration > maxDuration.Milliseconds() {
+		return collectors.Build{}, fmt.Errorf("build #%d of %s has a duration of %d ms (%.0f years), longer than any storable build (%.0f years)",
+			b.Number, j.FullName(), b.Duration, float64(b.Duration)/float64(365.25*24*time.Hour/time.Millisecond), maxDuration.Hours()/(365.25*24))
 	}
 	started := b.started()
 	u := b.URL
@@ -199,4 +243,17 @@ func toBuild(source, base string, j job, b *buildJSON) (collectors.Build, error)
 		}
 	}
 	return out, nil
+}
+
+// storable returns an error naming build b of j when its start or finish
+// is outside the instants ClickHouse can store: such a build is skipped
+// (and counted) rather than stored with a wrapped date.
+func storable(j job, b *buildJSON, rec collectors.Build) error {
+	if err := collectors.CheckTime("start", rec.Started); err != nil {
+		return fmt.Errorf("build #%d of %s: %w", b.Number, j.FullName(), err)
+	}
+	if err := collectors.CheckTime("finish", rec.Finished); err != nil {
+		return fmt.Errorf("build #%d of %s: %w", b.Number, j.FullName(), err)
+	}
+	return nil
 }
