@@ -42,8 +42,9 @@ fi
 gerrit_tmp=$(mktemp -d "${TMPDIR:-/tmp}/codepace-test-gerrit.XXXXXX")
 export GERRIT_SITE="$gerrit_tmp/site"
 export GERRIT_HTTP_PORT="${GERRIT_HTTP_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
-gerrit_stop() {
+stop_servers() {
   local rc=$?
+  bash deploy/clickhouse-cluster-local.sh clean >/dev/null 2>&1 || true
   bash deploy/gerrit-dev/stop.sh "$GERRIT_SITE" || true
   if [ "$rc" = 0 ]; then
     rm -rf "$gerrit_tmp"
@@ -51,7 +52,7 @@ gerrit_stop() {
     echo "dev Gerrit site kept for inspection: $GERRIT_SITE (logs in $GERRIT_SITE/logs)" >&2
   fi
 }
-trap gerrit_stop EXIT
+trap stop_servers EXIT
 echo "== dev Gerrit (site $GERRIT_SITE, port $GERRIT_HTTP_PORT)" >&2
 gerrit_t0=$SECONDS
 CODEPACE_TEST_GERRIT=$(bash deploy/gerrit-dev/start.sh "$GERRIT_SITE")
@@ -61,6 +62,13 @@ echo "== dev Gerrit at $CODEPACE_TEST_GERRIT: started in $((gerrit_t1 - gerrit_t
 export CODEPACE_TEST_GERRIT
 export CODEPACE_TEST_GERRIT_SEED="$GERRIT_SITE/seed.json"
 export CODEPACE_REQUIRE_GERRIT=1
+
+# == A three-node ClickHouse cluster with ZooKeeper, for clickhouse.cluster
+# (deploy/clickhouse-cluster-local.sh; ports 2191, 9101-9103, 8201-8203).
+echo "== ClickHouse cluster" >&2
+CODEPACE_TEST_CLICKHOUSE_CLUSTER=$(bash deploy/clickhouse-cluster-local.sh | tail -n 1)
+export CODEPACE_TEST_CLICKHOUSE_CLUSTER
+export CODEPACE_REQUIRE_CLICKHOUSE_CLUSTER=1
 
 echo "== go test" >&2
 go test -count=1 ./...

@@ -32,12 +32,18 @@ type Options struct {
 	Username    string
 	Password    string
 	DialTimeout time.Duration
+	// Cluster, when set, is the ClickHouse cluster the schema is created
+	// on: DDL runs ON CLUSTER, tables are Replicated with a Distributed
+	// table in front (see sql.RenderForCluster), and inserts into the
+	// Distributed tables are synchronous.
+	Cluster string
 }
 
 // Store is an open connection to codepace's ClickHouse database.
 type Store struct {
-	conn driver.Conn
-	db   string
+	conn    driver.Conn
+	db      string
+	cluster string // "" on one server
 }
 
 var validDatabase = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -56,7 +62,18 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		return nil, err
 	}
 	// The database name is validated above; identifiers cannot be bound.
-	err = boot.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+o.Database)
+	create := []string{"CREATE DATABASE IF NOT EXISTS " + o.Database}
+	if o.Cluster != "" {
+		if create, err = schema.RenderForCluster(create[0], o.Cluster, o.Database); err != nil {
+			boot.Close()
+			return nil, fmt.Errorf("clickhouse.cluster: %w", err)
+		}
+	}
+	for _, stmt := range create {
+		if err = boot.Exec(ctx, stmt); err != nil {
+			break
+		}
+	}
 	boot.Close()
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse %s: create database %s: %w", o.Addr, o.Database, err)
@@ -65,16 +82,20 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{conn: conn, db: o.Database}, nil
+	return &Store{conn: conn, db: o.Database, cluster: o.Cluster}, nil
 }
 
 func connect(ctx context.Context, o Options, db string) (driver.Conn, error) {
-	conn, err := clickhouse.Open(&clickhouse.Options{
+	opts := &clickhouse.Options{
 		Addr:        strings.Split(o.Addr, ","),
 		Auth:        clickhouse.Auth{Database: db, Username: o.Username, Password: o.Password},
 		DialTimeout: o.DialTimeout,
 		Compression: &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
-	})
+	}
+	if o.Cluster != "" {
+		opts.Settings = clusterSettings
+	}
+	conn, err := clickhouse.Open(opts)
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse %s: %w", o.Addr, err)
 	}
@@ -84,6 +105,21 @@ func connect(ctx context.Context, o Options, db string) (driver.Conn, error) {
 	}
 	return conn, nil
 }
+
+// clusterSettings are the session settings on a cluster:
+//
+//   - insert_distributed_sync: an insert into a Distributed table returns
+//     only once every shard has its rows, so that a cursor or a
+//     compute_runs row is never stored before the data it stands for;
+//   - prefer_localhost_replica = 0: the node codepace connects to reads its
+//     own shard through the network like the others, because ClickHouse
+//     18.16 reads a local replica wrongly for FINAL with ORDER BY when the
+//     query does not select the version column ("Cannot find column version
+//     in source stream", e.g. compute's read of raw_builds).
+//
+// Settings with string values (load_balancing) cannot be sent to 18.16
+// this way; deploy/README.md sets it in the user's profile instead.
+var clusterSettings = clickhouse.Settings{"insert_distributed_sync": 1, "prefer_localhost_replica": 0}
 
 // Close releases the connection.
 func (s *Store) Close() error { return s.conn.Close() }
@@ -99,10 +135,28 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version UInt32, name String, applied_at DateTime('UTC')
-	) ENGINE = MergeTree() ORDER BY version`); err != nil {
-		return nil, fmt.Errorf("create schema_migrations: %w", err)
+	create := []string{schema.SchemaMigrationsDDL}
+	if s.cluster != "" {
+		if create, err = schema.RenderForCluster(create[0], s.cluster, s.db); err != nil {
+			return nil, err
+		}
+	}
+	for _, stmt := range create {
+		if err := s.conn.Exec(ctx, stmt); err != nil {
+			return nil, fmt.Errorf("create schema_migrations: %w", err)
+		}
+	}
+	if s.cluster != "" {
+		// CREATE ... IF NOT EXISTS would silently keep the tables of a
+		// database created for one server.
+		var engine string
+		if err := s.conn.QueryRow(ctx, `SELECT engine FROM system.tables WHERE database = ? AND name = 'schema_migrations'`,
+			s.db).Scan(&engine); err != nil {
+			return nil, fmt.Errorf("check schema_migrations: %w", err)
+		}
+		if engine != "Distributed" {
+			return nil, fmt.Errorf("clickhouse.cluster is set, but database %s was created for one server (its schema_migrations is a %s table, not Distributed); use a new database for the cluster (deploy/README.md)", s.db, engine)
+		}
 	}
 	done := map[int]bool{}
 	rows, err := s.conn.Query(ctx, "SELECT version FROM schema_migrations")
@@ -126,8 +180,18 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 		if done[m.Version] {
 			continue
 		}
-		for i, stmt := range m.Statements {
+		stmts := m.Statements
+		if s.cluster != "" {
+			if stmts, err = m.ClusterStatements(s.cluster, s.db); err != nil {
+				return applied, err
+			}
+		}
+		for i, stmt := range stmts {
 			if err := s.conn.Exec(ctx, stmt); err != nil {
+				if s.cluster != "" && schema.AddsOneColumn(stmt) && columnExists(err) {
+					// Added by an earlier, interrupted run of this migration.
+					continue
+				}
 				return applied, fmt.Errorf("migration %s, statement %d: %w", m.Name, i+1, err)
 			}
 		}
@@ -140,6 +204,14 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 		applied = append(applied, m.Name)
 	}
 	return applied, nil
+}
+
+// columnExists tells whether err is ClickHouse's refusal to add a column
+// that exists (code 44, on a cluster reported for the first node that
+// refused).
+func columnExists(err error) bool {
+	var ex *clickhouse.Exception
+	return errors.As(err, &ex) && ex.Code == 44 && strings.Contains(ex.Message, "already exists")
 }
 
 // insert runs one batch insert into table (with its column list); fill

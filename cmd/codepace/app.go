@@ -73,10 +73,8 @@ func (m *Main) open(ctx context.Context) error {
 	}
 	m.Config = cfg
 	ch := cfg.ClickHouse
-	if ch.Cluster != "" {
-		return fmt.Errorf("%s: clickhouse.cluster: ON CLUSTER schemas are not supported by this version; remove the key to use one server", m.configPath)
-	}
-	opts := store.Options{Addr: ch.Addr, Database: ch.Database, Username: ch.Username, DialTimeout: ch.DialTimeout}
+	opts := store.Options{Addr: ch.Addr, Database: ch.Database, Username: ch.Username, DialTimeout: ch.DialTimeout,
+		Cluster: ch.Cluster}
 	if ch.Password.IsSet() {
 		if opts.Password, err = ch.Password.Value(); err != nil {
 			return fmt.Errorf("clickhouse.password: %w", err)
