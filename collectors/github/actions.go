@@ -1,8 +1,10 @@
 package github
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -56,7 +58,12 @@ import (
 //     is empty for runs of forks' pull requests and for pushes: 0).
 //
 // A job GitHub lists without id, name or completed_at, or not completed,
-// is skipped and counted in Stats.Skipped.
+// or with a start or finish ClickHouse cannot hold (collectors.CheckTime),
+// is skipped and counted in Stats.Skipped; so is a null entry of the jobs,
+// and a run listed without id or created_at. An answer that is not the
+// JSON asked for (null, an empty body, an HTML page, JSON cut short) fails
+// the collection (see fetch), so that the cursor does not move past runs
+// that were not read.
 
 // defaultActionsLookback is the default of Options.ActionsLookback.
 const defaultActionsLookback = 72 * time.Hour
@@ -119,11 +126,14 @@ func createdRange(lo, hi time.Time) string {
 func (g *Collector) runSpan(ctx context.Context, rs *runScan, lo, hi time.Time) error {
 	opt := &gh.ListWorkflowRunsOptions{Created: createdRange(lo, hi), ListOptions: gh.ListOptions{PerPage: g.opts.PageSize}}
 	for {
-		page, resp, err := fetch(ctx, g.c, func() (*gh.WorkflowRuns, *gh.Response, error) {
+		page, resp, err := fetch(ctx, g.c, workflowRuns, func() (*gh.WorkflowRuns, *gh.Response, error) {
 			return g.gh.Actions.ListRepositoryWorkflowRuns(ctx, rs.r.owner, rs.r.name, opt)
 		})
 		if err != nil {
 			return err
+		}
+		if page == nil { // fetch refuses a null answer; never taken for "no runs"
+			return fmt.Errorf("workflow runs created %s: GitHub answered nothing", opt.Created)
 		}
 		if total := page.GetTotalCount(); opt.Page <= 1 && total > maxFilteredRuns {
 			if secs := int64(hi.Sub(lo)/time.Second) + 1; secs > 1 {
@@ -162,7 +172,7 @@ func (g *Collector) runPage(ctx context.Context, rs *runScan, runs []*gh.Workflo
 	var batch collectors.Batch
 	var last time.Time
 	for _, run := range runs {
-		if run.ID == nil || run.CreatedAt == nil {
+		if run == nil || run.ID == nil || run.CreatedAt == nil || run.CreatedAt.IsZero() {
 			rs.st.Skipped++
 			g.log.Error("skipped a workflow run GitHub listed without id or created_at", "repo", rs.r.String())
 			continue
@@ -179,7 +189,7 @@ func (g *Collector) runPage(ctx context.Context, rs *runScan, runs []*gh.Workflo
 			continue // stored by an earlier collection
 		}
 		id := run.GetID()
-		jobs, err := listAll(ctx, g.c, g.opts.PageSize, func(o gh.ListOptions) ([]*gh.WorkflowJob, *gh.Response, error) {
+		jobs, err := listAll(ctx, g.c, g.opts.PageSize, workflowJobs, func(o gh.ListOptions) ([]*gh.WorkflowJob, *gh.Response, error) {
 			js, resp, err := g.gh.Actions.ListWorkflowJobs(ctx, rs.r.owner, rs.r.name, id, &gh.ListWorkflowJobsOptions{Filter: "all", ListOptions: o})
 			if js == nil {
 				return nil, resp, err
@@ -190,6 +200,12 @@ func (g *Collector) runPage(ctx context.Context, rs *runScan, runs []*gh.Workflo
 			return fmt.Errorf("jobs of run %d: %w", id, err)
 		}
 		rs.read++
+		kept := slices.DeleteFunc(slices.Clone(jobs), func(j *gh.WorkflowJob) bool { return j == nil })
+		if n := len(jobs) - len(kept); n > 0 {
+			rs.st.Skipped += n
+			g.log.Error("skipped null entries GitHub listed among the jobs of a run", "repo", rs.r.String(), "run", id, "count", n)
+		}
+		jobs = kept
 		builds, bad := actionsBuilds(g.opts.Name, rs.r.String(), run, jobs)
 		for _, b := range bad {
 			rs.st.Skipped++
@@ -230,7 +246,7 @@ func actionsBuilds(source, project string, run *gh.WorkflowRun, jobs []*gh.Workf
 		case j.ID == nil || j.GetName() == "":
 			bad = append(bad, fmt.Sprintf("job %d without id or name", j.GetID()))
 			continue
-		case j.GetStatus() != "completed" || j.CompletedAt == nil || j.GetConclusion() == "":
+		case j.GetStatus() != "completed" || j.CompletedAt == nil || j.CompletedAt.IsZero() || j.GetConclusion() == "":
 			bad = append(bad, fmt.Sprintf("job %d (%s) of a completed run has status %q, conclusion %q, completed_at %v",
 				j.GetID(), j.GetName(), j.GetStatus(), j.GetConclusion(), j.CompletedAt))
 			continue
@@ -242,9 +258,9 @@ func actionsBuilds(source, project string, run *gh.WorkflowRun, jobs []*gh.Workf
 		finished := at(j.CompletedAt)
 		var started time.Time
 		switch {
-		case j.StartedAt != nil && !j.StartedAt.IsZero():
+		case known(j.StartedAt):
 			started = at(j.StartedAt)
-		case attempt == latest && run.RunStartedAt != nil:
+		case attempt == latest && known(run.RunStartedAt):
 			started = at(run.RunStartedAt)
 		default:
 			started = finished
@@ -252,11 +268,17 @@ func actionsBuilds(source, project string, run *gh.WorkflowRun, jobs []*gh.Workf
 		if finished.Before(started) {
 			started = finished
 		}
+		if err := cmp.Or(collectors.CheckTime("started_at", started), collectors.CheckTime("completed_at", finished)); err != nil {
+			bad = append(bad, fmt.Sprintf("job %d (%s): %v", j.GetID(), j.GetName(), err))
+			continue
+		}
 		var queued *int64
 		switch {
 		case j.CreatedAt != nil && j.StartedAt != nil:
-			queued = seconds(at(j.CreatedAt), at(j.StartedAt))
-		case j.CreatedAt == nil && latest == 1 && run.RunStartedAt != nil:
+			if known(j.CreatedAt) && known(j.StartedAt) {
+				queued = seconds(at(j.CreatedAt), at(j.StartedAt))
+			}
+		case j.CreatedAt == nil && latest == 1 && known(run.CreatedAt) && known(run.RunStartedAt):
 			queued = seconds(at(run.CreatedAt), at(run.RunStartedAt))
 		}
 		if p := j.GetWorkflowName(); pipeline == "" {
@@ -274,6 +296,12 @@ func actionsBuilds(source, project string, run *gh.WorkflowRun, jobs []*gh.Workf
 		})
 	}
 	return out, bad
+}
+
+// known reports whether t is a time GitHub sent that can be stored: set,
+// not zero, within collectors.CheckTime's range.
+func known(t *gh.Timestamp) bool {
+	return t != nil && !t.IsZero() && collectors.CheckTime("", t.Time) == nil
 }
 
 // seconds returns to − from in whole seconds, or nil when negative.

@@ -2,6 +2,7 @@ package github
 
 import (
 	"bytes"
+	"cmp"
 	"container/list"
 	"context"
 	"encoding/json"
@@ -58,10 +59,21 @@ func (a *attempt) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the answer: %w", err)
 	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.Body = newRawBody(body)
 	resp.ContentLength = int64(len(body))
 	return resp, nil
 }
+
+// rawBody is an answer's body read whole: go-github decodes it, and fetch
+// can still see what came when it did not decode, or decoded to nothing.
+type rawBody struct {
+	*bytes.Reader
+	raw []byte
+}
+
+func newRawBody(b []byte) *rawBody { return &rawBody{Reader: bytes.NewReader(b), raw: b} }
+
+func (*rawBody) Close() error { return nil }
 
 func (a *attempt) count() int {
 	a.mu.Lock()
@@ -113,7 +125,7 @@ func (t *conditional) RoundTrip(req *http.Request) (*http.Response, error) {
 		return &http.Response{
 			Status: "200 OK", StatusCode: http.StatusOK,
 			Proto: resp.Proto, ProtoMajor: resp.ProtoMajor, ProtoMinor: resp.ProtoMinor,
-			Header: h, Body: io.NopCloser(bytes.NewReader(hit.body)),
+			Header: h, Body: newRawBody(hit.body),
 			ContentLength: int64(len(hit.body)), Request: resp.Request,
 		}, nil
 	case resp.StatusCode == http.StatusOK && resp.Header.Get("ETag") != "":
@@ -122,7 +134,7 @@ func (t *conditional) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 		t.cache.put(&cached{key: key, etag: resp.Header.Get("ETag"), header: resp.Header.Clone(), body: body})
-		resp.Body = io.NopCloser(bytes.NewReader(body))
+		resp.Body = newRawBody(body)
 	}
 	return resp, nil
 }
@@ -276,7 +288,8 @@ func (p *policy) sleep(ctx context.Context, d time.Duration) error {
 // limit (403 or 429 with Retry-After, or GitHub's secondary-limit message)
 // waits Retry-After, else SecondaryWait, doubled each time it comes again;
 // a 5xx answer or network error is retried Retries times with exponential
-// backoff. A request given up fails with an *HTTPError.
+// backoff, or after the 5xx answer's Retry-After when that is longer (at
+// most MaxWait). A request given up fails with an *HTTPError.
 type limiter struct {
 	next http.RoundTripper
 	p    *policy
@@ -313,12 +326,19 @@ func (l *limiter) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 			pause = doubled(l.p.backoff, failures-1, time.Minute)
 			pause += time.Duration(rand.Int64N(int64(pause)/4 + 1))
+			if wait > pause {
+				// Retry-After on a 5xx answer, honoured up to MaxWait.
+				pause = min(wait, l.p.maxWait)
+			}
 			shown := "HTTP " + strconv.Itoa(statusOf(resp))
 			if err != nil {
 				shown = err.Error()
 			}
-			l.p.log.Warn("github request failed, retrying", "url", redact(req.URL), "error", shown,
-				"attempt", attempts, "wait", pause.String())
+			args := []any{"url", redact(req.URL), "error", shown, "attempt", attempts, "wait", pause.String()}
+			if wait > 0 {
+				args = append(args, "retry_after", wait.Round(time.Millisecond).String())
+			}
+			l.p.log.Warn("github request failed, retrying", args...)
 		case primary:
 			limits++
 			pause = max(wait, 0) + l.p.backoff
@@ -393,7 +413,7 @@ func classify(resp *http.Response, err error) (failure, time.Duration, string) {
 	switch {
 	case status == http.StatusForbidden || status == http.StatusTooManyRequests:
 		body, _ := io.ReadAll(resp.Body)
-		resp.Body = io.NopCloser(bytes.NewReader(body))
+		resp.Body = newRawBody(body)
 		var e struct {
 			Message          string `json:"message"`
 			DocumentationURL string `json:"documentation_url"`
@@ -419,9 +439,11 @@ func classify(resp *http.Response, err error) (failure, time.Duration, string) {
 			Message string `json:"message"`
 		}
 		body, _ := io.ReadAll(resp.Body)
-		resp.Body = io.NopCloser(bytes.NewReader(body))
+		resp.Body = newRawBody(body)
 		_ = json.Unmarshal(body, &e)
-		return transient, 0, e.Message
+		// A server in maintenance (or a proxy in front of it) may say when
+		// to come back.
+		return transient, retryAfter(h.Get("Retry-After")), e.Message
 	}
 	return final, 0, ""
 }
@@ -448,7 +470,13 @@ func (c *client) counts() (requests, notModified int) {
 // the limiter). When go-github refuses to send it because the last answer
 // said the budget was used up, fetch waits for the reset (at most MaxWait)
 // and calls f again. Errors name the request and say what to do.
-func fetch[T any](ctx context.Context, c *client, f func() (T, *gh.Response, error)) (T, *gh.Response, error) {
+//
+// want is what the answer must be: an answer that is not that JSON (an HTML
+// page, JSON cut short or malformed, a value go-github cannot decode, an
+// empty body, null, an empty object) fails with an error wrapping
+// ErrNotJSON that names the request, where go-github would return a bare
+// decoding error or, for an empty body or null, nothing at all.
+func fetch[T any](ctx context.Context, c *client, want shape, f func() (T, *gh.Response, error)) (T, *gh.Response, error) {
 	var zero T
 	for limits := 0; ; limits++ {
 		v, resp, err := f()
@@ -456,6 +484,9 @@ func fetch[T any](ctx context.Context, c *client, f func() (T, *gh.Response, err
 			c.mu.Lock()
 			c.rate = resp.Rate
 			c.mu.Unlock()
+		}
+		if bad := checkAnswer(resp, err, want); bad != nil {
+			return zero, resp, bad
 		}
 		if err == nil {
 			return v, resp, nil
@@ -487,12 +518,13 @@ func fetch[T any](ctx context.Context, c *client, f func() (T, *gh.Response, err
 	}
 }
 
-// listAll fetches every page of a list.
-func listAll[T any](ctx context.Context, c *client, perPage int, f func(gh.ListOptions) ([]T, *gh.Response, error)) ([]T, error) {
+// listAll fetches every page of a list; want is the shape of one page
+// (aList, or an object holding the list).
+func listAll[T any](ctx context.Context, c *client, perPage int, want shape, f func(gh.ListOptions) ([]T, *gh.Response, error)) ([]T, error) {
 	var all []T
 	opt := gh.ListOptions{PerPage: perPage}
 	for {
-		items, resp, err := fetch(ctx, c, func() ([]T, *gh.Response, error) { return f(opt) })
+		items, resp, err := fetch(ctx, c, want, func() ([]T, *gh.Response, error) { return f(opt) })
 		if err != nil {
 			return nil, err
 		}
@@ -502,6 +534,184 @@ func listAll[T any](ctx context.Context, c *client, perPage int, f func(gh.ListO
 		}
 		opt.Page = resp.NextPage
 	}
+}
+
+// ErrNotJSON is wrapped by the error of a successful (2xx) answer that is
+// not the JSON codepace asked for: an HTML page (a proxy's or a single
+// sign-on login page), JSON cut short or malformed, values go-github cannot
+// decode (a timestamp in another format), an empty body, null, or an
+// object without what GitHub always sends.
+var ErrNotJSON = errors.New("answer is not GitHub JSON")
+
+// AnswerError is an answer with a 2xx status that codepace cannot use.
+type AnswerError struct {
+	Method string
+	URL    string // without credentials
+	Status int
+	// Problem says what came instead of the JSON asked for.
+	Problem string
+}
+
+func (e *AnswerError) Error() string {
+	return fmt.Sprintf("%s %s: the answer (HTTP %d) %s; run again, and if it persists look at what the URL answers",
+		e.Method, e.URL, e.Status, e.Problem)
+}
+
+// Is makes an AnswerError match ErrNotJSON.
+func (e *AnswerError) Is(target error) bool { return target == ErrNotJSON }
+
+// shape is what an answer must be.
+type shape struct {
+	what string // for messages: "a list", "a pull request", ...
+	list bool   // a JSON array; else a non-empty JSON object
+	// lists are the keys of the object that must hold arrays.
+	lists []string
+}
+
+// The shapes of the answers the collector reads.
+var (
+	aList        = shape{what: "a list", list: true}
+	aPullRequest = shape{what: "a pull request"}
+	workflowRuns = shape{what: "workflow runs (an object with workflow_runs)", lists: []string{"workflow_runs"}}
+	workflowJobs = shape{what: "workflow jobs (an object with jobs)", lists: []string{"jobs"}}
+)
+
+// checkAnswer returns an *AnswerError when a 2xx answer go-github decoded
+// (err nil) or failed to decode is not the JSON want describes; nil for
+// other answers and failures, which fetch handles.
+func checkAnswer(resp *gh.Response, err error, want shape) error {
+	if resp == nil || resp.Response == nil || resp.StatusCode/100 != 2 {
+		return nil
+	}
+	var (
+		rle *gh.RateLimitError
+		are *gh.AbuseRateLimitError
+		ace *gh.AcceptedError
+	)
+	if err != nil && (errors.As(err, &rle) || errors.As(err, &are) || errors.As(err, &ace) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		// Not about this answer's body (go-github refused to send the
+		// request, or GitHub is still computing the answer).
+		return nil
+	}
+	rb, ok := resp.Body.(*rawBody)
+	problem := ""
+	if ok {
+		problem = answerProblem(rb.raw, resp.Header.Get("Content-Type"), want)
+	}
+	if problem == "" && err != nil {
+		problem = "does not decode as " + want.what + ": " + err.Error()
+	}
+	if problem == "" {
+		return nil
+	}
+	ae := &AnswerError{Method: http.MethodGet, Status: resp.StatusCode, Problem: problem}
+	if r := resp.Request; r != nil {
+		ae.Method, ae.URL = r.Method, redact(r.URL)
+	}
+	return ae
+}
+
+// answerProblem says what is wrong with body as an answer of shape want,
+// or "" when nothing is.
+func answerProblem(body []byte, contentType string, want shape) string {
+	b := bytes.TrimSpace(body)
+	if len(b) == 0 {
+		return "is empty, where GitHub sends " + want.what
+	}
+	if !json.Valid(b) {
+		if isHTML(contentType, b) {
+			return fmt.Sprintf("is an HTML page%s instead of GitHub JSON (a proxy's or a single sign-on login page?): it starts with %q",
+				title(b), head(b))
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		var v json.RawMessage
+		err := dec.Decode(&v)
+		switch {
+		case err == nil:
+			return fmt.Sprintf("is not GitHub JSON: more follows the JSON value: %q", head(bytes.TrimSpace(b[dec.InputOffset():])))
+		case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+			return fmt.Sprintf("is cut short: %v after %d bytes (by GitHub or a proxy?)", io.ErrUnexpectedEOF, len(body))
+		}
+		return fmt.Sprintf("is not GitHub JSON: %v; it starts with %q", err, head(b))
+	}
+	switch {
+	case bytes.Equal(b, []byte("null")):
+		return "is null, where GitHub sends " + want.what
+	case want.list && b[0] != '[':
+		return fmt.Sprintf("is not %s: it starts with %q", want.what, head(b))
+	case want.list:
+		return ""
+	case b[0] != '{':
+		return fmt.Sprintf("is not %s: it starts with %q", want.what, head(b))
+	case len(bytes.TrimSpace(b[1:len(b)-1])) == 0:
+		return "is an empty object, where GitHub sends " + want.what
+	case len(want.lists) == 0:
+		return ""
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return fmt.Sprintf("is not GitHub JSON: %v", err)
+	}
+	for _, k := range want.lists {
+		if f := bytes.TrimSpace(fields[k]); len(f) == 0 || f[0] != '[' {
+			return fmt.Sprintf("is not %s: %q is %s", want.what, k, cmp.Or(string(head(f)), "missing"))
+		}
+	}
+	return ""
+}
+
+// isHTML reports whether an answer that is not JSON is an HTML page.
+func isHTML(contentType string, body []byte) bool {
+	ct := strings.ToLower(contentType)
+	return strings.Contains(ct, "text/html") || strings.Contains(ct, "application/xhtml") ||
+		(len(body) > 0 && body[0] == '<')
+}
+
+// title returns ` (title "the page's title")` of an HTML page, or "".
+func title(body []byte) string {
+	body = body[:min(len(body), 4096)]
+	i := indexFold(body, "<title")
+	if i < 0 {
+		return ""
+	}
+	j := bytes.IndexByte(body[i:], '>')
+	if j < 0 {
+		return ""
+	}
+	start := i + j + 1
+	end := indexFold(body[start:], "</title")
+	if end < 0 {
+		return ""
+	}
+	t := strings.Join(strings.Fields(string(body[start:start+end])), " ")
+	if t == "" {
+		return ""
+	}
+	if len(t) > 100 {
+		t = t[:100] + "..."
+	}
+	return fmt.Sprintf(" (title %q)", t)
+}
+
+// indexFold returns the index of the first instance of sub (ASCII) in b,
+// ignoring case, or -1.
+func indexFold(b []byte, sub string) int {
+	for i := 0; i+len(sub) <= len(b); i++ {
+		if bytes.EqualFold(b[i:i+len(sub)], []byte(sub)) {
+			return i
+		}
+	}
+	return -1
+}
+
+// head returns the start of b, for messages.
+func head(b []byte) []byte {
+	const n = 60
+	if len(b) <= n {
+		return b
+	}
+	return append(b[:n:n], "..."...)
 }
 
 // describe turns go-github's error into one that names the request (without

@@ -60,8 +60,9 @@
 // So the metrics package sees GitHub reviews and comments as review
 // actions (untagged, from a present account), and the draft events as WIP
 // and ready transitions. Revisions are the commits (Number = position, 1
-// for the oldest; Created = committer date), so review_rounds counts the
-// commits written after the first review; a rebase re-dates every commit.
+// for the oldest; Created = committer date, else author date), so
+// review_rounds counts the commits written after the first review; a
+// rebase re-dates every commit.
 //
 // # Cost
 //
@@ -83,8 +84,32 @@
 // with Retry-After, or GitHub's secondary-limit message) waits Retry-After,
 // else Options.SecondaryWait, doubling each time it comes again; 5xx
 // answers and network errors are retried Options.Retries times with
-// exponential backoff. Every wait is logged. The budget left is logged at
-// the end of a collection.
+// exponential backoff, or after the Retry-After a 5xx answer gives when it
+// is longer (at most Options.MaxWait). Every wait is logged. The budget
+// left is logged at the end of a collection.
+//
+// # Broken answers and skips
+//
+// A 2xx answer that is not the JSON asked for fails the collection with an
+// error wrapping ErrNotJSON that names the request (without credentials)
+// and says what came: an HTML page (a proxy's or single sign-on page), JSON
+// malformed or cut short, values go-github cannot decode (a timestamp in
+// another format), an empty body, null, an empty object, or an object
+// without the list it holds (workflow runs, jobs). Such an answer is never
+// taken for an empty one, so nothing is lost: the cursor stays.
+//
+// What GitHub did say but codepace cannot store is skipped, logged and
+// counted in Stats.Skipped, and the collection goes on:
+//
+//   - a pull request listed without number or updated_at, or answered
+//     without number, created_at or updated_at;
+//   - a pull request whose state is neither open nor closed;
+//   - a pull request or Actions job with a time ClickHouse cannot hold
+//     (collectors.CheckTime: before 1970 or after 2105);
+//   - null entries in a list (pull requests, reviews, comments, timeline,
+//     commits, workflow runs, jobs), a commit without any date, and a
+//     review, comment or timeline event without a date: left out of the
+//     pull request, which is stored without them.
 //
 // The cursor is saved, at the run's start time, only when every repository
 // is done; a failure leaves it where it was, and the next run reads the
@@ -127,8 +152,9 @@ type Options struct {
 	// Timeout bounds one HTTP request (default 1 minute).
 	Timeout time.Duration
 	// Retries is how many times a 5xx answer or network error is retried;
-	// Backoff the first wait (default 1s), doubled each time. Backoff is
-	// also the margin added to a primary limit's reset time.
+	// Backoff the first wait (default 1s), doubled each time, or a 5xx
+	// answer's Retry-After when longer (at most MaxWait). Backoff is also
+	// the margin added to a primary limit's reset time.
 	Retries int
 	Backoff time.Duration
 	// SecondaryWait is the wait after a secondary rate limit that does not
@@ -316,7 +342,7 @@ func (g *Collector) Collect(ctx context.Context, w collectors.Window, sink colle
 	}()
 	runStart := g.opts.Now().UTC()
 	from := w.From.UTC()
-	repos, err := g.repos(ctx)
+	repos, err := g.repos(ctx, &st)
 	if err != nil {
 		return st, fmt.Errorf("github source %q: %w", g.opts.Name, err)
 	}
@@ -365,7 +391,7 @@ func repoLevel(err error) bool {
 }
 
 // repos returns the repositories to read.
-func (g *Collector) repos(ctx context.Context) ([]repoRef, error) {
+func (g *Collector) repos(ctx context.Context, st *collectors.Stats) ([]repoRef, error) {
 	if len(g.opts.Repos) > 0 {
 		out := make([]repoRef, 0, len(g.opts.Repos))
 		for _, s := range g.opts.Repos {
@@ -375,13 +401,13 @@ func (g *Collector) repos(ctx context.Context) ([]repoRef, error) {
 		return out, nil
 	}
 	owner := g.opts.Owner
-	list, err := listAll(ctx, g.c, g.opts.PageSize, func(o gh.ListOptions) ([]*gh.Repository, *gh.Response, error) {
+	list, err := listAll(ctx, g.c, g.opts.PageSize, aList, func(o gh.ListOptions) ([]*gh.Repository, *gh.Response, error) {
 		return g.gh.Repositories.ListByOrg(ctx, owner, &gh.RepositoryListByOrgOptions{Type: "all", Sort: "full_name", ListOptions: o})
 	})
 	var he *HTTPError
 	if errors.As(err, &he) && he.Status == http.StatusNotFound {
 		// Not an organisation: a user.
-		list, err = listAll(ctx, g.c, g.opts.PageSize, func(o gh.ListOptions) ([]*gh.Repository, *gh.Response, error) {
+		list, err = listAll(ctx, g.c, g.opts.PageSize, aList, func(o gh.ListOptions) ([]*gh.Repository, *gh.Response, error) {
 			return g.gh.Repositories.ListByUser(ctx, owner, &gh.RepositoryListByUserOptions{Type: "owner", Sort: "full_name", ListOptions: o})
 		})
 	}
@@ -390,6 +416,11 @@ func (g *Collector) repos(ctx context.Context) ([]repoRef, error) {
 	}
 	out := make([]repoRef, 0, len(list))
 	for _, r := range list {
+		if r.GetName() == "" || strings.Contains(r.GetName(), "/") {
+			st.Skipped++
+			g.log.Error("skipped a repository GitHub listed without a usable name", "owner", owner, "id", r.GetID(), "name", r.GetName())
+			continue
+		}
 		o := r.GetOwner().GetLogin()
 		if o == "" {
 			o = owner
@@ -410,7 +441,7 @@ func (g *Collector) repo(ctx context.Context, r repoRef, from time.Time, sink co
 	seen := map[int]time.Time{}
 	stored := 0
 	for {
-		prs, resp, err := fetch(ctx, g.c, func() ([]*gh.PullRequest, *gh.Response, error) {
+		prs, resp, err := fetch(ctx, g.c, aList, func() ([]*gh.PullRequest, *gh.Response, error) {
 			return g.gh.PullRequests.List(ctx, r.owner, r.name, opt)
 		})
 		if err != nil {
@@ -420,7 +451,7 @@ func (g *Collector) repo(ctx context.Context, r repoRef, from time.Time, sink co
 		var last time.Time
 		done := false
 		for _, listed := range prs {
-			if listed.Number == nil || listed.UpdatedAt == nil {
+			if listed == nil || listed.Number == nil || listed.UpdatedAt == nil || listed.UpdatedAt.IsZero() {
 				st.Skipped++
 				g.log.Error("skipped a pull request GitHub listed without number or updated_at", "repo", r.String(), "id", listed.GetID())
 				continue
@@ -434,9 +465,20 @@ func (g *Collector) repo(ctx context.Context, r repoRef, from time.Time, sink co
 				continue // read again because the list moved while paging
 			}
 			seen[n] = updated
-			c, err := g.pull(ctx, r, n)
+			c, left, err := g.pull(ctx, r, n)
+			var skip *skippedPull
+			if errors.As(err, &skip) {
+				st.Skipped++
+				g.log.Error("skipped a pull request codepace cannot store", "repo", r.String(), "number", n, "reason", skip.reason)
+				continue
+			}
 			if err != nil {
 				return fmt.Errorf("pull request #%d: %w", n, err)
+			}
+			for _, o := range left {
+				st.Skipped += o.count
+				g.log.Error("left out of a pull request what codepace cannot use", "repo", r.String(), "number", n,
+					"item", o.what, "count", o.count)
 			}
 			batch.Changes = append(batch.Changes, c)
 			last = updated
@@ -459,52 +501,112 @@ func (g *Collector) repo(ctx context.Context, r repoRef, from time.Time, sink co
 	}
 }
 
-// pull reads one pull request and what belongs to it.
-func (g *Collector) pull(ctx context.Context, r repoRef, n int) (collectors.Change, error) {
-	var (
-		p   pull
-		err error
-	)
+// skippedPull is a pull request GitHub answered that codepace cannot store
+// (no number or creation time, an unknown state, a time ClickHouse cannot
+// hold): repo skips it, logs and counts it, and goes on.
+type skippedPull struct{ reason string }
+
+func (s *skippedPull) Error() string { return s.reason }
+
+// pull reads one pull request and what belongs to it. left is what was
+// left out of the change (null entries, records without a time); an error
+// that is a *skippedPull means the pull request cannot be stored.
+func (g *Collector) pull(ctx context.Context, r repoRef, n int) (c collectors.Change, left []omission, err error) {
+	var p pull
 	per := g.opts.PageSize
-	p.pr, _, err = fetch(ctx, g.c, func() (*gh.PullRequest, *gh.Response, error) {
+	p.pr, _, err = fetch(ctx, g.c, aPullRequest, func() (*gh.PullRequest, *gh.Response, error) {
 		return g.gh.PullRequests.Get(ctx, r.owner, r.name, n)
 	})
 	if err != nil {
-		return collectors.Change{}, err
+		return c, nil, err
 	}
-	p.reviews, err = listAll(ctx, g.c, per, func(o gh.ListOptions) ([]*gh.PullRequestReview, *gh.Response, error) {
+	if err := usable(p.pr, n); err != nil {
+		return c, nil, err
+	}
+	p.reviews, err = listAll(ctx, g.c, per, aList, func(o gh.ListOptions) ([]*gh.PullRequestReview, *gh.Response, error) {
 		return g.gh.PullRequests.ListReviews(ctx, r.owner, r.name, n, &o)
 	})
 	if err != nil {
-		return collectors.Change{}, err
+		return c, nil, err
 	}
 	if p.pr.Comments == nil || p.pr.GetComments() > 0 {
-		p.comments, err = listAll(ctx, g.c, per, func(o gh.ListOptions) ([]*gh.IssueComment, *gh.Response, error) {
+		p.comments, err = listAll(ctx, g.c, per, aList, func(o gh.ListOptions) ([]*gh.IssueComment, *gh.Response, error) {
 			return g.gh.Issues.ListComments(ctx, r.owner, r.name, n, &gh.IssueListCommentsOptions{ListOptions: o})
 		})
 		if err != nil {
-			return collectors.Change{}, err
+			return c, nil, err
 		}
 	}
 	if p.pr.ReviewComments == nil || p.pr.GetReviewComments() > 0 {
-		p.reviewComments, err = listAll(ctx, g.c, per, func(o gh.ListOptions) ([]*gh.PullRequestComment, *gh.Response, error) {
+		p.reviewComments, err = listAll(ctx, g.c, per, aList, func(o gh.ListOptions) ([]*gh.PullRequestComment, *gh.Response, error) {
 			return g.gh.PullRequests.ListComments(ctx, r.owner, r.name, n, &gh.PullRequestListCommentsOptions{ListOptions: o})
 		})
 		if err != nil {
-			return collectors.Change{}, err
+			return c, nil, err
 		}
 	}
-	p.events, err = listAll(ctx, g.c, per, func(o gh.ListOptions) ([]*gh.Timeline, *gh.Response, error) {
+	p.events, err = listAll(ctx, g.c, per, aList, func(o gh.ListOptions) ([]*gh.Timeline, *gh.Response, error) {
 		return g.gh.Issues.ListIssueTimeline(ctx, r.owner, r.name, n, &o)
 	})
 	if err != nil {
-		return collectors.Change{}, err
+		return c, nil, err
 	}
-	p.commits, err = listAll(ctx, g.c, per, func(o gh.ListOptions) ([]*gh.RepositoryCommit, *gh.Response, error) {
+	p.commits, err = listAll(ctx, g.c, per, aList, func(o gh.ListOptions) ([]*gh.RepositoryCommit, *gh.Response, error) {
 		return g.gh.PullRequests.ListCommits(ctx, r.owner, r.name, n, &o)
 	})
 	if err != nil {
-		return collectors.Change{}, err
+		return c, nil, err
 	}
-	return toChange(g.opts.Name, r.String(), p), nil
+	c, left = mapPull(g.opts.Name, r.String(), p)
+	if err := storable(c); err != nil {
+		return c, nil, &skippedPull{err.Error()}
+	}
+	return c, left, nil
+}
+
+// usable checks the pull request GitHub answered for #n before its lists
+// are read: one without number, creation or update time, or with a state
+// other than open and closed, is skipped (a *skippedPull); one with another
+// number is not the answer asked for (an error).
+func usable(pr *gh.PullRequest, n int) error {
+	switch {
+	case pr == nil:
+		return fmt.Errorf("GitHub answered nothing for pull request #%d", n)
+	case pr.Number == nil:
+		return &skippedPull{"GitHub answered it without number"}
+	case pr.GetNumber() != n:
+		return fmt.Errorf("GitHub answered pull request #%d when asked for #%d", pr.GetNumber(), n)
+	case pr.CreatedAt == nil || pr.CreatedAt.IsZero():
+		return &skippedPull{"GitHub answered it without created_at"}
+	case pr.UpdatedAt == nil || pr.UpdatedAt.IsZero():
+		return &skippedPull{"GitHub answered it without updated_at"}
+	case pr.GetState() != "open" && pr.GetState() != "closed":
+		return &skippedPull{fmt.Sprintf("state %q is neither open nor closed", pr.GetState())}
+	}
+	return nil
+}
+
+// storable returns an error naming the first time of c ClickHouse cannot
+// hold (collectors.CheckTime).
+func storable(c collectors.Change) error {
+	var err error
+	check := func(field string, t time.Time) {
+		if err == nil {
+			err = collectors.CheckTime(field, t)
+		}
+	}
+	check("created_at", c.Created)
+	check("updated_at", c.Updated)
+	check("merged_at", c.Merged)
+	check("the first commit's author date", c.AuthorDate)
+	for _, r := range c.Revisions {
+		check("the committer date of commit "+r.Commit, r.Created)
+	}
+	for _, m := range c.Messages {
+		check("the date of "+m.ID, m.Date)
+	}
+	for _, v := range c.Votes {
+		check("the date of a "+v.Label+" vote", v.Date)
+	}
+	return err
 }

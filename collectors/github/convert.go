@@ -2,6 +2,7 @@ package github
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -79,10 +80,34 @@ func at(t *gh.Timestamp) time.Time {
 	return t.Time.UTC()
 }
 
+// commitDate returns the date of a commit's author or committer, zero when
+// GitHub did not send it.
+func commitDate(a *gh.CommitAuthor) time.Time {
+	if a == nil {
+		return time.Time{}
+	}
+	return at(a.Date)
+}
+
 // toChange maps a pull request and what belongs to it onto a Change.
 func toChange(source, project string, p pull) collectors.Change {
+	c, _ := mapPull(source, project, p)
+	return c
+}
+
+// omission is what mapPull left out of a change: count items of one kind.
+type omission struct {
+	what  string
+	count int
+}
+
+// mapPull is toChange; left is what it left out because it cannot be used:
+// null entries of the lists GitHub answered, commits without a date,
+// messages without a date (a comment without created_at). A record without
+// its time is left out rather than stored with year 1.
+func mapPull(source, project string, p pull) (c collectors.Change, left []omission) {
 	pr := p.pr
-	c := collectors.Change{
+	c = collectors.Change{
 		Source:     source,
 		Project:    project,
 		Branch:     pr.GetBase().GetRef(),
@@ -100,6 +125,8 @@ func toChange(source, project string, p pull) collectors.Change {
 	if full := pr.GetBase().GetRepo().GetFullName(); full != "" {
 		c.Project = full
 	}
+	// GitHub's states are open and closed; the collector skips a pull
+	// request in another state before it gets here.
 	switch {
 	case pr.GetState() == "open":
 		c.Status = collectors.StatusOpen
@@ -109,27 +136,49 @@ func toChange(source, project string, p pull) collectors.Change {
 	default:
 		c.Status = collectors.StatusAbandoned
 	}
+	nulls := func(list string, n int) {
+		if n > 0 {
+			left = append(left, omission{"null entries in the " + list, n})
+		}
+	}
 
 	// Revisions: one per commit, oldest first, dated by the committer date
-	// (when it was last written, which a rebase or amend moves).
+	// (when it was last written, which a rebase or amend moves), else the
+	// author date.
 	revOf := map[string]int{}
-	for i, rc := range p.commits {
+	firstCommit, nullCommits := true, 0
+	for _, rc := range p.commits {
+		if rc == nil {
+			nullCommits++
+			continue
+		}
 		gc := rc.GetCommit()
+		if firstCommit {
+			c.AuthorDate = commitDate(gc.GetAuthor())
+			firstCommit = false
+		}
+		created := commitDate(gc.GetCommitter())
+		if created.IsZero() {
+			created = commitDate(gc.GetAuthor())
+		}
+		if created.IsZero() {
+			left = append(left, omission{fmt.Sprintf("commit %q without a date", rc.GetSHA()), 1})
+			continue
+		}
 		up := account(rc.Author)
 		if !up.Present() {
 			up.Name, up.Email = gc.GetAuthor().GetName(), gc.GetAuthor().GetEmail()
 		}
+		n := len(c.Revisions) + 1
 		c.Revisions = append(c.Revisions, collectors.Revision{
-			Number:   i + 1,
-			Created:  at(gc.GetCommitter().Date),
+			Number:   n,
+			Created:  created,
 			Uploader: up,
 			Commit:   rc.GetSHA(),
 		})
-		revOf[rc.GetSHA()] = i + 1
+		revOf[rc.GetSHA()] = n
 	}
-	if len(p.commits) > 0 {
-		c.AuthorDate = at(p.commits[0].GetCommit().GetAuthor().Date)
-	}
+	nulls("commits", nullCommits)
 
 	var msgs []collectors.Message
 	if openedAsDraft(pr, p.events) {
@@ -143,19 +192,27 @@ func toChange(source, project string, p pull) collectors.Change {
 	// for it.
 	submitted := map[int64]time.Time{}
 	pending := map[int64]bool{}
+	nullReviews := 0
 	for _, r := range p.reviews {
+		if r == nil {
+			nullReviews++
+			continue
+		}
 		if r.GetState() == "PENDING" || r.SubmittedAt == nil {
 			pending[r.GetID()] = true
 			continue
 		}
 		submitted[r.GetID()] = at(r.SubmittedAt)
 	}
+	nulls("reviews", nullReviews)
 	hasComments := map[int64]bool{}
 	for _, rc := range p.reviewComments {
-		hasComments[rc.GetPullRequestReviewID()] = true
+		if rc != nil {
+			hasComments[rc.GetPullRequestReviewID()] = true
+		}
 	}
 	for _, r := range p.reviews {
-		if pending[r.GetID()] {
+		if r == nil || pending[r.GetID()] {
 			continue
 		}
 		if r.GetState() == "COMMENTED" && strings.TrimSpace(r.GetBody()) == "" && hasComments[r.GetID()] {
@@ -169,14 +226,25 @@ func toChange(source, project string, p pull) collectors.Change {
 			Author: account(r.User), Date: at(r.SubmittedAt), Text: text, Revision: revOf[r.GetCommitID()]})
 	}
 
+	nullComments := 0
 	for _, ic := range p.comments {
+		if ic == nil {
+			nullComments++
+			continue
+		}
 		msgs = append(msgs, collectors.Message{ID: "comment/" + strconv.FormatInt(ic.GetID(), 10),
 			Author: account(ic.User), Date: at(ic.CreatedAt), Text: ic.GetBody()})
 	}
+	nulls("issue comments", nullComments)
 
 	// Review comments are published when their review is submitted; their
 	// created_at is when they were drafted.
+	nullReviewComments := 0
 	for _, rc := range p.reviewComments {
+		if rc == nil {
+			nullReviewComments++
+			continue
+		}
 		rid := rc.GetPullRequestReviewID()
 		if pending[rid] {
 			continue
@@ -192,11 +260,31 @@ func toChange(source, project string, p pull) collectors.Change {
 		msgs = append(msgs, collectors.Message{ID: "review_comment/" + strconv.FormatInt(rc.GetID(), 10),
 			Author: account(rc.User), Date: date, Text: rc.GetBody(), Revision: rev})
 	}
+	nulls("review comments", nullReviewComments)
 
+	nullEvents := 0
+	for _, e := range p.events {
+		if e == nil {
+			nullEvents++
+		}
+	}
+	nulls("timeline", nullEvents)
 	msgs = append(msgs, eventMessages(c, at(pr.ClosedAt), p.events)...)
+
+	// A message without a date cannot be placed on the timeline, nor
+	// stored.
+	kept := msgs[:0]
+	for _, m := range msgs {
+		if m.Date.IsZero() {
+			left = append(left, omission{"message " + m.ID + " without a date", 1})
+			continue
+		}
+		kept = append(kept, m)
+	}
+	msgs = kept
 	slices.SortStableFunc(msgs, func(a, b collectors.Message) int { return a.Date.Compare(b.Date) })
 	c.Messages = msgs
-	return c
+	return c, left
 }
 
 // openedAsDraft reports whether the pull request was opened as a draft:
@@ -208,7 +296,7 @@ func openedAsDraft(pr *gh.PullRequest, events []*gh.Timeline) bool {
 	for _, e := range events {
 		ev := e.GetEvent()
 		if ev != "ready_for_review" && ev != "convert_to_draft" {
-			continue
+			continue // a null entry too
 		}
 		if t := at(e.CreatedAt); first == "" || t.Before(firstAt) {
 			first, firstAt = ev, t
@@ -228,6 +316,9 @@ func eventMessages(c collectors.Change, closedAt time.Time, events []*gh.Timelin
 	var out []collectors.Message
 	merged, closed := false, false
 	for _, e := range events {
+		if e == nil {
+			continue
+		}
 		m := collectors.Message{ID: "event/" + strconv.FormatInt(e.GetID(), 10), Author: account(e.Actor), Date: at(e.CreatedAt)}
 		switch e.GetEvent() {
 		case "ready_for_review":
@@ -254,10 +345,7 @@ func eventMessages(c collectors.Change, closedAt time.Time, events []*gh.Timelin
 		default:
 			continue
 		}
-		if m.Date.IsZero() {
-			continue
-		}
-		out = append(out, m)
+		out = append(out, m) // toChange leaves it out when it has no date
 	}
 	switch {
 	case c.Status == collectors.StatusMerged && !merged && !c.Merged.IsZero():
