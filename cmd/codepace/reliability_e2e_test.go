@@ -27,17 +27,11 @@ import (
 	jt "github.com/codepace/codepace/collectors/jenkins/jenkinstest"
 )
 
-// knownBug reports an assertion that fails because of a bug reported to the
-// lead and not fixed yet: it fails the test under CODEPACE_KNOWN_BUGS=1 and
-// skips it otherwise, saying what is wrong, so that CI stays green until the
-// fix lands (the test then passes without the skip).
+// knownBug fails t: the assertion guards a bug the reliability tests
+// found and that is fixed (docs/reliability.md lists them by id).
 func knownBug(t *testing.T, id, format string, args ...any) {
 	t.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if os.Getenv("CODEPACE_KNOWN_BUGS") == "1" {
-		t.Fatalf("%s: %s", id, msg)
-	}
-	t.Skipf("KNOWN BUG %s (CODEPACE_KNOWN_BUGS=1 makes this fail): %s", id, msg)
+	t.Fatalf("%s (a fixed bug is back): %s", id, fmt.Sprintf(format, args...))
 }
 
 // viewQueries are the views compared between two databases holding the

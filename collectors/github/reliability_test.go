@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"reflect"
 	"regexp"
 	"slices"
@@ -25,17 +24,11 @@ import (
 	gt "github.com/codepace/codepace/collectors/github/githubtest"
 )
 
-// knownBug reports an assertion that fails because of a bug reported to the
-// lead and not fixed yet: it fails the test under CODEPACE_KNOWN_BUGS=1 and
-// skips it otherwise, saying what is wrong, so that CI stays green until the
-// fix lands (the test then passes without the skip).
+// knownBug fails t: the assertion guards a bug the reliability tests
+// found and that is fixed (docs/reliability.md lists them by id).
 func knownBug(t *testing.T, id, format string, args ...any) {
 	t.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if os.Getenv("CODEPACE_KNOWN_BUGS") == "1" {
-		t.Fatalf("%s: %s", id, msg)
-	}
-	t.Skipf("KNOWN BUG %s (CODEPACE_KNOWN_BUGS=1 makes this fail): %s", id, msg)
+	t.Fatalf("%s (a fixed bug is back): %s", id, fmt.Sprintf(format, args...))
 }
 
 // rewriting answers the requests match selects with the server's own
