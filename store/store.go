@@ -188,7 +188,7 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 		}
 		for i, stmt := range stmts {
 			if err := s.conn.Exec(ctx, stmt); err != nil {
-				if s.cluster != "" && schema.AddsOneColumn(stmt) && columnExists(err) {
+				if schema.AddsOneColumn(stmt) && columnExists(err) {
 					// Added by an earlier, interrupted run of this migration.
 					continue
 				}
