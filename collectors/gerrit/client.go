@@ -14,7 +14,13 @@ import (
 	"time"
 
 	gerrit "github.com/andygrunwald/go-gerrit"
+
+	"github.com/codepace/codepace/collectors"
 )
+
+// maxRetryAfter caps the wait a Retry-After header asks for, so that a
+// broken header cannot stall a run for good.
+const maxRetryAfter = 10 * time.Minute
 
 // client sends change queries through go-gerrit and retries what is worth
 // retrying.
@@ -51,10 +57,6 @@ func (e *HTTPError) Error() string {
 	return fmt.Sprintf("GET %s: HTTP %d%s: %s", e.URL, e.Status, hint, e.Body)
 }
 
-func retryable(status int) bool {
-	return status == http.StatusTooManyRequests || status == http.StatusRequestTimeout || status >= 500
-}
-
 // query fetches one page of GET /changes/ and returns the raw body and
 // the URL it came from (without credentials), for messages.
 func (c *client) query(ctx context.Context, q string, n, skip int, options []string) (body []byte, shown string, err error) {
@@ -77,7 +79,7 @@ func (c *client) query(ctx context.Context, q string, n, skip int, options []str
 		}
 		lastErr = err
 		var he *HTTPError
-		if errors.As(err, &he) && !retryable(he.Status) {
+		if errors.As(err, &he) && !collectors.Retryable(he.Status) {
 			return nil, shown, err
 		}
 		if ctx.Err() != nil {
@@ -122,28 +124,10 @@ func (c *client) get(ctx context.Context, path, shown string) ([]byte, time.Dura
 		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
 		resp.Body.Close()
 		body := string(bytes.TrimSpace(snippet))
-		return nil, retryAfter(resp.Header.Get("Retry-After")), &HTTPError{URL: shown, Status: resp.StatusCode, Body: body}
+		return nil, min(collectors.RetryAfter(resp.Header.Get("Retry-After")), maxRetryAfter), &HTTPError{URL: shown, Status: resp.StatusCode, Body: body}
 	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("GET %s: reading the answer: %w", shown, err)
 	}
 	return buf.Bytes(), 0, nil
-}
-
-// retryAfter reads a Retry-After header: seconds or an HTTP date. It caps
-// the wait at ten minutes so a broken header cannot stall a run for good.
-func retryAfter(h string) time.Duration {
-	if h == "" {
-		return 0
-	}
-	var d time.Duration
-	if s, err := strconv.Atoi(h); err == nil {
-		d = time.Duration(s) * time.Second
-	} else if t, err := http.ParseTime(h); err == nil {
-		d = time.Until(t)
-	}
-	if d < 0 {
-		return 0
-	}
-	return min(d, 10*time.Minute)
 }

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	gh "github.com/google/go-github/v60/github"
+
+	"github.com/codepace/codepace/collectors"
 )
 
 // The HTTP stack under go-github, top to bottom:
@@ -424,7 +426,7 @@ func classify(resp *http.Response, err error) (failure, time.Duration, string) {
 				return primary, time.Until(time.Unix(reset, 0)), e.Message
 			}
 		}
-		if d := retryAfter(h.Get("Retry-After")); d > 0 {
+		if d := collectors.RetryAfter(h.Get("Retry-After")); d > 0 {
 			return secondary, d, e.Message
 		}
 		msg := strings.ToLower(e.Message)
@@ -443,7 +445,7 @@ func classify(resp *http.Response, err error) (failure, time.Duration, string) {
 		_ = json.Unmarshal(body, &e)
 		// A server in maintenance (or a proxy in front of it) may say when
 		// to come back.
-		return transient, retryAfter(h.Get("Retry-After")), e.Message
+		return transient, collectors.RetryAfter(h.Get("Retry-After")), e.Message
 	}
 	return final, 0, ""
 }
@@ -740,18 +742,4 @@ func redact(u *url.URL) string {
 	c := *u
 	c.User = nil
 	return c.String()
-}
-
-// retryAfter reads a Retry-After header: seconds or an HTTP date.
-func retryAfter(h string) time.Duration {
-	if h == "" {
-		return 0
-	}
-	var d time.Duration
-	if s, err := strconv.Atoi(strings.TrimSpace(h)); err == nil {
-		d = time.Duration(s) * time.Second
-	} else if t, err := http.ParseTime(h); err == nil {
-		d = time.Until(t)
-	}
-	return max(d, 0)
 }

@@ -15,7 +15,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/codepace/codepace/collectors"
 )
+
+// maxRetryAfter caps the wait a Retry-After header asks for, so that a
+// broken header cannot stall a run for good.
+const maxRetryAfter = 10 * time.Minute
 
 // client sends GET requests to Jenkins' JSON API and retries what is worth
 // retrying.
@@ -81,10 +87,6 @@ type notJSON struct {
 func (e *notJSON) Error() string        { return "GET " + e.url + ": " + e.detail }
 func (e *notJSON) Is(target error) bool { return target == ErrNotJSON }
 
-func retryable(status int) bool {
-	return status == http.StatusTooManyRequests || status == http.StatusRequestTimeout || status >= 500
-}
-
 // getJSON fetches path (relative to the Jenkins root, query included) and
 // decodes the JSON answer into v. It retries 429, 408, 5xx answers and
 // network failures (a body cut short included) with exponential backoff,
@@ -101,7 +103,7 @@ func (c *client) getJSON(ctx context.Context, path string, v any) error {
 		var he *HTTPError
 		if errors.As(err, &he) {
 			he.Attempts = attempt + 1
-			if !retryable(he.Status) {
+			if !collectors.Retryable(he.Status) {
 				return err
 			}
 		}
@@ -167,7 +169,7 @@ func (c *client) get(ctx context.Context, shown string) ([]byte, time.Duration, 
 		if html {
 			snippet = "an HTML page" + title(body)
 		}
-		return nil, retryAfter(resp.Header.Get("Retry-After")), &HTTPError{URL: shown, Status: resp.StatusCode, Body: snippet}
+		return nil, min(collectors.RetryAfter(resp.Header.Get("Retry-After")), maxRetryAfter), &HTTPError{URL: shown, Status: resp.StatusCode, Body: snippet}
 	}
 	if html {
 		return nil, 0, &notJSON{url: shown, html: true, detail: "Jenkins answered with an HTML page" + title(body) +
@@ -237,23 +239,4 @@ func scrub(err error) error {
 		}
 	}
 	return err
-}
-
-// retryAfter reads a Retry-After header: seconds or an HTTP date. It caps
-// the wait at ten minutes so a broken header cannot stall a run for good.
-func retryAfter(h string) time.Duration {
-	h = strings.TrimSpace(h)
-	if h == "" {
-		return 0
-	}
-	var d time.Duration
-	if s, err := strconv.Atoi(h); err == nil {
-		d = time.Duration(s) * time.Second
-	} else if t, err := http.ParseTime(h); err == nil {
-		d = time.Until(t)
-	}
-	if d < 0 {
-		return 0
-	}
-	return min(d, 10*time.Minute)
 }

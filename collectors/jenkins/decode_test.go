@@ -97,7 +97,4 @@ func TestHelpers(t *testing.T) {
 	if got := title([]byte("<html><head><TITLE>Sign in\n [Jenkins]</title>")); got != ` ("Sign in [Jenkins]")` {
 		t.Errorf("title %q", got)
 	}
-	if retryAfter("7") != 7*time.Second || retryAfter("junk") != 0 || retryAfter("99999") != 10*time.Minute {
-		t.Error("retryAfter")
-	}
 }
