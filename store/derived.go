@@ -160,14 +160,14 @@ func (s *Store) computeBuilds(ctx context.Context, gen uint64, spike metrics.Spi
 	return total, flush()
 }
 
-func (s *Store) writeBacklog(ctx context.Context, gen uint64, days []metrics.BacklogDay) error {
-	for start := 0; start < len(days); start += writeBatchRows {
-		chunk := days[start:min(start+writeBatchRows, len(days))]
-		err := s.insert(ctx, `review_backlog_daily_data (generation, day, source, project, open_ready,
-			mean_age_days, median_age_days, older_than_7d)`, func(b driver.Batch) error {
-			for _, d := range chunk {
-				if err := b.Append(gen, d.Day, d.Source, d.Project, uint32(d.OpenReady),
-					d.MeanAgeDays, d.MedianAgeDays, uint32(d.OlderThan7d)); err != nil {
+// insertChunks inserts rows into table (with its column list) in batches
+// of at most writeBatchRows; row appends one row to a batch.
+func insertChunks[T any](ctx context.Context, s *Store, tableAndColumns string, rows []T, row func(driver.Batch, T) error) error {
+	for start := 0; start < len(rows); start += writeBatchRows {
+		chunk := rows[start:min(start+writeBatchRows, len(rows))]
+		err := s.insert(ctx, tableAndColumns, func(b driver.Batch) error {
+			for _, r := range chunk {
+				if err := row(b, r); err != nil {
 					return err
 				}
 			}
@@ -180,22 +180,18 @@ func (s *Store) writeBacklog(ctx context.Context, gen uint64, days []metrics.Bac
 	return nil
 }
 
+func (s *Store) writeBacklog(ctx context.Context, gen uint64, days []metrics.BacklogDay) error {
+	return insertChunks(ctx, s, `review_backlog_daily_data (generation, day, source, project, open_ready,
+		mean_age_days, median_age_days, older_than_7d)`, days, func(b driver.Batch, d metrics.BacklogDay) error {
+		return b.Append(gen, d.Day, d.Source, d.Project, uint32(d.OpenReady),
+			d.MeanAgeDays, d.MedianAgeDays, uint32(d.OlderThan7d))
+	})
+}
+
 func (s *Store) writeNewcomers(ctx context.Context, gen uint64, people []metrics.Newcomer, names map[[2]string]string) error {
-	for start := 0; start < len(people); start += writeBatchRows {
-		chunk := people[start:min(start+writeBatchRows, len(people))]
-		err := s.insert(ctx, `newcomers_data (generation, source, person, person_id, first_change_at,
-			first_review_at, first_merge_at, time_to_first_review_s, time_to_first_merge_s)`, func(b driver.Batch) error {
-			for _, p := range chunk {
-				if err := b.Append(gen, p.Source, names[[2]string{p.Source, p.Person}], p.Person, p.FirstChangeAt,
-					nullTime(p.FirstReviewAt), nullTime(p.FirstMergeAt), p.TimeToFirstReviewS, p.TimeToFirstMergeS); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return insertChunks(ctx, s, `newcomers_data (generation, source, person, person_id, first_change_at,
+		first_review_at, first_merge_at, time_to_first_review_s, time_to_first_merge_s)`, people, func(b driver.Batch, p metrics.Newcomer) error {
+		return b.Append(gen, p.Source, names[[2]string{p.Source, p.Person}], p.Person, p.FirstChangeAt,
+			nullTime(p.FirstReviewAt), nullTime(p.FirstMergeAt), p.TimeToFirstReviewS, p.TimeToFirstMergeS)
+	})
 }

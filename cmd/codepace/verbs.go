@@ -273,35 +273,38 @@ func githubProgress(show func(gerrit.Progress)) func(github.Progress) {
 }
 
 // jenkinsProgress reports a Jenkins collection's progress: jobs and builds
-// read, on a terminal line or in a log line every 10 seconds.
+// read.
 func (m *Main) jenkinsProgress() func(jenkins.Progress) {
-	tty := isTerminal(m.Stderr)
-	var last time.Time
+	show := m.showProgress()
 	return func(p jenkins.Progress) {
-		if tty {
-			fmt.Fprintf(m.Stderr, "\r%s: %d jobs, %d builds   ", p.Source, p.Jobs, p.Builds)
-			return
-		}
-		if time.Since(last) >= 10*time.Second {
-			last = time.Now()
-			m.Log.Info("progress", "source", p.Source, "jobs", p.Jobs, "builds", p.Builds, "job", p.Job)
-		}
+		show(fmt.Sprintf("%s: %d jobs, %d builds", p.Source, p.Jobs, p.Builds),
+			"source", p.Source, "jobs", p.Jobs, "builds", p.Builds, "job", p.Job)
 	}
 }
 
-// progress reports collection progress: a line redrawn in place on a
-// terminal, a log line every 10 seconds otherwise.
+// progress reports a change collection's progress: changes stored, and up
+// to which update time.
 func (m *Main) progress() func(gerrit.Progress) {
+	show := m.showProgress()
+	return func(p gerrit.Progress) {
+		show(fmt.Sprintf("%s: %d changes, up to %s", p.Source, p.Changes, p.At.Format("2006-01-02")),
+			"source", p.Source, "changes", p.Changes, "up_to", p.At.Format(time.RFC3339))
+	}
+}
+
+// showProgress returns how progress is shown: line redrawn in place on a
+// terminal, otherwise a log line with attrs at most every 10 seconds.
+func (m *Main) showProgress() func(line string, attrs ...any) {
 	tty := isTerminal(m.Stderr)
 	var last time.Time
-	return func(p gerrit.Progress) {
+	return func(line string, attrs ...any) {
 		if tty {
-			fmt.Fprintf(m.Stderr, "\r%s: %d changes, up to %s   ", p.Source, p.Changes, p.At.Format("2006-01-02"))
+			fmt.Fprintf(m.Stderr, "\r%s   ", line)
 			return
 		}
 		if time.Since(last) >= 10*time.Second {
 			last = time.Now()
-			m.Log.Info("progress", "source", p.Source, "changes", p.Changes, "up_to", p.At.Format(time.RFC3339))
+			m.Log.Info("progress", attrs...)
 		}
 	}
 }
