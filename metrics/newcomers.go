@@ -40,41 +40,63 @@ type Newcomer struct {
 //   - TimeToFirstMergeS = FirstMergeAt − FirstChangeAt.
 //
 // Durations are whole seconds, truncated; null when an end is null or when
-// negative. Rows are sorted by source and person.
+// negative. Rows are sorted by source and person. It is a NewcomerTally
+// fed every input in order.
 func Newcomers(in []NewcomerInput) []Newcomer {
-	type key struct{ source, person string }
-	idx := map[key]int{}
-	var out []Newcomer
-	var firstReady []time.Time // per row: ReadyAt of the first change
-	var seen []bool            // per row: whether a first change was chosen
+	var t NewcomerTally
 	for _, c := range in {
-		if c.IsBot || c.Person == "" {
-			continue
-		}
-		k := key{c.Source, c.Person}
-		i, ok := idx[k]
-		if !ok {
-			i = len(out)
-			idx[k] = i
-			out = append(out, Newcomer{Source: c.Source, Person: c.Person})
-			firstReady = append(firstReady, time.Time{})
-			seen = append(seen, false)
-		}
-		n := &out[i]
-		if !seen[i] || earlier(c.Created, n.FirstChangeAt) {
-			seen[i] = true
-			n.FirstChangeAt = c.Created
-			n.FirstReviewAt = c.FirstReviewAt
-			firstReady[i] = c.ReadyAt
-		}
-		if earlier(c.MergedAt, n.FirstMergeAt) {
-			n.FirstMergeAt = c.MergedAt
-		}
+		t.Add(c)
 	}
-	for i := range out {
-		n := &out[i]
-		n.TimeToFirstReviewS = seconds(firstReady[i], n.FirstReviewAt)
+	return t.Rows()
+}
+
+// NewcomerTally computes Newcomers from inputs given one at a time, so that
+// its memory grows with the people, not with their changes. The zero value
+// is ready to use.
+type NewcomerTally struct {
+	idx        map[[2]string]int // (source, person) -> row
+	rows       []Newcomer
+	firstReady []time.Time // per row: ReadyAt of the first change
+	seen       []bool      // per row: whether a first change was chosen
+}
+
+// Add counts one change.
+func (t *NewcomerTally) Add(c NewcomerInput) {
+	if c.IsBot || c.Person == "" {
+		return
+	}
+	if t.idx == nil {
+		t.idx = map[[2]string]int{}
+	}
+	k := [2]string{c.Source, c.Person}
+	i, ok := t.idx[k]
+	if !ok {
+		i = len(t.rows)
+		t.idx[k] = i
+		t.rows = append(t.rows, Newcomer{Source: c.Source, Person: c.Person})
+		t.firstReady = append(t.firstReady, time.Time{})
+		t.seen = append(t.seen, false)
+	}
+	n := &t.rows[i]
+	if !t.seen[i] || earlier(c.Created, n.FirstChangeAt) {
+		t.seen[i] = true
+		n.FirstChangeAt = c.Created
+		n.FirstReviewAt = c.FirstReviewAt
+		t.firstReady[i] = c.ReadyAt
+	}
+	if earlier(c.MergedAt, n.FirstMergeAt) {
+		n.FirstMergeAt = c.MergedAt
+	}
+}
+
+// Rows returns the rows of the changes added so far, sorted by source and
+// person (see Newcomers).
+func (t *NewcomerTally) Rows() []Newcomer {
+	out := make([]Newcomer, len(t.rows))
+	for i, n := range t.rows {
+		n.TimeToFirstReviewS = seconds(t.firstReady[i], n.FirstReviewAt)
 		n.TimeToFirstMergeS = seconds(n.FirstChangeAt, n.FirstMergeAt)
+		out[i] = n
 	}
 	slices.SortFunc(out, func(a, b Newcomer) int {
 		if c := cmp.Compare(a.Source, b.Source); c != 0 {
@@ -82,24 +104,6 @@ func Newcomers(in []NewcomerInput) []Newcomer {
 		}
 		return cmp.Compare(a.Person, b.Person)
 	})
-	return out
-}
-
-// FirstChanges returns, per (source, person), the earliest non-zero Created:
-// the owner's first change that Cohort needs. Bots are included, so that
-// their changes get a cohort too; inputs with an empty Person or a zero
-// Created are ignored.
-func FirstChanges(in []NewcomerInput) map[[2]string]time.Time {
-	out := map[[2]string]time.Time{}
-	for _, c := range in {
-		if c.Person == "" || c.Created.IsZero() {
-			continue
-		}
-		k := [2]string{c.Source, c.Person}
-		if t, ok := out[k]; !ok || c.Created.Before(t) {
-			out[k] = c.Created
-		}
-	}
 	return out
 }
 

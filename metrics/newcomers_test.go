@@ -2,9 +2,7 @@ package metrics
 
 import (
 	"fmt"
-	"maps"
 	"testing"
-	"time"
 )
 
 func TestNewcomers(t *testing.T) {
@@ -47,18 +45,6 @@ func TestNewcomers(t *testing.T) {
 			!eqPtr(g.TimeToFirstReviewS, w.TimeToFirstReviewS) || !eqPtr(g.TimeToFirstMergeS, w.TimeToFirstMergeS) {
 			t.Errorf("row %d = %s, want %s", i, fmtNewcomer(g), fmtNewcomer(w))
 		}
-	}
-
-	firsts := FirstChanges(in)
-	wantFirsts := map[[2]string]time.Time{
-		{"s1", "alice"}:  day(3, 0),
-		{"s1", "ci-bot"}: day(1, 0),
-		{"s1", "bob"}:    day(2, 0),
-		{"s1", "carol"}:  day(8, 0),
-		{"s2", "alice"}:  day(7, 0),
-	}
-	if !maps.EqualFunc(firsts, wantFirsts, time.Time.Equal) {
-		t.Errorf("FirstChanges = %v, want %v", firsts, wantFirsts)
 	}
 }
 

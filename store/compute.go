@@ -48,12 +48,14 @@ var derivedTables = []string{
 	"newcomers_data", "review_backlog_daily_data",
 }
 
-// writeBatchRows bounds the rows held before a derived batch is sent.
-const writeBatchRows = 20000
-
 // Compute rebuilds every derived table from the raw facts, as a new
 // generation that the views switch to only once it is complete, then drops
 // older generations.
+//
+// It reads the changes once, in (source, project, number) order, and
+// writes each one's figures and review actions as it goes; what it keeps
+// is one row per person (newcomers) and the backlog items of the current
+// project only, so its memory does not grow with the number of changes.
 func (s *Store) Compute(ctx context.Context, o ComputeOptions) (ComputeStats, error) {
 	started := time.Now().UTC()
 	gen := uint64(started.UnixNano())
@@ -65,28 +67,48 @@ func (s *Store) Compute(ctx context.Context, o ComputeOptions) (ComputeStats, er
 	if err != nil {
 		return st, err
 	}
-	var backlog []metrics.BacklogItem
-	var people []metrics.NewcomerInput
+	var newcomers metrics.NewcomerTally
 	names := map[[2]string]string{} // (source, person key) -> how the person is shown
-	cw := newChunkWriter(s, gen)
+	changes, actions, backlog := s.changeWriter(), s.actionWriter(), s.backlogWriter()
+	defer changes.abort()
+	defer actions.abort()
+	defer backlog.abort()
+	// project holds the backlog items of the project being read; a
+	// project's changes come one after another.
+	var project []metrics.BacklogItem
+	endProject := func() error {
+		for _, d := range metrics.Backlog(project, o.Now) {
+			if err := writeBacklogDay(ctx, backlog, gen, d); err != nil {
+				return err
+			}
+		}
+		clear(project) // let the intervals go
+		project = project[:0]
+		return nil
+	}
 	err = s.eachChange(ctx, func(c collectors.Change) error {
+		if len(project) > 0 && (project[0].Source != c.Source || project[0].Project != c.Project) {
+			if err := endProject(); err != nil {
+				return err
+			}
+		}
 		bots := o.Bots[c.Source]
 		key, name := o.People.Resolve(c.Source, c.Owner)
 		f := metrics.ChangeFigures(c, bots, firsts[[2]string{c.Source, key}], o.NewcomerDays)
-		if err := cw.change(ctx, c, f, bots.IsBot(c.Owner)); err != nil {
+		if err := writeChange(ctx, changes, gen, c, f, bots.IsBot(c.Owner)); err != nil {
 			return err
 		}
 		for _, a := range metrics.ReviewActions(c, bots) {
-			if err := cw.action(ctx, a); err != nil {
+			if err := writeAction(ctx, actions, gen, a); err != nil {
 				return err
 			}
 		}
 		if !f.ReadyAt.IsZero() {
-			backlog = append(backlog, metrics.BacklogItem{
+			project = append(project, metrics.BacklogItem{
 				Source: c.Source, Project: c.Project, ReadyAt: f.ReadyAt, Intervals: metrics.ReadyIntervals(c),
 			})
 		}
-		people = append(people, metrics.NewcomerInput{
+		newcomers.Add(metrics.NewcomerInput{
 			Source: c.Source, Person: key, IsBot: bots.IsBot(c.Owner),
 			Created: c.Created, ReadyAt: f.ReadyAt, FirstReviewAt: f.FirstReviewAt, MergedAt: f.MergedAt,
 		})
@@ -98,23 +120,21 @@ func (s *Store) Compute(ctx context.Context, o ComputeOptions) (ComputeStats, er
 		return nil
 	})
 	if err == nil {
-		err = cw.flush(ctx)
+		err = endProject()
+	}
+	for _, w := range []*rowWriter{changes, actions, backlog} {
+		if err == nil {
+			err = w.flush()
+		}
 	}
 	if err != nil {
 		return st, fmt.Errorf("compute changes: %w", err)
 	}
-	st.ReviewActions = cw.actions
+	st.ReviewActions, st.BacklogDays = actions.rows, backlog.rows
 	if st.Builds, err = s.computeBuilds(ctx, gen, o.Spike); err != nil {
 		return st, fmt.Errorf("compute builds: %w", err)
 	}
-	days := metrics.Backlog(backlog, o.Now)
-	st.BacklogDays = len(days)
-	if err := s.writeBacklog(ctx, gen, days); err != nil {
-		return st, fmt.Errorf("compute backlog: %w", err)
-	}
-	newcomers := metrics.Newcomers(people)
-	st.Newcomers = len(newcomers)
-	if err := s.writeNewcomers(ctx, gen, newcomers, names); err != nil {
+	if st.Newcomers, err = s.writeNewcomers(ctx, gen, newcomers.Rows(), names); err != nil {
 		return st, fmt.Errorf("compute newcomers: %w", err)
 	}
 	err = s.insert(ctx, "compute_inputs (generation, fingerprint)", func(b driver.Batch) error {
@@ -131,6 +151,19 @@ func (s *Store) Compute(ctx context.Context, o ComputeOptions) (ComputeStats, er
 		return st, fmt.Errorf("record compute: %w", err)
 	}
 	return st, s.dropGenerationsBefore(ctx, gen)
+}
+
+// writeNewcomers writes the newcomers rows, each with how its person is
+// shown; it returns how many it wrote.
+func (s *Store) writeNewcomers(ctx context.Context, gen uint64, rows []metrics.Newcomer, names map[[2]string]string) (int, error) {
+	w := s.newcomerWriter()
+	defer w.abort()
+	for _, p := range rows {
+		if err := writeNewcomer(ctx, w, gen, p, names[[2]string{p.Source, p.Person}]); err != nil {
+			return w.rows, err
+		}
+	}
+	return w.rows, w.flush()
 }
 
 // person is how a person is shown: name, else username, else email, else id.

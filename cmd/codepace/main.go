@@ -18,10 +18,26 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
+// defaultMemoryLimit is the soft memory limit codepace runs under unless
+// the GOMEMLIMIT environment variable sets another. Collection and compute
+// hold a working set that does not grow with the history (pages in flight,
+// one insert batch per table: about 50 MB with the default page size and
+// concurrency); without a limit Go's collector lets the heap reach twice
+// the live data before it runs, which made the peak depend on how full the
+// pages were rather than on what codepace needs. Over the limit the
+// collector runs more often, for at most half the CPU, so a bigger working
+// set (larger pages, more concurrency) is slower, never killed; set
+// GOMEMLIMIT higher for those.
+const defaultMemoryLimit = 100 << 20
+
 func main() {
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
