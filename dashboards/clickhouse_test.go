@@ -124,22 +124,6 @@ func run(ctx context.Context, conn driver.Conn, sql string) (result, error) {
 	return r, rows.Err()
 }
 
-// timeRange is a dashboard's default time range (now-Nd .. now).
-func timeRange(t *testing.T, b jsonBoard, now time.Time) (time.Time, time.Time) {
-	t.Helper()
-	from := str(path(b.m, "time", "from"))
-	m := regexp.MustCompile(`^now-(\d+)([dy])$`).FindStringSubmatch(from)
-	if m == nil || str(path(b.m, "time", "to")) != "now" {
-		t.Fatalf("%s: time range %v not emulated", b.file, b.m["time"])
-	}
-	var n int
-	fmt.Sscan(m[1], &n)
-	if m[2] == "y" {
-		return now.AddDate(-n, 0, 0), now
-	}
-	return now.AddDate(0, 0, -n), now
-}
-
 var fieldRef = regexp.MustCompile(`\$\{__data\.fields\.(\w+)\}`)
 
 func TestQueriesOnClickHouse(t *testing.T) {
@@ -170,64 +154,40 @@ func TestQueriesOnClickHouse(t *testing.T) {
 	kr := toBoards(t, withTargets)[0]
 	kr.file = "key-results.json (with targets)"
 	boards = append(boards, kr)
-	passes := []struct {
-		name string
-		vars map[string][]string
-		// rows says whether every query must return rows.
-		rows bool
-	}{
-		{"all", map[string][]string{varSource: allValues, varProject: allValues, varCohort: allValues, varPipeline: allValues}, true},
-		{"selected", map[string][]string{varSource: {"demo", "other"}, varProject: {project}, varCohort: {"new"}, varPipeline: {pipeline}}, false},
-	}
+	passes := []Pass{AllPass(), SelectedPass([]string{"demo", "other"}, project, pipeline)}
+	// With every variable All, every query must return rows.
+	wantRows := map[string]bool{"all": true}
 	dump := os.Getenv("CODEPACE_DASHBOARDS_SQL_OUT") // write the expanded SQL there, to try on other servers
-	n := 0
-	for _, b := range boards {
-		from, to := timeRange(t, b, now)
-		for _, q := range queries([]jsonBoard{b}) {
-			for _, pass := range passes {
-				name := q.board + "/" + q.where + "/" + pass.name
-				e := expansion{vars: pass.vars, from: from, to: to, intervalS: int(to.Sub(from).Seconds()) / 1000}
-				sql, err := expand(q.sql, e)
-				if err != nil {
-					t.Errorf("%s: %v", name, err)
-					continue
-				}
-				if dump != "" {
-					n++
-					f := filepath.Join(dump, fmt.Sprintf("%03d.sql", n))
-					if err := os.WriteFile(f, []byte("-- "+name+"\n"+sql+"\n"), 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				r, err := run(ctx, conn, sql)
-				if err != nil {
-					t.Errorf("%s: %v\n%s", name, err, sql)
-					continue
-				}
-				if pass.rows && len(r.rows) == 0 {
-					t.Errorf("%s: no rows over %s .. %s\n%s", name, from.Format(time.DateOnly), to.Format(time.DateOnly), sql)
-					continue
-				}
-				checkShape(t, name, q, r)
+	for n, q := range expandQueries(boards, now, passes) {
+		name := q.Name()
+		if q.Err != nil {
+			t.Errorf("%s: %v", name, q.Err)
+			continue
+		}
+		if dump != "" {
+			f := filepath.Join(dump, fmt.Sprintf("%03d.sql", n+1))
+			if err := os.WriteFile(f, []byte("-- "+name+"\n"+q.SQL+"\n"), 0o644); err != nil {
+				t.Fatal(err)
 			}
 		}
-	}
-	for _, q := range queries(nil) { // the alert rules
-		sql, err := expand(q.sql, expansion{})
+		r, err := run(ctx, conn, q.SQL)
 		if err != nil {
-			t.Errorf("%s: %v", q, err)
+			t.Errorf("%s: %v\n%s", name, err, q.SQL)
 			continue
 		}
-		r, err := run(ctx, conn, sql)
-		if err != nil {
-			t.Errorf("%s: %v\n%s", q, err, sql)
+		if q.Kind == "alert" {
+			// Grafana alerting reads a table as one number per row,
+			// labelled by the string columns.
+			if last := r.types[len(r.types)-1]; last != "Float64" {
+				t.Errorf("%s: last column is %s, want the Float64 alert value", name, last)
+			}
 			continue
 		}
-		// Grafana alerting reads a table as one number per row, labelled by
-		// the string columns.
-		if last := r.types[len(r.types)-1]; last != "Float64" {
-			t.Errorf("%s: last column is %s, want the Float64 alert value", q, last)
+		if wantRows[q.Pass] && len(r.rows) == 0 {
+			t.Errorf("%s: no rows over %s .. %s\n%s", name, q.From.Format(time.DateOnly), q.To.Format(time.DateOnly), q.SQL)
+			continue
 		}
+		checkShape(t, name, q.ref, r)
 	}
 
 	t.Run("figures match the scoreboard", func(t *testing.T) {
@@ -330,7 +290,8 @@ func figuresMatchStore(t *testing.T, conn driver.Conn, s *store.Store, now time.
 					t.Fatal(err)
 				}
 			}
-			sql, err := expand(f.currentSQL(fl), expansion{vars: all, from: now.AddDate(0, 0, -180), to: now})
+			// As the panel runs it, with querySettings.
+			sql, err := expand(f.currentSQL(fl)+querySettings, expansion{vars: all, from: now.AddDate(0, 0, -180), to: now})
 			if err != nil {
 				t.Fatal(err)
 			}

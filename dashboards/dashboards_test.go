@@ -11,14 +11,7 @@ import (
 	"time"
 )
 
-// board is a dashboard's JSON as Grafana reads it.
-type jsonBoard struct {
-	file string
-	m    map[string]any
-}
-
-func (b jsonBoard) str(k string) string { s, _ := b.m[k].(string); return s }
-
+// loadGenerated reads the committed dashboards, generated/*.json.
 func loadGenerated(t *testing.T) []jsonBoard {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join("generated", "*.json"))
@@ -49,63 +42,6 @@ func toBoards(t *testing.T, ds []Dashboard) []jsonBoard {
 			t.Fatal(err)
 		}
 		out = append(out, jsonBoard{file: d.File, m: m})
-	}
-	return out
-}
-
-func list(v any) []any         { l, _ := v.([]any); return l }
-func obj(v any) map[string]any { m, _ := v.(map[string]any); return m }
-func str(v any) string         { s, _ := v.(string); return s }
-func path(v any, keys ...string) any {
-	for _, k := range keys {
-		v = obj(v)[k]
-	}
-	return v
-}
-
-// sqlRef is one query of a dashboard or alert rule.
-type sqlRef struct {
-	board, where, kind string // kind: panel, variable, annotation, alert
-	sql                string
-	format             float64
-	panelType          string
-	panel              map[string]any
-}
-
-func (r sqlRef) String() string { return r.board + ": " + r.where }
-
-// queries lists every SQL query of the boards.
-func queries(boards []jsonBoard) []sqlRef {
-	var out []sqlRef
-	for _, b := range boards {
-		for _, p := range list(b.m["panels"]) {
-			p := obj(p)
-			for _, q := range list(p["targets"]) {
-				q := obj(q)
-				f, _ := q["format"].(float64)
-				out = append(out, sqlRef{board: b.file, where: "panel " + str(p["title"]), kind: "panel",
-					sql: str(q["rawSql"]), format: f, panelType: str(p["type"]), panel: p})
-			}
-		}
-		for _, v := range list(path(b.m, "templating", "list")) {
-			v := obj(v)
-			if q := str(v["query"]); v["type"] == "query" {
-				out = append(out, sqlRef{board: b.file, where: "variable " + str(v["name"]), kind: "variable", sql: q, format: 1})
-			}
-		}
-		for _, a := range list(path(b.m, "annotations", "list")) {
-			a := obj(a)
-			out = append(out, sqlRef{board: b.file, where: "annotation " + str(a["name"]), kind: "annotation",
-				sql: str(path(a, "target", "rawSql")), format: 1})
-		}
-	}
-	for _, r := range AlertRules(FolderUID, DataSourceUID).Rules {
-		for _, d := range r.Data {
-			if d.DatasourceUID == DataSourceUID {
-				out = append(out, sqlRef{board: "alert rules", where: r.Title, kind: "alert",
-					sql: str(obj(d.Model)["rawSql"]), format: 1})
-			}
-		}
 	}
 	return out
 }
@@ -317,6 +253,12 @@ func TestSQLUsesOnlyWhatClickHouse1816Has(t *testing.T) {
 		joins := regexp.MustCompile(`(?i)\bJOIN\b`).FindAllStringIndex(q.sql, -1)
 		if len(joins) != len(strictJoin.FindAllStringIndex(q.sql, -1)) {
 			t.Errorf("%s: every JOIN needs an explicit strictness (ANY LEFT JOIN, ALL INNER JOIN)", q)
+		}
+		if q.kind != "variable" && !strings.HasSuffix(q.sql, querySettings) {
+			t.Errorf("%s: does not end with%s", q, querySettings)
+		}
+		if strings.Count(q.sql, "SETTINGS") > 1 {
+			t.Errorf("%s: more than one SETTINGS clause", q)
 		}
 		if strings.Contains(q.sql, "${") && !strings.Contains(q.sql, ":singlequote}") {
 			t.Errorf("%s: variables are interpolated as ${name:singlequote} inside $__conditionalAll", q)

@@ -9,7 +9,17 @@
 // and API requests; the fetch-and-decode floor, that is the same pages
 // fetched and JSON-decoded by a minimal client doing nothing else; an
 // incremental run with nothing changed and one with 1% of the changes
-// updated; and `compute` alone. BENCHMARKS.md records the figures.
+// updated; `compute` alone; and the latency of every dashboard query (each
+// panel, variable and annotation query of the dashboards as Grafana expands
+// it, with every variable All and with every variable set, and the alert
+// rules' queries): one warm-up and -latency-runs timed runs each, reading
+// every row, summed up as the median of the medians and the worst median.
+// BENCHMARKS.md records the figures.
+//
+// -latency-only measures only the dashboard queries, against an existing
+// database that `codepace run` filled:
+//
+//	go run ./cmd/codepace-bench -latency-only codepace -queries
 package main
 
 import (
@@ -51,6 +61,11 @@ type options struct {
 	clickhouse string
 	seed       int64
 	keep       bool
+	// latencyRuns is how many timed runs of each dashboard query.
+	latencyRuns int
+	// allQueries prints every dashboard query's latency, not only the
+	// slowest.
+	allQueries bool
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -60,8 +75,25 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&o.clickhouse, "clickhouse", "127.0.0.1:9000", "ClickHouse native address")
 	fs.Int64Var(&o.seed, "seed", 1, "generator seed")
 	fs.BoolVar(&o.keep, "keep", false, "keep the benchmark databases")
+	fs.IntVar(&o.latencyRuns, "latency-runs", 5, "timed runs of each dashboard query (after one warm-up)")
+	fs.BoolVar(&o.allQueries, "queries", false, "print the latency of every dashboard query, not only the 5 slowest")
+	latencyOnly := fs.String("latency-only", "", "measure only the dashboard queries, against this existing database")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if o.latencyRuns < 1 {
+		return fmt.Errorf("-latency-runs: %d is not a positive number", o.latencyRuns)
+	}
+	if *latencyOnly != "" {
+		l, err := measureLatency(ctx, o.clickhouse, *latencyOnly, o.latencyRuns)
+		if err != nil {
+			return err
+		}
+		reportLatency(out, []latency{l}, o.allQueries)
+		return nil
 	}
 	for _, s := range strings.Split(*sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -81,13 +113,16 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 	}
 	var results []result
+	var latencies []latency
 	for _, n := range o.sizes {
 		r, err := measure(ctx, dir, n, o)
 		if err != nil {
 			return fmt.Errorf("%d changes: %w", n, err)
 		}
 		results = append(results, r)
+		latencies = append(latencies, r.latency)
 		report(out, results)
+		reportLatency(out, latencies, o.allQueries)
 	}
 	return nil
 }
@@ -107,6 +142,7 @@ type result struct {
 	idle, onePct, compute step
 	touched               int
 	serverStart           time.Duration // generating and serving the history
+	latency               latency       // of the dashboard queries, after the runs
 }
 
 func measure(ctx context.Context, dir string, n int, o options) (result, error) {
@@ -168,6 +204,9 @@ func measure(ctx context.Context, dir string, n int, o options) (result, error) 
 	}
 	if r.compute, err = codepace("compute"); err != nil {
 		return r, err
+	}
+	if r.latency, err = measureLatency(ctx, o.clickhouse, db, o.latencyRuns); err != nil {
+		return r, fmt.Errorf("dashboard queries: %w", err)
 	}
 	return r, nil
 }
