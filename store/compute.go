@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -67,6 +68,19 @@ func (s *Store) Compute(ctx context.Context, o ComputeOptions) (ComputeStats, er
 	if err != nil {
 		return st, err
 	}
+	// Builds do not depend on changes: they are judged while the changes
+	// are read, each part on its own connections.
+	var builds sync.WaitGroup
+	var nBuilds int
+	var buildsErr error
+	buildsCtx, stopBuilds := context.WithCancel(ctx)
+	builds.Add(1)
+	go func() {
+		defer builds.Done()
+		nBuilds, buildsErr = s.computeBuilds(buildsCtx, gen, o.Spike)
+	}()
+	defer builds.Wait() // no builds written after Compute returns
+	defer stopBuilds()
 	var newcomers metrics.NewcomerTally
 	names := map[[2]string]string{} // (source, person key) -> how the person is shown
 	changes, actions, backlog := s.changeWriter(), s.actionWriter(), s.backlogWriter()
@@ -131,9 +145,10 @@ func (s *Store) Compute(ctx context.Context, o ComputeOptions) (ComputeStats, er
 		return st, fmt.Errorf("compute changes: %w", err)
 	}
 	st.ReviewActions, st.BacklogDays = actions.rows, backlog.rows
-	if st.Builds, err = s.computeBuilds(ctx, gen, o.Spike); err != nil {
-		return st, fmt.Errorf("compute builds: %w", err)
+	if builds.Wait(); buildsErr != nil {
+		return st, fmt.Errorf("compute builds: %w", buildsErr)
 	}
+	st.Builds = nBuilds
 	if st.Newcomers, err = s.writeNewcomers(ctx, gen, newcomers.Rows(), names); err != nil {
 		return st, fmt.Errorf("compute newcomers: %w", err)
 	}

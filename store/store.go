@@ -91,6 +91,10 @@ func connect(ctx context.Context, o Options, db string) (driver.Conn, error) {
 		Auth:        clickhouse.Auth{Database: db, Username: o.Username, Password: o.Password},
 		DialTimeout: o.DialTimeout,
 		Compression: &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
+		// Compute holds nine connections at once (four read streams and
+		// three open batches for the changes, one of each for the builds);
+		// the driver's default allows ten.
+		MaxOpenConns: 16,
 	}
 	if o.Cluster != "" {
 		opts.Settings = clusterSettings
