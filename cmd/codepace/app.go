@@ -13,9 +13,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
+	"github.com/codepace/codepace/collectors"
 	"github.com/codepace/codepace/config"
 	"github.com/codepace/codepace/metrics"
 	"github.com/codepace/codepace/store"
@@ -32,6 +34,11 @@ type Main struct {
 	configPath string
 	logFormat  string
 	lock       *os.File
+
+	// built holds each source's collector once made (see collectorFor),
+	// so that a daemon keeps what a collector learns between runs.
+	mu    sync.Mutex
+	built map[string]collectors.Collector
 }
 
 // flagSet returns a verb's flags with the ones every verb shares.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	gt "github.com/codepace/codepace/collectors/gerrit/gerrittest"
+	ght "github.com/codepace/codepace/collectors/github/githubtest"
 	"github.com/codepace/codepace/daemon"
 )
 
@@ -246,5 +248,55 @@ daemon:
 	}
 	if out := d.out.String() + d2.out.String(); strings.Contains(out, "s3cret-pass") {
 		t.Error("the Gerrit password appears in the daemon's output")
+	}
+}
+
+// TestDaemonKeepsGitHubETags checks that the daemon keeps a source's
+// collector between runs: the GitHub collector's second run sends the ETag
+// of the first one's answers, so an unchanged list is a 304, which costs no
+// rate limit. A collector made afresh for each run would send none.
+func TestDaemonKeepsGitHubETags(t *testing.T) {
+	org := &ght.User{Login: "acme", ID: 9001, Type: "Organization"}
+	al := &ght.User{Login: "alice", ID: 1001, Type: "User"}
+	repo := &ght.Repo{Owner: org, Name: "widgets", ID: 1, Pulls: []*ght.Pull{
+		{Number: 1, ID: 11, Title: "Open", User: al, State: "open", Created: t0, Updated: t0.Add(hour),
+			Commits: []ght.Commit{{SHA: "a1", Author: al, AuthorName: "alice", AuthorEmail: "a@example.org", Authored: t0, Committed: t0}}},
+	}}
+	gh := ght.New("gh-s3cret", repo)
+	defer gh.Close()
+	e := setup(t, history(), fmt.Sprintf(`    schedule: "@every 1h"
+  - name: hub
+    type: github
+    owner: acme
+    repos: [widgets]
+    token_env: E2E_GITHUB_TOKEN
+    base_url: %s
+    since: 2024-01-01
+    schedule: "@every 1s"
+    retries: 0
+daemon:
+  jitter: 0s
+  grace_period: 1s
+`, gh.URL()))
+	t.Setenv("E2E_GERRIT_PASSWORD", "s3cret-pass")
+	t.Setenv("E2E_GITHUB_TOKEN", "gh-s3cret")
+	d := startDaemon(t, e, filepath.Join(t.TempDir(), "codepace.lock"))
+	eventually(t, 30*time.Second, "the first run of both sources", func() bool {
+		code, h := d.health(t)
+		return code == http.StatusOK && h.Status == daemon.HealthOK && len(h.Sources) == 2 &&
+			h.Sources[0].Status == daemon.SourceOK && h.Sources[1].Status == daemon.SourceOK
+	})
+	eventually(t, 30*time.Second, "a later GitHub run answered 304", func() bool {
+		return gh.NotModified() >= 1
+	})
+	// The 304s cost no budget: after the first run, only the pages that
+	// changed would; none did.
+	used := gh.Used()
+	runs := d.metric(t, `codepace_runs_total{source="hub",status="ok"}`)
+	eventually(t, 30*time.Second, "two more GitHub runs", func() bool {
+		return d.metric(t, `codepace_runs_total{source="hub",status="ok"}`) >= runs+2
+	})
+	if got := gh.Used(); got != used {
+		t.Errorf("unchanged runs used %d units of the rate limit, want 0", got-used)
 	}
 }

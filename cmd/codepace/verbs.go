@@ -175,7 +175,7 @@ func (m *Main) collect(ctx context.Context, cf collectFlags) error {
 // collector_runs; it returns what the collector did.
 func (m *Main) collectSource(ctx context.Context, src config.Source, since time.Time, full bool) (collectors.Stats, error) {
 	log := m.Log.With("source", src.Name)
-	c, err := m.collector(src)
+	c, err := m.collectorFor(src)
 	if err != nil {
 		return collectors.Stats{}, err
 	}
@@ -216,6 +216,28 @@ func (m *Main) collectSource(ctx context.Context, src config.Source, since time.
 }
 
 // collector builds the collector for a configured source.
+// collectorFor returns the source's collector, made on first use and kept
+// for the life of the process: the daemon's later runs of a source reuse
+// it, so a GitHub source's ETag cache makes an unchanged page a 304, which
+// costs no rate limit. Secrets are read when the collector is made, so a
+// daemon picks up a rotated token when it restarts.
+func (m *Main) collectorFor(src config.Source) (collectors.Collector, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c, ok := m.built[src.Name]; ok {
+		return c, nil
+	}
+	c, err := m.collector(src)
+	if err != nil {
+		return nil, err
+	}
+	if m.built == nil {
+		m.built = map[string]collectors.Collector{}
+	}
+	m.built[src.Name] = c
+	return c, nil
+}
+
 func (m *Main) collector(src config.Source) (collectors.Collector, error) {
 	bots, err := metrics.NewBots(src.Bots)
 	if err != nil {

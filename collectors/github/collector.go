@@ -74,8 +74,8 @@
 // the repository listing when Repos is empty). Every GET is conditional
 // (If-None-Match with the ETag of the last answer to the same URL, kept in
 // memory by the Collector up to Options.CacheBytes): a 304 costs nothing
-// against the primary rate limit, so a Collector kept between runs (as a
-// daemon can) reads unchanged pages for free.
+// against the primary rate limit, so a Collector kept between runs (as
+// codepace daemon does) reads unchanged pages for free.
 //
 // # Rate limits and failures
 //
@@ -165,7 +165,9 @@ type Options struct {
 	// within the hour).
 	MaxWait time.Duration
 	// CacheBytes bounds the bodies kept for conditional requests (default
-	// 64 MiB); negative disables conditional requests.
+	// 8 MiB: what pays off is the first list pages a later run asks for
+	// again, and the cache lives as long as the Collector, inside
+	// codepace's memory budget); negative disables conditional requests.
 	CacheBytes int64
 	// Actions makes a collection also read the repositories' GitHub
 	// Actions workflow runs and jobs as builds (see actions.go and
@@ -201,7 +203,7 @@ const (
 	defaultBackoff       = time.Second
 	defaultSecondaryWait = time.Minute
 	defaultMaxWait       = 61 * time.Minute
-	defaultCacheBytes    = 64 << 20
+	defaultCacheBytes    = 8 << 20
 )
 
 // Collector reads the pull requests of one GitHub source. It keeps the
