@@ -107,9 +107,10 @@
 //   - a pull request or Actions job with a time ClickHouse cannot hold
 //     (collectors.CheckTime: before 1970 or after 2105);
 //   - null entries in a list (pull requests, reviews, comments, timeline,
-//     commits, workflow runs, jobs), a commit without any date, and a
-//     review, comment or timeline event without a date: left out of the
-//     pull request, which is stored without them.
+//     commits, workflow runs, jobs), a commit without any date ClickHouse
+//     can hold, and a review, comment or timeline event without a date:
+//     left out of the pull request, which is stored without them; a first
+//     commit's author date ClickHouse cannot hold is left unknown.
 //
 // The cursor is saved, at the run's start time, only when every repository
 // is done; a failure leaves it where it was, and the next run reads the

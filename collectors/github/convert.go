@@ -81,12 +81,19 @@ func at(t *gh.Timestamp) time.Time {
 }
 
 // commitDate returns the date of a commit's author or committer, zero when
-// GitHub did not send it.
+// GitHub did not send it or sent one ClickHouse cannot hold
+// (collectors.CheckTime). Git lets a commit carry any date, and some do
+// (1970-01-01 from reproducible builds, a clock far off): that says
+// nothing about the pull request, which is kept without it.
 func commitDate(a *gh.CommitAuthor) time.Time {
 	if a == nil {
 		return time.Time{}
 	}
-	return at(a.Date)
+	t := at(a.Date)
+	if collectors.CheckTime("", t) != nil {
+		return time.Time{}
+	}
+	return t
 }
 
 // toChange maps a pull request and what belongs to it onto a Change.
@@ -162,7 +169,7 @@ func mapPull(source, project string, p pull) (c collectors.Change, left []omissi
 			created = commitDate(gc.GetAuthor())
 		}
 		if created.IsZero() {
-			left = append(left, omission{fmt.Sprintf("commit %q without a date", rc.GetSHA()), 1})
+			left = append(left, omission{fmt.Sprintf("commit %q without a date ClickHouse can hold", rc.GetSHA()), 1})
 			continue
 		}
 		up := account(rc.Author)

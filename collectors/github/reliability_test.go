@@ -502,3 +502,41 @@ func TestFailurePartWayThenResume(t *testing.T) {
 		t.Errorf("after the rerun: %d changes (equal to a clean collection: %v), cursors %v", len(sink.changes), reflect.DeepEqual(sink.changes, ref.changes), sink.cursors)
 	}
 }
+
+// TestCommitDatesOutOfRange: git lets a commit carry any date, and some do
+// (1970-01-01T00:00:00 from reproducible builds, a clock in the next
+// century). Such a date cannot be stored, but it says nothing about the
+// pull request: the pull request is kept, without that date.
+func TestCommitDatesOutOfRange(t *testing.T) {
+	epoch, far := time.Unix(0, 0).UTC(), time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+	al := &gt.User{Login: "alice", ID: 7001, Type: "User"}
+	repos := []*gt.Repo{{Owner: org, Name: "widgets", ID: 77002, Pulls: []*gt.Pull{
+		{Number: 1, ID: 601, Title: "Authored at the epoch", User: al, State: "open", Created: t0, Updated: t0.Add(time.Hour),
+			Commits: []gt.Commit{commit("e1", al, epoch, t0), commit("e2", al, t0, t0.Add(time.Minute))}},
+		{Number: 2, ID: 602, Title: "No storable date at all", User: al, State: "open", Created: t0, Updated: t0.Add(time.Hour),
+			Commits: []gt.Commit{commit("f1", al, epoch, far), commit("f2", al, t0, t0.Add(time.Minute))}},
+	}}}
+	srv := gt.New(token, repos...)
+	defer srv.Close()
+	sink := newSink()
+	c, logs := newCollector(t, srv, nil)
+	st, err := c.Collect(context.Background(), collectors.Window{From: t0.AddDate(0, 0, -1)}, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Skipped counts the one commit left out (f1), not a pull request.
+	if st.Changes != 2 || len(sink.changes) != 2 || st.Skipped != 1 {
+		t.Fatalf("stats %+v, stored %d: want both pull requests stored, one commit skipped\n%s", st, len(sink.changes), logs)
+	}
+	one := sink.change(t, 1)
+	if !one.AuthorDate.IsZero() || len(one.Revisions) != 2 || !one.Revisions[0].Created.Equal(t0) {
+		t.Errorf("#1: author date %v (want unknown), revisions %+v (want both, the first committed at %v)", one.AuthorDate, one.Revisions, t0)
+	}
+	two := sink.change(t, 2)
+	if !two.AuthorDate.IsZero() || len(two.Revisions) != 1 || two.Revisions[0].Commit != "f2" {
+		t.Errorf("#2: author date %v (want unknown), revisions %+v (want only f2)", two.AuthorDate, two.Revisions)
+	}
+	if !strings.Contains(logs.String(), `commit \"f1\" without a date ClickHouse can hold`) {
+		t.Errorf("the left-out commit is not logged:\n%s", logs)
+	}
+}
