@@ -1,6 +1,7 @@
 package collectors
 
 import (
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -27,4 +28,18 @@ func RetryAfter(h string) time.Duration {
 		d = time.Until(t)
 	}
 	return max(d, 0)
+}
+
+// Backoff is the wait before retrying after failure number failures
+// (counted from 1): first, doubled for each earlier failure up to a minute,
+// plus up to a quarter more at random so that clients that failed together
+// do not retry together. A caller honouring Retry-After waits that instead
+// when it is longer.
+func Backoff(first time.Duration, failures int) time.Duration {
+	d := max(first, time.Nanosecond)
+	for n := failures - 1; n > 0 && d < time.Minute; n-- {
+		d *= 2
+	}
+	d = min(d, time.Minute)
+	return d + time.Duration(rand.Int64N(int64(d)/4+1))
 }

@@ -32,3 +32,26 @@ func TestRetryable(t *testing.T) {
 		}
 	}
 }
+
+func TestBackoff(t *testing.T) {
+	cases := []struct {
+		first    time.Duration
+		failures int
+		min, max time.Duration
+	}{
+		{time.Second, 1, time.Second, 1250 * time.Millisecond},
+		{time.Second, 3, 4 * time.Second, 5 * time.Second},
+		{time.Second, 7, time.Minute, 75 * time.Second}, // 64 s, capped at a minute
+		{time.Second, 200, time.Minute, 75 * time.Second},
+		{time.Hour, 1, time.Minute, 75 * time.Second},
+		{0, 1, time.Nanosecond, time.Nanosecond},
+	}
+	for _, c := range cases {
+		for range 50 {
+			if got := Backoff(c.first, c.failures); got < c.min || got > c.max {
+				t.Errorf("Backoff(%v, %d) = %v, want within [%v, %v]", c.first, c.failures, got, c.min, c.max)
+				break
+			}
+		}
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -88,11 +87,7 @@ func (c *client) query(ctx context.Context, q string, n, skip int, options []str
 		if attempt >= c.retries {
 			return nil, shown, fmt.Errorf("%w (gave up after %d attempts)", lastErr, attempt+1)
 		}
-		wait := c.backoff << attempt
-		if wait > time.Minute {
-			wait = time.Minute
-		}
-		wait += time.Duration(rand.Int64N(int64(wait)/4 + 1))
+		wait := collectors.Backoff(c.backoff, attempt+1)
 		if retryAfter > wait {
 			wait = retryAfter
 		}

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -326,8 +325,7 @@ func (l *limiter) RoundTrip(req *http.Request) (*http.Response, error) {
 				}
 				return nil, answerError(req, resp, msg, attempts, nil)
 			}
-			pause = doubled(l.p.backoff, failures-1, time.Minute)
-			pause += time.Duration(rand.Int64N(int64(pause)/4 + 1))
+			pause = collectors.Backoff(l.p.backoff, failures)
 			if wait > pause {
 				// Retry-After on a 5xx answer, honoured up to MaxWait.
 				pause = min(wait, l.p.maxWait)

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"mime"
 	"net/http"
 	"net/url"
@@ -119,11 +118,7 @@ func (c *client) getJSON(ctx context.Context, path string, v any) error {
 			}
 			return fmt.Errorf("%w (gave up after %d attempts)", lastErr, attempt+1)
 		}
-		wait := c.backoff << attempt
-		if wait > time.Minute || wait <= 0 {
-			wait = time.Minute
-		}
-		wait += time.Duration(rand.Int64N(int64(wait)/4 + 1))
+		wait := collectors.Backoff(c.backoff, attempt+1)
 		if retryAfter > wait {
 			wait = retryAfter
 		}
