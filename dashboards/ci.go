@@ -7,13 +7,20 @@ import (
 // buildFilters are the variable filters of the builds view.
 var buildFilters = []string{bySource, byProject, byPipeline}
 
+// buildsInRange keeps the builds finished in the time range that the
+// variables select; spikesInRange the spikes among them.
+var (
+	buildsInRange = where(append([]string{"$__timeFilter(finished_at)"}, buildFilters...)...)
+	spikesInRange = where(append([]string{"is_spike = 1", "$__timeFilter(finished_at)"}, buildFilters...)...)
+)
+
 // spikeAnnotationSQL marks each build spike on the time series of the CI
 // dashboard, from its start to its end.
 var spikeAnnotationSQL = `SELECT started_at AS time, finished_at AS timeEnd,
     concat(job, ' took ', toString(round(duration_s / 60, 1)), ' min (', result, ', ', pipeline, ')') AS text,
     concat(source, ',', pipeline, ',', job) AS tags
 FROM builds
-WHERE ` + where(append([]string{"is_spike = 1", "$__timeFilter(finished_at)"}, buildFilters...)...) + `
+WHERE ` + spikesInRange + `
 ORDER BY finished_at DESC, job
 LIMIT 1000`
 
@@ -44,7 +51,7 @@ FROM
 (
     SELECT toMonday(finished_at) AS week, quantilesExact(0.5, 0.95)(duration_s) AS q
     FROM builds
-    WHERE ` + where(append([]string{"$__timeFilter(finished_at)"}, buildFilters...)...) + `
+    WHERE ` + buildsInRange + `
     GROUP BY week
 )
 ORDER BY week`, w: 12, h: 8,
@@ -58,7 +65,7 @@ FROM
 (
     SELECT toMonday(finished_at) AS week, pipeline, quantileExact(0.95)(duration_s) AS q95
     FROM builds
-    WHERE ` + where(append([]string{"$__timeFilter(finished_at)"}, buildFilters...)...) + `
+    WHERE ` + buildsInRange + `
     GROUP BY week, pipeline
 )
 ORDER BY week, pipeline`, w: 12, h: 8,
@@ -72,11 +79,11 @@ FROM
 (
     SELECT toMonday(finished_at) AS week, job, quantileExact(0.95)(duration_s) AS q95
     FROM builds
-    WHERE ` + indent(where(append([]string{"$__timeFilter(finished_at)"}, buildFilters...)...), 4) + `
+    WHERE ` + indent(buildsInRange, 4) + `
       AND job IN
       (
           SELECT job FROM builds
-          WHERE ` + indent(where(append([]string{"$__timeFilter(finished_at)"}, buildFilters...)...), 10) + `
+          WHERE ` + indent(buildsInRange, 10) + `
           GROUP BY job
           ORDER BY count() DESC, job
           LIMIT 10
@@ -98,7 +105,7 @@ FROM
         countIf(result NOT IN ('SUCCESS', 'SKIPPED')) AS failed,
         countIf(result != 'SKIPPED') AS runs
     FROM builds
-    WHERE ` + where(append([]string{"$__timeFilter(finished_at)"}, buildFilters...)...) + `
+    WHERE ` + buildsInRange + `
     GROUP BY week, pipeline
     HAVING runs > 0
 )
@@ -110,7 +117,7 @@ ORDER BY week, pipeline`, w: 12, h: 8,
 		unit:  unitCount,
 		sql: `SELECT toMonday(finished_at) AS week, pipeline, sum(is_spike) AS spikes
 FROM builds
-WHERE ` + where(append([]string{"$__timeFilter(finished_at)"}, buildFilters...)...) + `
+WHERE ` + buildsInRange + `
 GROUP BY week, pipeline
 ORDER BY week, pipeline`, w: 12, h: 8,
 	}, neutral()).Stacking(stacked()))
@@ -128,7 +135,7 @@ FROM
     SELECT finished_at, source, system, pipeline, job, result,
         round(duration_s / 60, 1) AS minutes, project, number, patchset, url AS build
     FROM builds
-    WHERE ` + indent(where(append([]string{"is_spike = 1", "$__timeFilter(finished_at)"}, buildFilters...)...), 4) + `
+    WHERE ` + indent(spikesInRange, 4) + `
     ORDER BY finished_at DESC, job, build
     LIMIT 200
 ) AS spikes
@@ -140,7 +147,7 @@ ANY LEFT JOIN
       AND number IN
       (
           SELECT number FROM builds
-          WHERE ` + indent(where(append([]string{"is_spike = 1", "$__timeFilter(finished_at)"}, buildFilters...)...), 10) + `
+          WHERE ` + indent(spikesInRange, 10) + `
       )
 ) AS changes USING (source, project, number)
 ORDER BY finished_at DESC, job, build`, w: 24, h: 10,
@@ -166,7 +173,7 @@ FROM
         countIf(result NOT IN ('SUCCESS', 'SKIPPED')) AS failed, countIf(result != 'SKIPPED') AS counted,
         sum(is_spike) AS spikes
     FROM builds
-    WHERE ` + where(append([]string{"$__timeFilter(finished_at)"}, buildFilters...)...) + `
+    WHERE ` + buildsInRange + `
     GROUP BY source, system, pipeline, job
     HAVING runs >= 3
 )
@@ -183,7 +190,7 @@ LIMIT 50`, w: 24, h: 10,
 		unit:  unitCount,
 		sql: `SELECT toMonday(finished_at) AS week, result, count() AS builds
 FROM builds
-WHERE ` + where(append([]string{"$__timeFilter(finished_at)"}, buildFilters...)...) + `
+WHERE ` + buildsInRange + `
 GROUP BY week, result
 ORDER BY week, result`, w: 24, h: 8,
 	}, neutral()).Stacking(stacked()))

@@ -35,13 +35,9 @@ func loadGenerated(t *testing.T) []jsonBoard {
 
 func toBoards(t *testing.T, ds []Dashboard) []jsonBoard {
 	t.Helper()
-	var out []jsonBoard
-	for _, d := range ds {
-		m, err := d.Map()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, jsonBoard{file: d.File, m: m})
+	out, err := jsonBoards(ds)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

@@ -83,13 +83,9 @@ func (q PanelQuery) Name() string {
 // over its dashboard's default time range ending at now, and every query of
 // the alert rules once; it fails if one of them cannot be expanded.
 func PanelQueries(ds []Dashboard, now time.Time, passes ...Pass) ([]PanelQuery, error) {
-	boards := make([]jsonBoard, 0, len(ds))
-	for _, d := range ds {
-		m, err := d.Map()
-		if err != nil {
-			return nil, err
-		}
-		boards = append(boards, jsonBoard{file: d.File, m: m})
+	boards, err := jsonBoards(ds)
+	if err != nil {
+		return nil, err
 	}
 	qs := expandQueries(boards, now, passes)
 	var errs []error
@@ -136,6 +132,19 @@ type jsonBoard struct {
 }
 
 func (b jsonBoard) str(k string) string { s, _ := b.m[k].(string); return s }
+
+// jsonBoards renders dashboards as Grafana reads them.
+func jsonBoards(ds []Dashboard) ([]jsonBoard, error) {
+	out := make([]jsonBoard, 0, len(ds))
+	for _, d := range ds {
+		m, err := d.Map()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, jsonBoard{file: d.File, m: m})
+	}
+	return out, nil
+}
 
 func list(v any) []any         { l, _ := v.([]any); return l }
 func obj(v any) map[string]any { m, _ := v.(map[string]any); return m }
