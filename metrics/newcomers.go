@@ -27,12 +27,13 @@ type Newcomer struct {
 	TimeToFirstReviewS, TimeToFirstMergeS      *int64
 }
 
-// Newcomers implements the SPEC rule "Newcomer milestones", per source and
-// person, bots excluded:
+// NewcomerTally implements the SPEC rule "Newcomer milestones", per source
+// and person, bots excluded, from changes given one at a time, so that its
+// memory grows with the people, not with their changes:
 //
 //   - FirstChangeAt: the earliest Created among the person's changes (the
-//     first change; on a tie the earliest in input order; a zero Created
-//     counts as later than any other).
+//     first change; on a tie the earliest added; a zero Created counts as
+//     later than any other).
 //   - FirstReviewAt: the first change's FirstReviewAt.
 //   - TimeToFirstReviewS: the first change's time to first review,
 //     FirstReviewAt − ReadyAt.
@@ -40,19 +41,7 @@ type Newcomer struct {
 //   - TimeToFirstMergeS = FirstMergeAt − FirstChangeAt.
 //
 // Durations are whole seconds, truncated; null when an end is null or when
-// negative. Rows are sorted by source and person. It is a NewcomerTally
-// fed every input in order.
-func Newcomers(in []NewcomerInput) []Newcomer {
-	var t NewcomerTally
-	for _, c := range in {
-		t.Add(c)
-	}
-	return t.Rows()
-}
-
-// NewcomerTally computes Newcomers from inputs given one at a time, so that
-// its memory grows with the people, not with their changes. The zero value
-// is ready to use.
+// negative. The zero value is ready to use.
 type NewcomerTally struct {
 	idx        map[[2]string]int // (source, person) -> row
 	rows       []Newcomer
@@ -90,7 +79,7 @@ func (t *NewcomerTally) Add(c NewcomerInput) {
 }
 
 // Rows returns the rows of the changes added so far, sorted by source and
-// person (see Newcomers).
+// person.
 func (t *NewcomerTally) Rows() []Newcomer {
 	out := make([]Newcomer, len(t.rows))
 	for i, n := range t.rows {

@@ -34,7 +34,7 @@ func TestNewcomers(t *testing.T) {
 		{Source: "s1", Person: "carol", FirstChangeAt: day(8, 0), FirstReviewAt: day(9, 0), FirstMergeAt: day(7, 0)},
 		{Source: "s2", Person: "alice", FirstChangeAt: day(7, 0)},
 	}
-	got := Newcomers(in)
+	got := newcomers(in)
 	if len(got) != len(want) {
 		t.Fatalf("Newcomers = %d rows %+v, want %d", len(got), got, len(want))
 	}
@@ -55,7 +55,7 @@ func TestNewcomersZeroCreated(t *testing.T) {
 		{Source: "s", Person: "p", FirstReviewAt: day(1, 0)},
 		{Source: "s", Person: "p", Created: day(5, 0), ReadyAt: day(5, 0), FirstReviewAt: day(5, 2)},
 	}
-	got := Newcomers(in)
+	got := newcomers(in)
 	if len(got) != 1 || !got[0].FirstChangeAt.Equal(day(5, 0)) || !eqPtr(got[0].TimeToFirstReviewS, ptr(7200)) {
 		t.Errorf("Newcomers = %+v", got)
 	}
@@ -64,4 +64,13 @@ func TestNewcomersZeroCreated(t *testing.T) {
 func fmtNewcomer(n Newcomer) string {
 	return fmt.Sprintf("{%s %s change %v review %v merge %v ttfr %v ttfm %v}", n.Source, n.Person,
 		n.FirstChangeAt, n.FirstReviewAt, n.FirstMergeAt, fmtPtr(n.TimeToFirstReviewS), fmtPtr(n.TimeToFirstMergeS))
+}
+
+// newcomers tallies the inputs in order.
+func newcomers(in []NewcomerInput) []Newcomer {
+	var t NewcomerTally
+	for _, c := range in {
+		t.Add(c)
+	}
+	return t.Rows()
 }
