@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,37 +10,19 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	gt "github.com/codepace/codepace/collectors/gerrit/gerrittest"
 	ght "github.com/codepace/codepace/collectors/github/githubtest"
 	"github.com/codepace/codepace/daemon"
+	"github.com/codepace/codepace/internal/testlog"
 )
-
-// syncBuffer is a bytes.Buffer safe for the daemon's concurrent logging.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // daemonRun is `codepace daemon` running in this process.
 type daemonRun struct {
 	addr   string
-	out    *syncBuffer
+	out    *testlog.Buffer
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -55,7 +36,7 @@ func startDaemon(t *testing.T, e *env, lock string) *daemonRun {
 	addr := ln.Addr().String()
 	ln.Close()
 	ctx, cancel := context.WithCancel(context.Background())
-	d := &daemonRun{addr: addr, out: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	d := &daemonRun{addr: addr, out: &testlog.Buffer{}, cancel: cancel, done: make(chan error, 1)}
 	go func() {
 		m := &Main{Stdout: d.out, Stderr: d.out}
 		defer m.Close()

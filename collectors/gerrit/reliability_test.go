@@ -13,35 +13,16 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/codepace/codepace/collectors"
 	gt "github.com/codepace/codepace/collectors/gerrit/gerrittest"
+	"github.com/codepace/codepace/internal/testlog"
 )
 
-// lockedBuffer is a log destination safe for the collector's concurrent
-// windows.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
-func logTo(buf *lockedBuffer) func(*Options) {
+func logTo(buf *testlog.Buffer) func(*Options) {
 	return func(o *Options) { o.Logger = slog.New(slog.NewTextHandler(buf, nil)) }
 }
 
@@ -62,7 +43,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 				}
 				return false
 			})
-			logs := &lockedBuffer{}
+			logs := &testlog.Buffer{}
 			sink := newSink()
 			start := time.Now()
 			st, err := newCollector(t, srv, logTo(logs)).Collect(context.Background(), collectors.Window{From: base}, sink)
@@ -92,7 +73,7 @@ func TestSlowPageAfterPage(t *testing.T) {
 		time.Sleep(40 * time.Millisecond)
 		return false
 	})
-	logs := &lockedBuffer{}
+	logs := &testlog.Buffer{}
 	sink := newSink()
 	st, err := newCollector(t, srv, func(o *Options) {
 		logTo(logs)(o)

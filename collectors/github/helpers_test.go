@@ -1,7 +1,6 @@
 package github
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/codepace/codepace/collectors"
 	gt "github.com/codepace/codepace/collectors/github/githubtest"
+	"github.com/codepace/codepace/internal/testlog"
 )
 
 // token is the secret the tests give the collector; it must never show in
@@ -195,29 +195,11 @@ func (s *memSink) change(t *testing.T, n int64) collectors.Change {
 	return c
 }
 
-// syncBuffer is a log destination safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // newCollector returns a collector on srv, logging into the returned
 // buffer; the test fails if the token ever shows in the log.
-func newCollector(t *testing.T, srv *gt.Server, mod func(*Options)) (*Collector, *syncBuffer) {
+func newCollector(t *testing.T, srv *gt.Server, mod func(*Options)) (*Collector, *testlog.Buffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	o := Options{
 		Name: "gh", Owner: "acme", Repos: []string{"widgets"}, Token: token, BaseURL: srv.URL(),
 		PageSize: 3, Retries: 3, Backoff: time.Millisecond, SecondaryWait: 5 * time.Millisecond,

@@ -1,7 +1,6 @@
 package jenkins
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/codepace/codepace/collectors"
 	jt "github.com/codepace/codepace/collectors/jenkins/jenkinstest"
+	"github.com/codepace/codepace/internal/testlog"
 )
 
 const (
@@ -72,27 +72,9 @@ func (s *memSink) ids() []string {
 	return out
 }
 
-// syncBuffer is a log destination safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
-func newCollector(t *testing.T, srv *jt.Server, mod func(*Options)) (*Collector, *syncBuffer) {
+func newCollector(t *testing.T, srv *jt.Server, mod func(*Options)) (*Collector, *testlog.Buffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	o := Options{Name: "ci", URL: srv.URL(), Username: user, Token: token, PageSize: 100,
 		Retries: 2, Backoff: time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
