@@ -1,10 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -25,27 +26,25 @@ func TestKilledRunsResume(t *testing.T) {
 	ref := setup(t, history, "")
 	rewrite(t, ref.conf, pages)
 	ref.gerrit.SetFault(slow)
-	began := time.Now()
 	ref.mustRun(t, "run")
-	whole := time.Since(began) // each kill lands 5% to 20% into a run
 
+	// Each kill lands once the run has stored one to three more pages of
+	// changes (each page is one insert, so one more part of raw_changes).
 	e := setup(t, history, "")
 	rewrite(t, e.conf, pages)
 	e.gerrit.SetFault(slow)
+	parts := fmt.Sprintf(`SELECT count() FROM system.parts WHERE database = '%s' AND table = 'raw_changes'`, e.db)
 	rng := rand.New(rand.NewPCG(1, 2))
 	interrupted := 0
 	for i := 0; i < 4; i++ {
-		cmd := exec.Command(binary, "run", "--config", e.conf)
-		cmd.Env = append(os.Environ(), "E2E_GERRIT_PASSWORD=s3cret-pass")
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(time.Duration((0.05 + 0.15*rng.Float64()) * float64(whole)))
-		_ = cmd.Process.Kill()
-		if err := cmd.Wait(); err != nil {
+		before, _ := strconv.Atoi(e.rows(t, parts)[0])
+		r := startCodepace(t, e.conf, []string{"E2E_GERRIT_PASSWORD=s3cret-pass"}, "run")
+		r.killWhen(t, e, fmt.Sprintf("SELECT (%s) >= %d", parts, before+1+rng.IntN(3)))
+		if _, err := r.wait(t, time.Minute); err != nil {
 			interrupted++
 		}
 	}
+	t.Logf("%d of 4 runs killed before they finished", interrupted)
 	if interrupted < 3 {
 		t.Fatalf("only %d of 4 runs were killed before they finished; slow the server down", interrupted)
 	}

@@ -131,6 +131,27 @@ func (r *running) wait(t *testing.T, timeout time.Duration) (string, error) {
 	}
 }
 
+// killWhen kills r as soon as query (run every few milliseconds) returns
+// something other than 0, or at once for an empty query, unless r finished
+// first. The kill lands at a point of the work, not of the clock, so a
+// faster machine or a faster codepace cannot finish before it.
+func (r *running) killWhen(t *testing.T, e *env, query string) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for query != "" && time.Now().Before(deadline) {
+		if got := e.rows(t, query); len(got) == 1 && got[0] != "0" {
+			break
+		}
+		select {
+		case err := <-r.done:
+			r.done <- err // for wait
+			return
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	_ = r.cmd.Process.Kill()
+}
+
 // waitLine waits for a line of output containing s.
 func (r *running) waitLine(t *testing.T, s string, timeout time.Duration) bool {
 	t.Helper()
@@ -732,34 +753,35 @@ func TestKilledDuringCompute(t *testing.T) {
 	want := snapshot(t, e)
 	runEnv := []string{"E2E_GERRIT_PASSWORD=s3cret-pass"}
 
-	// How long a compute takes here, from its first log line.
-	r := startCodepace(t, e.conf, runEnv, "compute")
-	if !r.waitLine(t, "computing derived tables", time.Minute) {
-		t.Fatal("no compute started")
-	}
-	began := time.Now()
-	if out, err := r.wait(t, 3*time.Minute); err != nil {
-		t.Fatalf("compute: %v\n%s", err, out)
-	}
-	whole := time.Since(began)
-	t.Logf("a compute takes %v", whole)
-
+	// The kills land as a compute starts, once its generation has its
+	// first builds (written in batches of 10,000 while it reads the
+	// changes), and once it has the changes' figures (written when the
+	// changes are all read).
 	killed := 0
-	for _, at := range []float64{0.1, 0.4, 0.7} {
+	for _, at := range []struct{ point, query string }{
+		{"at its start", ""},
+		{"after its first builds", "SELECT count() FROM DB.builds_data WHERE generation > %d"},
+		{"after its changes", "SELECT count() FROM DB.change_metrics_data WHERE generation > %d"},
+	} {
+		started := time.Now().UnixNano() // the compute's generation is later
 		r := startCodepace(t, e.conf, runEnv, "compute")
 		if !r.waitLine(t, "computing derived tables", time.Minute) {
 			t.Fatal("no compute started")
 		}
-		time.Sleep(time.Duration(at * float64(whole)))
-		_ = r.cmd.Process.Kill()
+		query := at.query
+		if query != "" {
+			query = fmt.Sprintf(query, started)
+		}
+		r.killWhen(t, e, query)
 		if _, err := r.wait(t, time.Minute); err != nil {
 			killed++
 		}
 		got := snapshot(t, e)
 		for i, q := range viewQueries {
-			diffRows(t, fmt.Sprintf("views while a compute killed at %.0f%% lies dead: %s", at*100, q), got[i], want[i])
+			diffRows(t, fmt.Sprintf("views while a compute killed %s lies dead: %s", at.point, q), got[i], want[i])
 		}
 	}
+	t.Logf("%d of 3 computes killed before they finished", killed)
 	if killed < 2 {
 		t.Errorf("only %d of 3 computes were killed before they finished", killed)
 	}
