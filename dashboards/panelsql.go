@@ -16,12 +16,19 @@ import (
 //  1. the plugin's frontend replaces $__conditionalAll(cond, $var) by 1=1
 //     when $var is All (or empty), else by cond (CHDatasource.applyConditionalAll);
 //  2. Grafana's template service substitutes the variables; the plugin's
-//     format joins a multi-value as 'a','b', and ${var:singlequote} quotes
-//     each value;
+//     format (CHDatasource.format) quotes and joins an array value as
+//     'a','b' (a multi-value variable's value is an array, so one selected
+//     value is 'p' too) and leaves a single value as it is, and
+//     ${var:singlequote} quotes each value, escaping ' as \';
 //  3. the plugin's backend expands its macros (pkg/macros): $__timeFilter(c)
 //     -> c >= toDateTime(FROM) AND c <= toDateTime(TO), $__fromTime and
-//     $__toTime -> toDateTime(UNIX), $__interval_s -> the interval in
-//     seconds (at least 1).
+//     $__toTime -> toDateTime(UNIX), $__interval_s -> the query's interval
+//     in whole seconds (at least 1), the interval being Grafana's: the time
+//     range divided by the panel's width in pixels, rounded to a standard
+//     step (panelInterval).
+//
+// This is the behaviour of plugin 4.0.3 and later (4.0.0 to 4.0.2 expand
+// $__timeFilter to toDateTime64, which ClickHouse 18.16 lacks).
 //
 // Any other macro is an error: the expansion only knows those that run on
 // ClickHouse 18.16 ($__timeInterval and the _ms macros do not).
@@ -110,7 +117,7 @@ func expandQueries(boards []jsonBoard, now time.Time, passes []Pass) []PanelQuer
 			for _, pass := range passes {
 				pq := PanelQuery{Board: q.board, Where: q.where, Kind: q.kind, Pass: pass.Name, From: from, To: to, Err: err, ref: q}
 				if err == nil {
-					e := expansion{vars: pass.Vars, from: from, to: to, intervalS: int(to.Sub(from).Seconds()) / 1000}
+					e := expansion{vars: pass.Vars, from: from, to: to, interval: panelInterval(to.Sub(from), q.widthPx())}
 					pq.SQL, pq.Err = expand(q.sql, e)
 				}
 				out = append(out, pq)
@@ -166,6 +173,70 @@ type sqlRef struct {
 }
 
 func (r sqlRef) String() string { return r.board + ": " + r.where }
+
+// dashboardWidthPx is the width in pixels of the dashboard the expansion
+// assumes (a 1920-pixel screen); Grafana lays panels out on a grid of 24
+// columns of it.
+const dashboardWidthPx = 1920
+
+// widthPx is the width in pixels of the query's panel (gridPos.w columns of
+// the dashboard), which Grafana passes as the query's maxDataPoints; a
+// variable's or annotation's query gets the dashboard's width.
+func (r sqlRef) widthPx() int {
+	w, ok := path(r.panel, "gridPos", "w").(float64)
+	if !ok || w <= 0 {
+		w = 24
+	}
+	return int(w) * dashboardWidthPx / 24
+}
+
+// intervalSteps are Grafana's standard panel intervals (rangeutil's
+// roundInterval): an interval under below rounds to step.
+var intervalSteps = []struct{ below, step time.Duration }{
+	{10 * time.Millisecond, time.Millisecond},
+	{15 * time.Millisecond, 10 * time.Millisecond},
+	{35 * time.Millisecond, 20 * time.Millisecond},
+	{75 * time.Millisecond, 50 * time.Millisecond},
+	{150 * time.Millisecond, 100 * time.Millisecond},
+	{350 * time.Millisecond, 200 * time.Millisecond},
+	{750 * time.Millisecond, 500 * time.Millisecond},
+	{1500 * time.Millisecond, time.Second},
+	{3500 * time.Millisecond, 2 * time.Second},
+	{7500 * time.Millisecond, 5 * time.Second},
+	{12500 * time.Millisecond, 10 * time.Second},
+	{17500 * time.Millisecond, 15 * time.Second},
+	{25 * time.Second, 20 * time.Second},
+	{45 * time.Second, 30 * time.Second},
+	{90 * time.Second, time.Minute},
+	{210 * time.Second, 2 * time.Minute},
+	{450 * time.Second, 5 * time.Minute},
+	{750 * time.Second, 10 * time.Minute},
+	{1050 * time.Second, 15 * time.Minute},
+	{1500 * time.Second, 20 * time.Minute},
+	{45 * time.Minute, 30 * time.Minute},
+	{90 * time.Minute, time.Hour},
+	{150 * time.Minute, 2 * time.Hour},
+	{270 * time.Minute, 3 * time.Hour},
+	{9 * time.Hour, 6 * time.Hour},
+	{24 * time.Hour, 12 * time.Hour},
+	{7 * 24 * time.Hour, 24 * time.Hour},
+	{21 * 24 * time.Hour, 7 * 24 * time.Hour},
+	{42 * 24 * time.Hour, 30 * 24 * time.Hour},
+}
+
+// panelInterval is the interval Grafana gives a panel's query
+// (rangeutil.calculateInterval without a minimum interval): the time range
+// divided by the panel's width in pixels, rounded to a standard step; a
+// year beyond the steps.
+func panelInterval(timeRange time.Duration, widthPx int) time.Duration {
+	raw := time.Duration(float64(timeRange) / float64(widthPx))
+	for _, s := range intervalSteps {
+		if raw < s.below {
+			return s.step
+		}
+	}
+	return 365 * 24 * time.Hour
+}
 
 // queries lists every SQL query of the boards, then those of the alert
 // rules.
@@ -229,8 +300,8 @@ type expansion struct {
 	// vars are the variables' values; nil (allValues) is All.
 	vars     map[string][]string
 	from, to time.Time
-	// intervalS is the panel interval in seconds.
-	intervalS int
+	// interval is the query's interval (panelInterval).
+	interval time.Duration
 }
 
 // expand expands sql as Grafana and the plugin would.
@@ -255,21 +326,29 @@ func expand(sql string, e expansion) (string, error) {
 
 const conditionalAll = "$__conditionalAll("
 
+// conditionalAllVar is how the plugin finds the variable in the second
+// argument of $__conditionalAll: ${name} or $name.
+var conditionalAllVar = regexp.MustCompile(`\$\{(\w+)\}|\$(\w+)`)
+
 // applyConditionalAll ports the plugin's applyConditionalAll: from the last
 // occurrence backwards, split the two arguments at top-level commas, and
 // replace the macro by 1=1 when the variable is All or empty, else by its
-// condition.
+// condition. Where the plugin would keep the condition whatever the
+// selection (a second argument naming no variable, e.g. ${name:format}, or
+// an unknown variable), this is an error: with All the condition would
+// filter on every value instead of costing nothing.
 func applyConditionalAll(sql string, vars map[string][]string) (string, error) {
 	for i := strings.LastIndex(sql, conditionalAll); i != -1; i = strings.LastIndex(sql, conditionalAll) {
 		args, ok := macroArgs(sql[i+len(conditionalAll)-1:])
 		if !ok || len(args) != 2 {
 			return "", fmt.Errorf("$__conditionalAll at %d: want two arguments, got %q", i, args)
 		}
-		name := strings.TrimSpace(args[1])
-		if !strings.HasPrefix(name, "$") || strings.HasPrefix(name, "${") {
-			return "", fmt.Errorf("$__conditionalAll second argument %q: the plugin wants $name", name)
+		m := conditionalAllVar.FindStringSubmatch(strings.TrimSpace(args[1]))
+		if m == nil {
+			return "", fmt.Errorf("$__conditionalAll second argument %q names no variable as the plugin reads it ($name or ${name})", args[1])
 		}
-		values, known := vars[name[1:]]
+		name := m[1] + m[2]
+		values, known := vars[name]
 		if !known {
 			return "", fmt.Errorf("$__conditionalAll on unknown variable %s", name)
 		}
@@ -329,20 +408,18 @@ func substituteVariables(sql string, vars map[string][]string) (string, error) {
 			err = fmt.Errorf("variable %s is All outside $__conditionalAll: the query would get every value", ref)
 			return ref
 		}
-		quoted := make([]string, len(values))
-		for i, v := range values {
-			quoted[i] = "'" + strings.ReplaceAll(v, "'", `\'`) + "'"
-		}
-		switch {
-		case format == "singlequote":
+		switch format {
+		case "singlequote": // Grafana's formatter escapes quotes
+			quoted := make([]string, len(values))
+			for i, v := range values {
+				quoted[i] = "'" + strings.ReplaceAll(v, "'", `\'`) + "'"
+			}
 			return strings.Join(quoted, ",")
-		case format != "":
+		case "": // the plugin's format; every variable of the dashboards is multi-value, so its value is an array
+			return "'" + strings.Join(values, "','") + "'"
+		default:
 			err = fmt.Errorf("variable format %s not emulated", ref)
 			return ref
-		case len(values) == 1:
-			return values[0] // the plugin's format leaves a single value as is
-		default:
-			return strings.Join(quoted, ",")
 		}
 	})
 	return out, err
@@ -366,7 +443,7 @@ func expandMacros(sql string, e expansion) (string, error) {
 		case name == "toTime" && !hasArgs:
 			return dt(e.to)
 		case name == "interval_s" && !hasArgs:
-			return strconv.Itoa(max(e.intervalS, 1))
+			return strconv.Itoa(max(int(e.interval/time.Second), 1))
 		}
 		err = fmt.Errorf("macro %s is not expanded here (and may not run on ClickHouse 18.16)", ref)
 		return ref
