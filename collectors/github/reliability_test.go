@@ -11,7 +11,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"reflect"
 	"regexp"
 	"slices"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/codepace/codepace/collectors"
 	gt "github.com/codepace/codepace/collectors/github/githubtest"
+	"github.com/codepace/codepace/internal/testserver"
 )
 
 // knownBug fails t: the assertion guards a bug the reliability tests
@@ -29,30 +29,6 @@ import (
 func knownBug(t *testing.T, id, format string, args ...any) {
 	t.Helper()
 	t.Fatalf("%s (a fixed bug is back): %s", id, fmt.Sprintf(format, args...))
-}
-
-// rewriting answers the requests match selects with the server's own
-// answer passed through edit (status kept, ETag dropped so that the broken
-// answer is not cached); the others are served as usual.
-func rewriting(srv *gt.Server, match func(*http.Request) bool, edit func([]byte) []byte) gt.FaultFunc {
-	var inner atomic.Bool
-	return func(w http.ResponseWriter, r *http.Request) bool {
-		if inner.Load() || !match(r) {
-			return false
-		}
-		inner.Store(true)
-		rec := httptest.NewRecorder()
-		srv.ServeHTTP(rec, r)
-		inner.Store(false)
-		for k, v := range rec.Header() {
-			if k != "Etag" && k != "Content-Length" {
-				w.Header()[k] = v
-			}
-		}
-		w.WriteHeader(rec.Code)
-		w.Write(edit(rec.Body.Bytes()))
-		return true
-	}
 }
 
 // answering answers the requests match selects with status 200 and body.
@@ -174,16 +150,16 @@ func TestBrokenAnswers(t *testing.T) {
 		noError bool   // an answer that may be taken as valid
 	}{
 		{"malformed JSON", func(srv *gt.Server, m func(*http.Request) bool) gt.FaultFunc {
-			return rewriting(srv, m, func(b []byte) []byte { return bytes.Replace(b, []byte(`":`), []byte(`"::`), 1) })
+			return testserver.Rewrite(srv, m, func(b []byte) []byte { return bytes.Replace(b, []byte(`":`), []byte(`"::`), 1) })
 		}, "invalid character", false},
 		{"HTML page with status 200", func(srv *gt.Server, m func(*http.Request) bool) gt.FaultFunc {
 			return answering(m, "text/html; charset=utf-8", htmlPage)
 		}, "", false},
 		{"body truncated with a matching length", func(srv *gt.Server, m func(*http.Request) bool) gt.FaultFunc {
-			return rewriting(srv, m, func(b []byte) []byte { return b[:len(b)*2/3] })
+			return testserver.Rewrite(srv, m, func(b []byte) []byte { return b[:len(b)*2/3] })
 		}, "unexpected EOF", false},
 		{"timestamps in the wrong format", func(srv *gt.Server, m func(*http.Request) bool) gt.FaultFunc {
-			return rewriting(srv, m, func(b []byte) []byte { return badTime.ReplaceAll(b, []byte(`"$1 $2"`)) })
+			return testserver.Rewrite(srv, m, func(b []byte) []byte { return badTime.ReplaceAll(b, []byte(`"$1 $2"`)) })
 		}, "parsing time", false},
 		{"empty body", func(srv *gt.Server, m func(*http.Request) bool) gt.FaultFunc {
 			return answering(m, "application/json; charset=utf-8", "")

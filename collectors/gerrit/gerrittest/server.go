@@ -20,6 +20,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/codepace/codepace/internal/testserver"
 )
 
 // DefaultQueryLimit is Gerrit's default queryLimit for a group: the most
@@ -33,7 +35,7 @@ const Version = "3.10.1"
 // true it has answered the request itself, which lets a test inject 429 with
 // Retry-After, 500, an HTML login page with status 200, a body without the
 // )]}' prefix, truncated JSON, a stall, etc.
-type FaultFunc func(w http.ResponseWriter, r *http.Request) (handled bool)
+type FaultFunc = testserver.FaultFunc
 
 // Option configures a Handler or Server.
 type Option func(*config)
@@ -100,10 +102,14 @@ func WithClock(now func() time.Time) Option {
 //   - GET /config/server/version: the version string.
 //
 // Results are sorted by updated, newest first, ties by number descending.
+//
+// The embedded testserver.Base gives SetFault (safe to call while
+// serving), and Requests, Log and ResetCounters, which count and log the
+// /changes/ requests (plain or /a/) alone, including those a FaultFunc
+// answered.
 type Handler struct {
-	cfg      config
-	requests atomic.Int64
-	fault    atomic.Pointer[FaultFunc]
+	testserver.Base
+	cfg config
 
 	mu      sync.RWMutex
 	changes []Change      // sorted by Updated desc, Number desc
@@ -124,26 +130,10 @@ func NewHandler(changes []Change, opts ...Option) *Handler {
 	if h.cfg.queryLimit <= 0 {
 		h.cfg.queryLimit = DefaultQueryLimit
 	}
-	if h.cfg.fault != nil {
-		f := h.cfg.fault
-		h.fault.Store(&f)
-	}
+	h.SetFault(h.cfg.fault)
 	h.load(append([]Change(nil), changes...))
 	return h
 }
-
-// SetFault installs f (nil removes it); it is safe to call while serving.
-func (h *Handler) SetFault(f FaultFunc) {
-	if f == nil {
-		h.fault.Store(nil)
-		return
-	}
-	h.fault.Store(&f)
-}
-
-// Requests returns how many /changes/ requests (plain or /a/) the handler
-// received, including those a FaultFunc answered.
-func (h *Handler) Requests() int { return int(h.requests.Load()) }
 
 // Update replaces the history under the write lock: fn gets the current
 // changes (sorted by updated, newest first; fn may modify and append to the
@@ -454,9 +444,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	isChanges := path == "/changes/" || path == "/changes"
 	if isChanges {
-		h.requests.Add(1)
+		h.Record(r)
 	}
-	if f := h.fault.Load(); f != nil && (*f)(w, r) {
+	if h.Fault(w, r) {
 		return
 	}
 	var self *Account
@@ -790,6 +780,9 @@ func (s *Server) Handler() *Handler { return s.h }
 // Requests returns how many /changes/ requests the server received; see
 // Handler.Requests.
 func (s *Server) Requests() int { return s.h.Requests() }
+
+// Log returns the path and query of every /changes/ request, in order.
+func (s *Server) Log() []string { return s.h.Log() }
 
 // Update replaces the served history; see Handler.Update.
 func (s *Server) Update(fn func(changes []Change) []Change) { s.h.Update(fn) }

@@ -12,8 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/codepace/codepace/internal/testserver"
 )
 
 // RateLimit is the primary rate limit the server starts with, as GitHub
@@ -22,7 +23,7 @@ const RateLimit = 5000
 
 // FaultFunc sees every request before the server does. When it returns true
 // it has answered the request itself: a rate limit, a 5xx, a stall.
-type FaultFunc func(w http.ResponseWriter, r *http.Request) (handled bool)
+type FaultFunc = testserver.FaultFunc
 
 // Server is the fake GitHub on a local HTTP server. It serves, under / and
 // under /api/v3/ (GitHub Enterprise):
@@ -46,18 +47,19 @@ type FaultFunc func(w http.ResponseWriter, r *http.Request) (handled bool)
 // GitHub's Link header. Every answer carries x-ratelimit-* headers; each
 // request but a 304 uses one unit of the budget. A 200 carries an ETag;
 // a request whose If-None-Match names it gets 304 Not Modified.
+//
+// The embedded testserver.Base gives SetFault, Requests (every request,
+// faults included) and Log (the path and query of every request).
 type Server struct {
+	testserver.Base
 	ts    *httptest.Server
 	token string
-	fault atomic.Pointer[FaultFunc]
 
 	mu          sync.Mutex
 	repos       []*Repo
-	requests    int
 	notModified int
 	remaining   int
 	reset       time.Time
-	log         []string
 }
 
 // New starts a server holding repos. When token is not empty every request
@@ -75,28 +77,12 @@ func (s *Server) URL() string { return s.ts.URL }
 // Close shuts the server down.
 func (s *Server) Close() { s.ts.Close() }
 
-// SetFault installs f (nil removes it).
-func (s *Server) SetFault(f FaultFunc) {
-	if f == nil {
-		s.fault.Store(nil)
-		return
-	}
-	s.fault.Store(&f)
-}
-
 // Update runs fn with the model locked, so a test can change the
 // repositories between or during collections.
 func (s *Server) Update(fn func(repos []*Repo) []*Repo) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.repos = fn(s.repos)
-}
-
-// Requests is how many HTTP requests the server received, faults included.
-func (s *Server) Requests() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.requests
 }
 
 // NotModified is how many requests were answered 304 Not Modified.
@@ -114,28 +100,19 @@ func (s *Server) Used() int {
 	return RateLimit - s.remaining
 }
 
-// Log returns the path and query of every request received, in order.
-func (s *Server) Log() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.log)
-}
-
 // ResetCounters sets the request counters, the log and the budget back to
 // their initial values.
 func (s *Server) ResetCounters() {
+	s.Base.ResetCounters()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests, s.notModified, s.remaining, s.log = 0, 0, RateLimit, nil
+	s.notModified, s.remaining = 0, RateLimit
 }
 
 // ServeHTTP answers one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	s.requests++
-	s.log = append(s.log, r.URL.RequestURI())
-	s.mu.Unlock()
-	if f := s.fault.Load(); f != nil && (*f)(w, r) {
+	s.Record(r)
+	if s.Fault(w, r) {
 		return
 	}
 	if s.exhausted(w) {

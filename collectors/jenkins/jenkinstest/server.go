@@ -20,8 +20,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/codepace/codepace/internal/testserver"
 )
 
 // Classes Jenkins reports in _class.
@@ -73,20 +74,21 @@ type Param struct {
 
 // FaultFunc sees every request before the server does. When it returns
 // true it has answered the request itself.
-type FaultFunc func(w http.ResponseWriter, r *http.Request) (handled bool)
+type FaultFunc = testserver.FaultFunc
 
 // Server is the fake Jenkins on a local HTTP server; it serves under / and
-// under /jenkins/ (a Jenkins behind a path prefix).
+// under /jenkins/ (a Jenkins behind a path prefix). The embedded
+// testserver.Base gives SetFault, Requests (every request, faults
+// included), Log (the escaped path and query of every request) and
+// ResetCounters.
 type Server struct {
+	testserver.Base
 	ts    *httptest.Server
 	user  string
 	token string
-	fault atomic.Pointer[FaultFunc]
 
-	mu       sync.Mutex
-	root     []*Item
-	requests int
-	log      []string
+	mu   sync.Mutex
+	root []*Item
 }
 
 // New starts a server holding the top-level items. When user is not empty
@@ -103,15 +105,6 @@ func (s *Server) URL() string { return s.ts.URL + "/" }
 // Close shuts the server down.
 func (s *Server) Close() { s.ts.Close() }
 
-// SetFault installs f (nil removes it).
-func (s *Server) SetFault(f FaultFunc) {
-	if f == nil {
-		s.fault.Store(nil)
-		return
-	}
-	s.fault.Store(&f)
-}
-
 // Update runs fn with the model locked, so a test can change the items
 // between or during collections.
 func (s *Server) Update(fn func(root []*Item) []*Item) {
@@ -120,34 +113,10 @@ func (s *Server) Update(fn func(root []*Item) []*Item) {
 	s.root = fn(s.root)
 }
 
-// Requests is how many HTTP requests the server received, faults included.
-func (s *Server) Requests() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.requests
-}
-
-// Log returns the escaped path and query of every request, in order.
-func (s *Server) Log() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.log)
-}
-
-// ResetCounters forgets the requests received so far.
-func (s *Server) ResetCounters() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests, s.log = 0, nil
-}
-
 // ServeHTTP answers one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	s.requests++
-	s.log = append(s.log, r.URL.RequestURI())
-	s.mu.Unlock()
-	if f := s.fault.Load(); f != nil && (*f)(w, r) {
+	s.Record(r)
+	if s.Fault(w, r) {
 		return
 	}
 	w.Header().Set("X-Jenkins", "2.462.3")
