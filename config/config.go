@@ -17,6 +17,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/codepace/codepace/keyresults/figure"
 )
 
 // Source types.
@@ -68,22 +70,10 @@ const (
 	DefaultDaemonTimeZone    = "UTC"
 	DefaultDaemonJitter      = 30 * time.Second
 	DefaultDaemonGracePeriod = 30 * time.Second
+	// DefaultMinN is a target's min_n: a current value made of fewer
+	// values is no_data (docs/definitions.md §18).
+	DefaultMinN = 20
 )
-
-// KnownMetrics lists the named figures a target can track, as the SPEC
-// defines them. Treat it as read-only.
-var KnownMetrics = []string{
-	"time_to_first_review_p50_hours",
-	"time_to_merge_p50_days",
-	"cycle_time_p50_days",
-	"review_backlog_open",
-	"review_backlog_mean_age_days",
-	"newcomer_time_to_first_review_p50_days",
-	"newcomer_time_to_first_merge_p50_days",
-	"build_duration_mean_minutes",
-	"build_duration_p95_minutes",
-	"build_spikes",
-}
 
 // Config is the whole configuration of codepace, with defaults applied.
 type Config struct {
@@ -201,14 +191,19 @@ type Spike struct {
 	MinBuilds  int
 }
 
-// Target is a key result: a named figure, its baseline, a goal and a due
-// date.
+// Target is a key result (docs/definitions.md §18): a figure, its
+// baseline, a goal and a due date.
 type Target struct {
-	// Metric is one of KnownMetrics.
+	// Metric is a figure name (see package keyresults/figure) or, for a
+	// manual target, the free name values are recorded under.
 	Metric string
+	// Figure is Metric parsed; zero for a manual target.
+	Figure figure.Figure
+	// Manual targets read the values stored by `codepace record`.
+	Manual bool
 	// Baseline is the starting value, unless the baseline is a period
 	// (HasBaselinePeriod), when it is 0 and the figure over
-	// [BaselineFrom, BaselineTo] is the baseline.
+	// [BaselineFrom, BaselineTo] (both days included) is the baseline.
 	Baseline     float64
 	BaselineFrom time.Time
 	BaselineTo   time.Time
@@ -216,8 +211,15 @@ type Target struct {
 	// baseline in percent (-10 means 10% below the baseline).
 	Goal         float64
 	GoalRelative bool
-	Due          time.Time
-	Filter       Filter
+	// Due is the day the goal is due (its end, 24:00 UTC, counts).
+	Due time.Time
+	// Start is where the glide path starts (00:00 UTC of that day); zero
+	// for the default: the end of the baseline period, else Due minus one
+	// year.
+	Start time.Time
+	// MinN is how many values a current value needs to be judged.
+	MinN   int
+	Filter Filter
 }
 
 // HasBaselinePeriod reports whether the baseline is to be computed over
@@ -233,13 +235,9 @@ func (t Target) GoalValue(baseline float64) float64 {
 	return t.Goal
 }
 
-// Filter narrows the changes or builds a target counts; empty fields match
+// Filter narrows the items a target counts; empty fields match
 // everything.
-type Filter struct {
-	Source  string // a configured source name
-	Project string
-	Cohort  string // "", CohortNew or CohortRamped
-}
+type Filter = figure.Filter
 
 // Person names the accounts that belong to one human, so that newcomer
 // milestones and cohorts count people rather than accounts. An account is
@@ -248,6 +246,20 @@ type Filter struct {
 type Person struct {
 	Name     string
 	Accounts []string
+	// Team is the team the person belongs to, for the team filter of
+	// targets; empty for none.
+	Team string
+}
+
+// TeamMembers returns the names of the people of team, in config order.
+func (c *Config) TeamMembers(team string) []string {
+	var out []string
+	for _, p := range c.People {
+		if p.Team == team {
+			out = append(out, p.Name)
+		}
+	}
+	return out
 }
 
 // Grafana says where dashboards are provisioned.

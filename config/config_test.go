@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/codepace/codepace/keyresults/figure"
 )
 
 func date(s string) time.Time {
@@ -93,8 +95,11 @@ func TestSpecExample(t *testing.T) {
 	if len(cfg.Targets) != 1 {
 		t.Fatalf("got %d targets, want 1", len(cfg.Targets))
 	}
+	fig, _ := figure.Parse("cycle_time_p50_days")
 	wantT := Target{
 		Metric:       "cycle_time_p50_days",
+		Figure:       fig,
+		MinN:         DefaultMinN,
 		Baseline:     11.6,
 		Goal:         -10,
 		GoalRelative: true,
@@ -123,15 +128,21 @@ func TestExample(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Example does not parse: %v", err)
 	}
-	if len(cfg.Sources) != 3 || len(cfg.Targets) != 3 {
-		t.Fatalf("got %d sources and %d targets, want 3 and 3", len(cfg.Sources), len(cfg.Targets))
+	if len(cfg.Sources) != 3 || len(cfg.Targets) != 4 {
+		t.Fatalf("got %d sources and %d targets, want 3 and 4", len(cfg.Sources), len(cfg.Targets))
 	}
 	tg := cfg.Targets[1]
 	if !tg.HasBaselinePeriod() || tg.BaselineFrom != date("2019-04-01") || tg.BaselineTo != date("2019-06-30") || tg.Baseline != 0 {
 		t.Errorf("baseline period target = %+v", tg)
 	}
-	if tg.Goal != 24 || tg.GoalRelative || tg.GoalValue(30) != 24 {
-		t.Errorf("absolute goal target = %+v", tg)
+	if tg.Goal != -10 || !tg.GoalRelative || tg.GoalValue(30) != 27 || tg.Filter.Team != "platform" || tg.Figure.Stat.Name != "mean" {
+		t.Errorf("relative goal target = %+v", tg)
+	}
+	if m := cfg.Targets[3]; !m.Manual || m.Figure.Measure != nil || cfg.People[0].Team != "platform" {
+		t.Errorf("manual target = %+v, people %+v", m, cfg.People)
+	}
+	if tg := cfg.Targets[2]; tg.Filter.Job != "mediawiki-quibble" || tg.Filter.System != "jenkins" {
+		t.Errorf("build filter = %+v", tg.Filter)
 	}
 	if cfg.Sources[2].Schedule != "@hourly" {
 		t.Errorf("jenkins schedule = %q", cfg.Sources[2].Schedule)
@@ -334,7 +345,25 @@ func TestValidation(t *testing.T) {
 
 		// Targets.
 		{"unknown metric", head + "targets:\n  - {metric: cycle_time_p50_day, baseline: 1, goal: 2, due: 2020-01-01}\n",
-			[]string{`t.yaml:9: targets[0].metric: unknown metric "cycle_time_p50_day" (did you mean "cycle_time_p50_days"?); known metrics: time_to_first_review_p50_hours, `, "build_spikes"}, nil},
+			[]string{`t.yaml:9: targets[0].metric: figure "cycle_time_p50_day": unknown unit "day" for cycle_time; units: seconds, minutes, hours, days`}, nil},
+		{"unknown measure", head + "targets:\n  - {metric: cycle_tim_p50_days, baseline: 1, goal: 2, due: 2020-01-01}\n",
+			[]string{`t.yaml:9: targets[0].metric: unknown figure "cycle_tim_p50_days" (did you mean "cycle_time_p50_days"?)`, "measures: time_to_first_review, ", "build_spikes"}, nil},
+		{"unknown stat", head + "targets:\n  - {metric: time_to_merge_avg_days, baseline: 1, goal: 2, due: 2020-01-01}\n",
+			[]string{`t.yaml:9: targets[0].metric: figure "time_to_merge_avg_days": unknown statistic "avg"; statistics: mean, p50, p75, p90, p95, max`}, nil},
+		{"manual computed name", head + "targets:\n  - {metric: build_spikes, manual: true, baseline: 1, goal: 2, due: 2020-01-01}\n",
+			[]string{`t.yaml:9: targets[0].metric: "build_spikes" is a computed figure`}, nil},
+		{"manual filter", head + "targets:\n  - {metric: satisfaction, manual: true, baseline: 1, goal: 2, due: 2020-01-01, filter: {source: s}}\n",
+			[]string{`t.yaml:9: targets[0].filter.source: a manual target takes no filter`}, nil},
+		{"filter not taken", head + "targets:\n  - {metric: build_spikes, baseline: 1, goal: 2, due: 2020-01-01, filter: {cohort: new}}\n",
+			[]string{`t.yaml:9: targets[0].filter.cohort: build_spikes does not take the filter cohort; it takes source, project, system, pipeline, job`}, nil},
+		{"filter unknown key", head + "targets:\n  - {metric: build_spikes, baseline: 1, goal: 2, due: 2020-01-01, filter: {colour: red}}\n",
+			[]string{`t.yaml:9: targets[0].filter.colour: unknown key`}, nil},
+		{"filter unknown team", head + "targets:\n  - {metric: changes_merged, baseline: 1, goal: 2, due: 2020-01-01, filter: {team: core}}\n",
+			[]string{`t.yaml:9: targets[0].filter.team: no person under people: has team "core"; teams: (none)`}, nil},
+		{"start after due", head + "targets:\n  - {metric: changes_merged, baseline: 1, goal: 2, due: 2020-01-01, start: 2020-01-02}\n",
+			[]string{`t.yaml:9: targets[0].start: must be before the end of the due day`}, nil},
+		{"min_n negative", head + "targets:\n  - {metric: changes_merged, baseline: 1, goal: 2, due: 2020-01-01, min_n: -1}\n",
+			[]string{`t.yaml:9: targets[0].min_n:`}, nil},
 		{"missing metric", head + "targets:\n  - {baseline: 1, goal: 2, due: 2020-01-01}\n",
 			[]string{"t.yaml:9: targets[0].metric: required"}, nil},
 		{"bad goal", head + "targets:\n  - metric: build_spikes\n    baseline: 10\n    goal: ten\n    due: 2020-01-01\n",
@@ -365,7 +394,7 @@ func TestValidation(t *testing.T) {
 			[]string{`t.yaml:12: targets[0].due: must be after the baseline period`}, nil},
 		{"filter unknown source", head + "targets:\n  - metric: build_spikes\n    baseline: 10\n    goal: 5\n    due: 2020-01-01\n    filter: {source: nope}\n",
 			[]string{`t.yaml:13: targets[0].filter.source: no source named "nope"; configured sources: g`}, nil},
-		{"filter bad cohort", head + "targets:\n  - metric: build_spikes\n    baseline: 10\n    goal: 5\n    due: 2020-01-01\n    filter:\n      cohort: old\n",
+		{"filter bad cohort", head + "targets:\n  - metric: changes_merged\n    baseline: 10\n    goal: 5\n    due: 2020-01-01\n    filter:\n      cohort: old\n",
 			[]string{`t.yaml:14: targets[0].filter.cohort: unknown cohort "old"; want new or ramped`}, nil},
 		{"targets not a list", head + "targets: {metric: x}\n", []string{"t.yaml:8: targets: want a list of targets"}, nil},
 

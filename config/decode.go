@@ -18,6 +18,8 @@ import (
 
 	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
+
+	"github.com/codepace/codepace/keyresults/figure"
 )
 
 var (
@@ -25,6 +27,7 @@ var (
 	databaseRE   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	clusterRE    = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 	envNameRE    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	manualNameRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 	percentRE    = regexp.MustCompile(`^([+-])([0-9]+(?:\.[0-9]+)?)%$`)
 	yamlLineRE   = regexp.MustCompile(`^yaml: line ([0-9]+): (.*)$`)
 )
@@ -32,13 +35,13 @@ var (
 // Keys of each section.
 var (
 	rootKeys       = []string{"clickhouse", "sources", "metrics", "targets", "people", "grafana", "daemon"}
-	personKeys     = []string{"name", "accounts"}
+	personKeys     = []string{"name", "accounts", "team"}
 	clickHouseKeys = []string{"addr", "database", "username", "password_env", "password_file", "cluster", "dial_timeout"}
 	metricsKeys    = []string{"newcomer_days", "spike"}
 	spikeKeys      = []string{"ratio", "floor_s", "window_days", "min_builds"}
-	targetKeys     = []string{"metric", "baseline", "goal", "due", "filter"}
+	targetKeys     = []string{"metric", "manual", "baseline", "goal", "due", "start", "min_n", "filter"}
 	baselineKeys   = []string{"from", "to"}
-	filterKeys     = []string{"source", "project", "cohort"}
+	filterKeys     = []string{"source", "project", "cohort", "team", "system", "pipeline", "job"}
 	grafanaKeys    = []string{"url", "token_env", "token_file", "folder"}
 	daemonKeys     = []string{"listen", "time_zone", "jitter", "grace_period"}
 	sourceTypes    = []string{TypeGerrit, TypeGitHub, TypeJenkins}
@@ -671,8 +674,8 @@ func (d *decoder) config(root *yaml.Node) *Config {
 		Daemon:     d.daemon(d.section(m, "daemon", daemonKeys)),
 	}
 	cfg.Sources = d.sources(m)
-	cfg.Targets = d.targets(m, cfg.Sources)
 	cfg.People = d.people(m, cfg.Sources)
+	cfg.Targets = d.targets(m, cfg.Sources, cfg.People)
 	return cfg
 }
 
@@ -706,6 +709,10 @@ func (d *decoder) people(root *mapping, sources []Source) []Person {
 				d.errorf(k, m.at("name"), "%q is already a person (line %d)", p.Name, line)
 			}
 			names[p.Name] = k.Line
+		}
+		p.Team = d.str(m, "team", "")
+		if n, ok := m.get("team"); ok && strings.TrimSpace(p.Team) == "" {
+			d.errorf(n, m.at("team"), "must not be empty; leave it out for no team")
 		}
 		if !d.required(m, "accounts", `a list of "source:id-or-username" or emails`) {
 			continue
@@ -989,7 +996,7 @@ func (d *decoder) metrics(m *mapping) Metrics {
 	return out
 }
 
-func (d *decoder) targets(root *mapping, sources []Source) []Target {
+func (d *decoder) targets(root *mapping, sources []Source, people []Person) []Target {
 	n, ok := root.get("targets")
 	if !ok {
 		return nil
@@ -1004,28 +1011,39 @@ func (d *decoder) targets(root *mapping, sources []Source) []Target {
 			names = append(names, s.Name)
 		}
 	}
+	var teams []string
+	for _, p := range people {
+		if p.Team != "" && !slices.Contains(teams, p.Team) {
+			teams = append(teams, p.Team)
+		}
+	}
 	var out []Target
 	for i, v := range n.Content {
 		m := d.mapping(v, v, fmt.Sprintf("targets[%d]", i), targetKeys)
 		if m == nil {
 			continue
 		}
-		out = append(out, d.target(m, names))
+		out = append(out, d.target(m, names, teams))
 	}
 	return out
 }
 
-func (d *decoder) target(m *mapping, sources []string) Target {
-	var t Target
-	if d.required(m, "metric", "one of "+strings.Join(KnownMetrics, ", ")) {
+func (d *decoder) target(m *mapping, sources, teams []string) Target {
+	t := Target{MinN: DefaultMinN}
+	t.Manual = d.boolean(m, "manual", false)
+	if d.required(m, "metric", "a figure name such as time_to_merge_mean_days (`codepace figures` lists them)") {
 		n, _ := m.get("metric")
 		t.Metric = d.str(m, "metric", "")
-		if !slices.Contains(KnownMetrics, t.Metric) {
-			hint := ""
-			if c := closest(t.Metric, KnownMetrics); c != "" {
-				hint = fmt.Sprintf(" (did you mean %q?)", c)
-			}
-			d.errorf(n, m.at("metric"), "unknown metric %q%s; known metrics: %s", t.Metric, hint, strings.Join(KnownMetrics, ", "))
+		f, err := figure.Parse(t.Metric)
+		switch {
+		case t.Manual && err == nil:
+			d.errorf(n, m.at("metric"), "%q is a computed figure; a manual target needs a name of its own, such as developer_satisfaction", t.Metric)
+		case t.Manual && !manualNameRE.MatchString(t.Metric):
+			d.errorf(n, m.at("metric"), "bad name %q for a manual target: want lower-case letters, digits and _", t.Metric)
+		case !t.Manual && err != nil:
+			d.errorf(n, m.at("metric"), "%w (or set manual: true for values given with `codepace record`)", err)
+		case !t.Manual:
+			t.Figure = f
 		}
 	}
 
@@ -1081,21 +1099,75 @@ func (d *decoder) target(m *mapping, sources []string) Target {
 			d.errorf(n, m.at("due"), "must be after the baseline period")
 		}
 	}
+	if n, ok := m.get("start"); ok {
+		t.Start = d.date(m, "start")
+		if !t.Start.IsZero() && !t.Due.IsZero() && !t.Start.Before(t.Due.Add(24*time.Hour)) {
+			d.errorf(n, m.at("start"), "must be before the end of the due day")
+		}
+	}
+	t.MinN = int(d.integer(m, "min_n", DefaultMinN, 0, math.MaxInt32))
+	d.targetFilter(m, &t, sources, teams)
+	return t
+}
 
+// targetFilter decodes a target's filter: each key must be one its figure
+// takes (a manual target takes none).
+func (d *decoder) targetFilter(m *mapping, t *Target, sources, teams []string) {
 	fm := d.section(m, "filter", filterKeys)
 	if fm == nil {
-		return t
+		return
 	}
-	t.Filter.Source = d.str(fm, "source", "")
-	if n, ok := fm.get("source"); ok && t.Filter.Source != "" && !slices.Contains(sources, t.Filter.Source) {
-		d.errorf(n, fm.at("source"), "no source named %q; configured sources: %s", t.Filter.Source, strings.Join(sources, ", "))
+	for _, key := range fm.order {
+		n, _ := fm.get(key)
+		v := d.str(fm, key, "")
+		if strings.TrimSpace(v) == "" {
+			d.errorf(n, fm.at(key), "must not be empty; leave it out to match everything")
+			continue
+		}
+		switch {
+		case t.Manual:
+			d.errorf(n, fm.at(key), "a manual target takes no filter: its values are recorded as they are")
+			continue
+		case t.Figure.Measure != nil:
+			if err := t.Figure.CheckFilter(key); err != nil {
+				d.errorf(n, fm.at(key), "%w", err)
+				continue
+			}
+		}
+		switch key {
+		case "source":
+			t.Filter.Source = v
+			if !slices.Contains(sources, v) {
+				d.errorf(n, fm.at(key), "no source named %q; configured sources: %s", v, strings.Join(sources, ", "))
+			}
+		case "project":
+			t.Filter.Project = v
+		case "cohort":
+			t.Filter.Cohort = v
+			if v != CohortNew && v != CohortRamped {
+				d.errorf(n, fm.at(key), "unknown cohort %q; want %s or %s", v, CohortNew, CohortRamped)
+			}
+		case "team":
+			t.Filter.Team = v
+			if !slices.Contains(teams, v) {
+				d.errorf(n, fm.at(key), "no person under people: has team %q; teams: %s", v, orNone(teams))
+			}
+		case "system":
+			t.Filter.System = v
+		case "pipeline":
+			t.Filter.Pipeline = v
+		case "job":
+			t.Filter.Job = v
+		}
 	}
-	t.Filter.Project = d.str(fm, "project", "")
-	t.Filter.Cohort = d.str(fm, "cohort", "")
-	if n, ok := fm.get("cohort"); ok && t.Filter.Cohort != "" && t.Filter.Cohort != CohortNew && t.Filter.Cohort != CohortRamped {
-		d.errorf(n, fm.at("cohort"), "unknown cohort %q; want %s or %s", t.Filter.Cohort, CohortNew, CohortRamped)
+}
+
+// orNone joins list, or says there is none.
+func orNone(list []string) string {
+	if len(list) == 0 {
+		return "(none)"
 	}
-	return t
+	return strings.Join(list, ", ")
 }
 
 func (d *decoder) grafana(m *mapping) Grafana {

@@ -101,7 +101,7 @@ type figureSource interface {
 
 // score evaluates one target as of at.
 func score(ctx context.Context, fs figureSource, t config.Target, at time.Time) (Score, error) {
-	s := Score{Metric: t.Metric, Filter: Filter(t.Filter), Due: t.Due.Format("2006-01-02")}
+	s := Score{Metric: t.Metric, Filter: Filter{Source: t.Filter.Source, Project: t.Filter.Project, Cohort: t.Filter.Cohort}, Due: t.Due.Format("2006-01-02")}
 	filter := store.FigureFilter{Source: t.Filter.Source, Project: t.Filter.Project, Cohort: t.Filter.Cohort}
 	value := func(from, to time.Time) (*float64, error) {
 		v, ok, err := fs.Figure(ctx, t.Metric, filter, from, to)
