@@ -65,15 +65,15 @@ func ReviewActions(c collectors.Change, bots Bots) []ReviewAction {
 // tokens joined by a space as value, when the message's first line is
 // Gerrit's "Patch Set N: <votes>" starting with at least one vote token
 // ("Code-Review+2", "Verified-1", or "-Code-Review" for a removed vote);
-// otherwise KindComment with an empty value. A GitHub review, as the GitHub
-// collector writes it ("Review STATE" or "Review STATE: body"), that
-// approves, requests changes or was dismissed is KindVote with the state as
-// value; a COMMENTED review is KindComment.
+// otherwise KindComment with an empty value. A review as collectors write
+// it where the source has no votes (collectors.ReviewPrefix: "Review STATE"
+// or "Review STATE: body") that approves, requests changes or was dismissed
+// is KindVote with the state as value; a COMMENTED review is KindComment.
 func actionKind(m collectors.Message) (kind, value string) {
 	line, _, _ := strings.Cut(m.Text, "\n")
 	line = strings.TrimSpace(line)
-	if state, ok := githubReviewState(line); ok {
-		if state == "COMMENTED" {
+	if state, ok := reviewState(line); ok {
+		if state == collectors.ReviewCommented {
 			return KindComment, ""
 		}
 		return KindVote, state
@@ -139,17 +139,17 @@ func allDigits(s string) bool {
 func isDigit(ch byte) bool  { return '0' <= ch && ch <= '9' }
 func isLetter(ch byte) bool { return 'a' <= ch && ch <= 'z' || 'A' <= ch && ch <= 'Z' }
 
-// githubReviewState reads a GitHub review's first line as the GitHub
-// collector writes it, "Review STATE" or "Review STATE: body", and returns
-// STATE: APPROVED, CHANGES_REQUESTED, COMMENTED or DISMISSED.
-func githubReviewState(line string) (string, bool) {
-	rest, ok := strings.CutPrefix(line, "Review ")
+// reviewState reads a review's first line as collectors write it,
+// "Review STATE" or "Review STATE: body" (collectors.ReviewPrefix), and
+// returns STATE: APPROVED, CHANGES_REQUESTED, COMMENTED or DISMISSED.
+func reviewState(line string) (string, bool) {
+	rest, ok := strings.CutPrefix(line, collectors.ReviewPrefix)
 	if !ok {
 		return "", false
 	}
 	state, _, _ := strings.Cut(rest, ":")
 	switch state {
-	case "APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED":
+	case collectors.ReviewApproved, collectors.ReviewChangesRequested, collectors.ReviewCommented, collectors.ReviewDismissed:
 		return state, true
 	}
 	return "", false

@@ -48,6 +48,10 @@ func TestReadyAt(t *testing.T) {
 			msg(h(0), owner, tagGHDraft, ""),
 			msg(h(6), owner, tagGHReady, ""),
 		}}, h(6)},
+		{"source-neutral opened_draft then ready", collectors.Change{Created: h(0), Messages: []collectors.Message{
+			msg(h(0), owner, collectors.TagOpenedDraft, ""),
+			msg(h(4), owner, collectors.TagReady, ""),
+		}}, h(4)},
 		{"messages out of order", collectors.Change{Created: h(0), Messages: []collectors.Message{
 			msg(h(7), owner, tagReady, "Set Ready For Review"),
 			msg(h(3), owner, tagUpload, "Uploaded patch set 2."),
@@ -193,6 +197,19 @@ func TestReadyIntervals(t *testing.T) {
 				t.Errorf("ReadyIntervals =\n%v, want\n%v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestNeutralTags checks that each source-neutral tag is the transition
+// its GitHub counterpart is.
+func TestNeutralTags(t *testing.T) {
+	for neutral, github := range map[string]string{
+		collectors.TagOpenedDraft: tagGHDraft, collectors.TagDraft: tagGHToDraft, collectors.TagReady: tagGHReady,
+		collectors.TagClosed: tagGHClosed, collectors.TagReopened: tagGHReopened, collectors.TagMerged: tagGHMerged,
+	} {
+		if got, want := transitionOf(neutral), transitionOf(github); got == noTransition || got != want {
+			t.Errorf("transitionOf(%q) = %v, want %v (as %q)", neutral, got, want, github)
+		}
 	}
 }
 

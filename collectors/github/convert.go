@@ -27,9 +27,10 @@ const (
 )
 
 // ReviewPrefix starts the text of a review's message: "Review STATE", then
-// ": " and the review's body when it has one. STATE is GitHub's review
-// state: APPROVED, CHANGES_REQUESTED, COMMENTED or DISMISSED.
-const ReviewPrefix = "Review "
+// ": " and the review's body when it has one (collectors.ReviewPrefix).
+// STATE is GitHub's review state: APPROVED, CHANGES_REQUESTED, COMMENTED or
+// DISMISSED.
+const ReviewPrefix = collectors.ReviewPrefix
 
 // ghostLogin is the account GitHub shows in place of a deleted one.
 const ghostLogin = "ghost"
