@@ -1,4 +1,5 @@
-// Package githubtest is a fake GitHub REST API (v3) for tests and demos. It
+// Package githubtest is a fake GitHub REST API (v3) and GraphQL API (v4,
+// see graphql.go) for tests and demos. It
 // serves the endpoints the GitHub collector reads — repository lists, pull
 // requests, reviews, issue and review comments, issue timelines and pull
 // request commits — from an in-memory model, and answers as GitHub does:

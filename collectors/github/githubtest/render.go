@@ -1,6 +1,7 @@
 package githubtest
 
 import (
+	"cmp"
 	"encoding/base64"
 	"fmt"
 	"slices"
@@ -350,7 +351,7 @@ func timelineJSON(repo *Repo, p *Pull) []any {
 	for _, e := range p.Events {
 		v := map[string]any{
 			"id":                       e.ID,
-			"node_id":                  nodeID("E", e.ID),
+			"node_id":                  EventNodeID(cmp.Or(eventTypes[e.Event].prefix, "E"), e.ID),
 			"url":                      fmt.Sprintf("%s/repos/%s/issues/events/%d", apiBase, repo.FullName(), e.ID),
 			"actor":                    userJSON(e.Actor),
 			"event":                    e.Event,

@@ -25,8 +25,9 @@ const RateLimit = 5000
 // it has answered the request itself: a rate limit, a 5xx, a stall.
 type FaultFunc = testserver.FaultFunc
 
-// Server is the fake GitHub on a local HTTP server. It serves, under / and
-// under /api/v3/ (GitHub Enterprise):
+// Server is the fake GitHub on a local HTTP server. It answers GraphQL
+// queries at /graphql and /api/graphql (see graphql.go) and serves, under /
+// and under /api/v3/ (GitHub Enterprise):
 //
 //   - GET /orgs/{org}/repos (404 when the owner is a user) and
 //     /users/{user}/repos;
@@ -60,13 +61,20 @@ type Server struct {
 	notModified int
 	remaining   int
 	reset       time.Time
+
+	// GraphQL (graphql.go): the points spent, the budget, and the fault.
+	points       int
+	gqlRemaining int
+	gqlReset     time.Time
+	partial      func(number int) error
 }
 
 // New starts a server holding repos. When token is not empty every request
 // must send it (Authorization: Bearer or token); otherwise anything goes.
 func New(token string, repos ...*Repo) *Server {
-	s := &Server{token: token, repos: repos, remaining: RateLimit,
-		reset: time.Now().Add(time.Hour).Truncate(time.Second)}
+	reset := time.Now().Add(time.Hour).Truncate(time.Second)
+	s := &Server{token: token, repos: repos, remaining: RateLimit, reset: reset,
+		gqlRemaining: GraphQLLimit, gqlReset: reset}
 	s.ts = httptest.NewServer(s)
 	return s
 }
@@ -107,12 +115,17 @@ func (s *Server) ResetCounters() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.notModified, s.remaining = 0, RateLimit
+	s.points, s.gqlRemaining = 0, GraphQLLimit
 }
 
 // ServeHTTP answers one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.Record(r)
 	if s.Fault(w, r) {
+		return
+	}
+	if r.URL.Path == "/graphql" || r.URL.Path == "/api/graphql" {
+		s.serveGraphQL(w, r)
 		return
 	}
 	if s.exhausted(w) {
