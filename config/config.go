@@ -14,18 +14,10 @@ import (
 	_ "embed"
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/codepace/codepace/keyresults/figure"
-)
-
-// Source types.
-const (
-	TypeGerrit  = "gerrit"
-	TypeGitHub  = "github"
-	TypeJenkins = "jenkins"
 )
 
 // Owner cohorts a target can be filtered by.
@@ -40,25 +32,6 @@ const (
 	DefaultClickHouseDatabase    = "codepace"
 	DefaultClickHouseUsername    = "default"
 	DefaultClickHouseDialTimeout = 10 * time.Second
-
-	DefaultSchedule = "*/30 * * * *"
-	// DefaultPageSize is the page size of Gerrit and Jenkins sources.
-	DefaultPageSize = 500
-	// DefaultGitHubPageSize is the page size of GitHub sources, whose API
-	// returns at most 100 items per page.
-	DefaultGitHubPageSize = 100
-	DefaultWindow         = 30 * 24 * time.Hour
-	DefaultOverlap        = 10 * time.Minute
-	// DefaultConcurrency is how many Gerrit windows are read at once.
-	DefaultConcurrency = 3
-	DefaultTimeout     = 60 * time.Second
-	DefaultRetries     = 5
-	// DefaultActionsLookback is how far before the window GitHub Actions
-	// runs are listed again (github sources with actions: true).
-	DefaultActionsLookback = 72 * time.Hour
-	// DefaultMaxRunning is how long a running Jenkins build holds the
-	// cursor back.
-	DefaultMaxRunning = 48 * time.Hour
 
 	DefaultNewcomerDays      = 90
 	DefaultSpikeRatio        = 1.5
@@ -108,69 +81,6 @@ func (c ClickHouse) Addrs() []string {
 		}
 	}
 	return addrs
-}
-
-// Source is one system codepace collects from. Which fields apply depends on
-// Type; keys of another type are rejected when the file is parsed.
-type Source struct {
-	// Name is unique among sources and becomes the `source` column.
-	Name string
-	// Type is TypeGerrit, TypeGitHub or TypeJenkins.
-	Type string
-	// URL is the Gerrit or Jenkins base URL.
-	URL string
-	// Projects are the Gerrit projects to collect; empty means all visible.
-	Projects []string
-	// Since is where the first run's backfill starts.
-	Since time.Time
-	// Schedule is the standard cron spec of the daemon's runs.
-	Schedule string
-	// Bots are path.Match globs on account username, name or email
-	// (Gerrit and GitHub).
-	Bots []string
-
-	// Username is the HTTP user (Gerrit, Jenkins); optional for Gerrit.
-	Username string
-	// Password is Gerrit's HTTP password.
-	Password Secret
-
-	// Owner is the GitHub organisation or user.
-	Owner string
-	// Repos are GitHub repositories, "name" (of Owner) or "owner/name";
-	// empty means every repository of Owner.
-	Repos []string
-	// Token is the GitHub token, or the Jenkins API token.
-	Token Secret
-	// BaseURL is the GitHub Enterprise API URL; empty means github.com.
-	BaseURL string
-
-	// Actions (GitHub) also collects the repositories' GitHub Actions
-	// workflow runs and jobs as builds.
-	Actions bool
-	// ActionsLookback (GitHub) is how far before the window's start
-	// workflow runs are listed again, to store runs that completed or were
-	// re-run since the last collection.
-	ActionsLookback time.Duration
-
-	// Concurrency (Gerrit) is how many backfill windows are read at once.
-	Concurrency int
-
-	// Jobs are Jenkins job paths such as "folder/job"; empty means all.
-	Jobs []string
-	// MaxRunning (Jenkins) is how long a running build holds the cursor
-	// back so that it is stored once finished.
-	MaxRunning time.Duration
-
-	// PageSize is how many items one request asks for.
-	PageSize int
-	// Window is the length of one backfill window.
-	Window time.Duration
-	// Overlap is how far before the stored cursor a run starts again.
-	Overlap time.Duration
-	// Timeout bounds one HTTP request.
-	Timeout time.Duration
-	// Retries is how many times a retryable HTTP error is retried.
-	Retries int
 }
 
 // Metrics holds the parameters of the metric definitions.
@@ -320,22 +230,24 @@ func (e *Error) Error() string {
 // Unwrap returns the underlying error.
 func (e *Error) Unwrap() error { return e.Err }
 
-// Load reads and parses the configuration file at path. Errors name the
-// path.
-func Load(path string) (*Config, error) {
+// Load reads and parses the configuration file at path; types are the
+// source types a source may have (collectors/sources lists them). Errors
+// name the path.
+func Load(path string, types []SourceType) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading configuration: %w", err)
 	}
-	return Parse(data, path)
+	return Parse(data, path, types)
 }
 
-// Parse parses and validates a YAML configuration and applies defaults. name
-// is used in error messages (usually the file's path). Every problem found is
-// reported, each as an *Error naming name, the line and the key path; when
-// there are several they are joined with errors.Join, in line order. No error
-// ever contains a secret's value.
-func Parse(data []byte, name string) (*Config, error) {
+// Parse parses and validates a YAML configuration and applies defaults;
+// types are the source types a source may have. name is used in error
+// messages (usually the file's path). Every problem found is reported, each
+// as an *Error naming name, the line and the key path; when there are
+// several they are joined with errors.Join, in line order. No error ever
+// contains a secret's value.
+func Parse(data []byte, name string, types []SourceType) (*Config, error) {
 	if name == "" {
 		name = "config"
 	}
@@ -343,7 +255,7 @@ func Parse(data []byte, name string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &decoder{file: name}
+	d := &decoder{file: name, reg: newRegistry(types)}
 	cfg := d.config(root)
 	if err := d.err(); err != nil {
 		return nil, err
@@ -352,8 +264,23 @@ func Parse(data []byte, name string) (*Config, error) {
 }
 
 //go:embed example.yaml
-var example []byte
+var example string
+
+// sourcesMarker is the line of example.yaml that Example replaces with the
+// source types' examples.
+const sourcesMarker = "  # (one example per source type)\n"
 
 // Example returns a complete, commented example configuration that parses
-// without error; every key is shown with its default or a typical value.
-func Example() []byte { return slices.Clone(example) }
+// without error: example.yaml, with the example of each of types as the
+// entries of sources. Every key is shown with its default or a typical
+// value.
+func Example(types []SourceType) []byte {
+	var b strings.Builder
+	for i, t := range types {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString(t.Example())
+	}
+	return []byte(strings.Replace(example, sourcesMarker, b.String(), 1))
+}

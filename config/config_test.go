@@ -1,16 +1,25 @@
-package config
+package config_test
 
 import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/codepace/codepace/collectors/gerrit"
+	"github.com/codepace/codepace/collectors/github"
+	"github.com/codepace/codepace/collectors/jenkins"
+	"github.com/codepace/codepace/collectors/sources"
+	. "github.com/codepace/codepace/config"
 	"github.com/codepace/codepace/keyresults/figure"
 )
+
+// types are the source types the tests parse with.
+var types = sources.Config()
 
 func date(s string) time.Time {
 	t, err := time.Parse(time.DateOnly, s)
@@ -22,7 +31,7 @@ func date(s string) time.Time {
 
 // TestSpecExample parses the example of the SPEC verbatim.
 func TestSpecExample(t *testing.T) {
-	cfg, err := Load(filepath.Join("testdata", "spec.yaml"))
+	cfg, err := Load(filepath.Join("testdata", "spec.yaml"), types)
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
@@ -41,21 +50,22 @@ func TestSpecExample(t *testing.T) {
 	if len(cfg.Sources) != 3 {
 		t.Fatalf("got %d sources, want 3", len(cfg.Sources))
 	}
-	g, gh, j := cfg.Sources[0], cfg.Sources[1], cfg.Sources[2]
+	g := cfg.Sources[0].Settings.(*gerrit.Config)
+	gh := cfg.Sources[1].Settings.(*github.Config)
+	j := cfg.Sources[2].Settings.(*jenkins.Config)
 	checks := []struct {
 		name      string
 		got, want any
 	}{
 		{"gerrit name", g.Name, "wikimedia"},
-		{"gerrit type", g.Type, TypeGerrit},
-		{"gerrit url", g.URL, "https://gerrit.example.org/"},
+		{"gerrit type", g.Type, "gerrit"},
+		{"gerrit url", g.URL, URL("https://gerrit.example.org/")},
 		{"gerrit projects", len(g.Projects), 0},
 		{"gerrit since", g.Since, date("2019-07-01")},
 		{"gerrit schedule", g.Schedule, "*/30 * * * *"},
 		{"gerrit bots", strings.Join(g.Bots, ","), "jenkins-bot,*-bot,zuul"},
 		{"gerrit username", g.Username, "collector"},
 		{"gerrit password", g.Password, Secret{Env: "GERRIT_HTTP_PASSWORD"}},
-		{"gerrit token", g.Token.IsSet(), false},
 		{"gerrit page size", g.PageSize, 500},
 		{"gerrit window", g.Window, 720 * time.Hour},
 		{"gerrit overlap", g.Overlap, 10 * time.Minute},
@@ -63,24 +73,23 @@ func TestSpecExample(t *testing.T) {
 		{"gerrit retries", g.Retries, 5},
 
 		{"github name", gh.Name, "github-acme"},
-		{"github type", gh.Type, TypeGitHub},
+		{"github type", gh.Type, "github"},
 		{"github owner", gh.Owner, "acme"},
 		{"github repos", len(gh.Repos), 0},
 		{"github token", gh.Token, Secret{Env: "GITHUB_TOKEN"}},
-		{"github base url", gh.BaseURL, ""},
+		{"github base url", gh.BaseURL, URL("")},
 		{"github since", gh.Since, date("2019-07-01")},
 		{"github schedule", gh.Schedule, DefaultSchedule},
 		{"github page size", gh.PageSize, 100},
-		{"github url", gh.URL, ""},
 
 		{"jenkins name", j.Name, "ci"},
-		{"jenkins type", j.Type, TypeJenkins},
-		{"jenkins url", j.URL, "https://jenkins.example.org/"},
+		{"jenkins type", j.Type, "jenkins"},
+		{"jenkins url", j.URL, URL("https://jenkins.example.org/")},
 		{"jenkins jobs", len(j.Jobs), 0},
 		{"jenkins username", j.Username, "collector"},
 		{"jenkins token", j.Token, Secret{Env: "JENKINS_TOKEN"}},
-		{"jenkins password", j.Password.IsSet(), false},
-		{"jenkins page size", j.PageSize, 500},
+		{"jenkins page size", j.PageSize, 100},
+		{"max answer bytes", j.MaxAnswerBytes, ByteSize(64 << 20)},
 
 		{"metrics", cfg.Metrics, Metrics{NewcomerDays: 90, Spike: Spike{Ratio: 1.5, FloorS: 120, WindowDays: 14, MinBuilds: 5}}},
 		{"grafana", cfg.Grafana, Grafana{URL: "http://127.0.0.1:3000", Token: Secret{Env: "GRAFANA_TOKEN"}, Folder: "codepace"}},
@@ -115,7 +124,7 @@ func TestSpecExample(t *testing.T) {
 	if got := cfg.Targets[0].GoalValue(11.6); got < 10.439 || got > 10.441 {
 		t.Errorf("GoalValue(11.6) = %v, want 10.44", got)
 	}
-	if s, ok := cfg.Source("ci"); !ok || s.Type != TypeJenkins {
+	if s, ok := cfg.Source("ci"); !ok || s.Type != "jenkins" {
 		t.Errorf("Source(ci) = %+v, %v", s, ok)
 	}
 	if _, ok := cfg.Source("nope"); ok {
@@ -124,7 +133,7 @@ func TestSpecExample(t *testing.T) {
 }
 
 func TestExample(t *testing.T) {
-	cfg, err := Parse(Example(), "example.yaml")
+	cfg, err := Parse(Example(types), "example.yaml", types)
 	if err != nil {
 		t.Fatalf("Example does not parse: %v", err)
 	}
@@ -147,18 +156,32 @@ func TestExample(t *testing.T) {
 	if cfg.Sources[2].Schedule != "@hourly" {
 		t.Errorf("jenkins schedule = %q", cfg.Sources[2].Schedule)
 	}
-	// Every key the parser knows appears in the example, so it documents all.
-	ex := string(Example())
-	keys := slices.Concat(rootKeys, clickHouseKeys, metricsKeys, spikeKeys, targetKeys, baselineKeys, filterKeys, grafanaKeys, daemonKeys, allSourceKeys())
-	for _, k := range keys {
-		if !strings.Contains(ex, k+":") {
-			t.Errorf("example does not show key %q", k)
+	// Every key of every source type appears in the example, so it
+	// documents all (the sections' keys: TestExampleShowsSectionKeys).
+	ex := string(Example(types))
+	common := map[string]int{} // key -> how many types have it
+	for _, typ := range types {
+		for _, k := range Keys(typ) {
+			common[k]++
+		}
+	}
+	for _, typ := range types {
+		for _, k := range Keys(typ) {
+			// A key of every type may be shown on any; the others in the
+			// type's own example.
+			shown := typ.Example()
+			if common[k] == len(types) {
+				shown = ex
+			}
+			if !strings.Contains(shown, k+":") {
+				t.Errorf("example does not show key %q of %s sources", k, typ.Name())
+			}
 		}
 	}
 	// Example returns a copy.
-	b := Example()
+	b := Example(types)
 	b[0] = 'X'
-	if Example()[0] == 'X' {
+	if Example(types)[0] == 'X' {
 		t.Error("Example returns shared bytes")
 	}
 }
@@ -177,13 +200,13 @@ sources:
 // github and jenkins are valid second sources, appended after head (lines
 // 8-12 and 8-13).
 const (
-	github = `  - name: gh
+	ghSrc = `  - name: gh
     type: github
     owner: acme
     token_env: GITHUB_TOKEN
     since: 2019-07-01
 `
-	jenkins = `  - name: ci
+	jenkinsSrc = `  - name: ci
     type: jenkins
     url: https://jenkins.example.org/
     username: u
@@ -193,8 +216,8 @@ const (
 )
 
 func TestHeadIsValid(t *testing.T) {
-	for _, y := range []string{head, head + github, head + jenkins, head + github + jenkins} {
-		if _, err := Parse([]byte(y), "t.yaml"); err != nil {
+	for _, y := range []string{head, head + ghSrc, head + jenkinsSrc, head + ghSrc + jenkinsSrc} {
+		if _, err := Parse([]byte(y), "t.yaml", types); err != nil {
 			t.Errorf("valid config rejected: %v\n%s", err, y)
 		}
 	}
@@ -240,7 +263,7 @@ func TestValidation(t *testing.T) {
 			[]string{"t.yaml:9: sources[0].password: inline secrets are not allowed; use password_env or password_file"}, []string{"hunter2"}},
 		{"inline token", head + "grafana:\n  url: http://g:3000\n  token: glsa_abc123\n",
 			[]string{"t.yaml:10: grafana.token: inline secrets are not allowed; use token_env or token_file"}, []string{"glsa_abc123"}},
-		{"inline api_token", head + github + "    api_token: ghp_s3cr3t\n",
+		{"inline api_token", head + ghSrc + "    api_token: ghp_s3cr3t\n",
 			[]string{"t.yaml:13: sources[1].api_token: inline secrets are not allowed"}, []string{"ghp_s3cr3t"}},
 		{"inline secret under unknown key", head + "extra:\n  nested:\n    - secret: sh-h-h\n",
 			[]string{"t.yaml:10: extra.nested[0].secret: inline secrets are not allowed", `t.yaml:8: extra: unknown key "extra"`}, []string{"sh-h-h"}},
@@ -260,9 +283,9 @@ func TestValidation(t *testing.T) {
 			[]string{"t.yaml:8: sources[0].password_env: needs username"}, nil},
 		{"gerrit username without password", head + "    username: u\n",
 			[]string{"t.yaml:8: sources[0].username: needs password_env or password_file"}, nil},
-		{"jenkins token without username", head + strings.Replace(jenkins, "    username: u\n", "", 1),
+		{"jenkins token without username", head + strings.Replace(jenkinsSrc, "    username: u\n", "", 1),
 			[]string{"t.yaml:11: sources[1].token_env: needs username"}, nil},
-		{"github without token", head + strings.Replace(github, "    token_env: GITHUB_TOKEN\n", "", 1),
+		{"github without token", head + strings.Replace(ghSrc, "    token_env: GITHUB_TOKEN\n", "", 1),
 			[]string{"t.yaml:8: sources[1].token_env: required: a GitHub source needs token_env or token_file"}, nil},
 
 		// Sources.
@@ -270,7 +293,7 @@ func TestValidation(t *testing.T) {
 			[]string{"t.yaml:4: sources[0].name: required"}, nil},
 		{"bad name", strings.Replace(head, "name: g", "name: \"a b\"", 1),
 			[]string{`t.yaml:4: sources[0].name: bad source name "a b"`}, nil},
-		{"duplicate name", head + strings.Replace(github, "name: gh", "name: g", 1),
+		{"duplicate name", head + strings.Replace(ghSrc, "name: gh", "name: g", 1),
 			[]string{`t.yaml:8: sources[1].name: duplicate source name "g" (also on line 4)`}, nil},
 		{"missing type", strings.Replace(head, "    type: gerrit\n", "", 1),
 			[]string{"t.yaml:4: sources[0].type: required: gerrit, github, jenkins"}, nil},
@@ -278,15 +301,15 @@ func TestValidation(t *testing.T) {
 			[]string{`t.yaml:5: sources[0].type: unknown source type "gitlab"; want one of gerrit, github, jenkins`}, nil},
 		{"owner on gerrit", head + "    owner: acme\n",
 			[]string{"t.yaml:8: sources[0].owner: owner is not a key of a gerrit source (it belongs to github sources)"}, nil},
-		{"jobs on github", head + github + "    jobs: [a]\n",
+		{"jobs on github", head + ghSrc + "    jobs: [a]\n",
 			[]string{"t.yaml:13: sources[1].jobs: jobs is not a key of a github source (it belongs to jenkins sources)"}, nil},
-		{"url on github", head + github + "    url: https://github.com/\n",
+		{"url on github", head + ghSrc + "    url: https://github.com/\n",
 			[]string{"t.yaml:13: sources[1].url: url is not a key of a github source (it belongs to gerrit and jenkins sources)"}, nil},
-		{"bots on jenkins", head + jenkins + "    bots: [x]\n",
+		{"bots on jenkins", head + jenkinsSrc + "    bots: [x]\n",
 			[]string{"t.yaml:14: sources[1].bots: bots is not a key of a jenkins source"}, nil},
 		{"missing url", strings.Replace(head, "    url: https://gerrit.example.org/\n", "", 1),
 			[]string{"t.yaml:4: sources[0].url: required"}, nil},
-		{"jenkins missing url", head + strings.Replace(jenkins, "    url: https://jenkins.example.org/\n", "", 1),
+		{"jenkins missing url", head + strings.Replace(jenkinsSrc, "    url: https://jenkins.example.org/\n", "", 1),
 			[]string{"t.yaml:8: sources[1].url: required"}, nil},
 		{"url not http", strings.Replace(head, "https://gerrit.example.org/", "ftp://gerrit.example.org/", 1),
 			[]string{`t.yaml:6: sources[0].url: want an absolute http:// or https:// URL, got "ftp://gerrit.example.org/"`}, nil},
@@ -294,11 +317,11 @@ func TestValidation(t *testing.T) {
 			[]string{`t.yaml:6: sources[0].url: want an absolute http:// or https:// URL`}, nil},
 		{"url with query", strings.Replace(head, "https://gerrit.example.org/", "https://gerrit.example.org/?token=abc", 1),
 			[]string{`t.yaml:6: sources[0].url: must not have a query`}, []string{"abc"}},
-		{"bad base_url", head + github + "    base_url: api.example.com\n",
+		{"bad base_url", head + ghSrc + "    base_url: api.example.com\n",
 			[]string{"t.yaml:13: sources[1].base_url: want an absolute http:// or https:// URL"}, nil},
-		{"missing owner", head + strings.Replace(github, "    owner: acme\n", "", 1),
+		{"missing owner", head + strings.Replace(ghSrc, "    owner: acme\n", "", 1),
 			[]string{"t.yaml:8: sources[1].owner: required"}, nil},
-		{"bad repo", head + github + "    repos: [ok, acme/ok, a/b/c]\n",
+		{"bad repo", head + ghSrc + "    repos: [ok, acme/ok, a/b/c]\n",
 			[]string{`t.yaml:13: sources[1].repos[2]: bad repository "a/b/c"`}, nil},
 		{"missing since", strings.Replace(head, "    since: 2019-07-01\n", "", 1),
 			[]string{"t.yaml:4: sources[0].since: required"}, nil},
@@ -328,7 +351,7 @@ func TestValidation(t *testing.T) {
 			[]string{"t.yaml:8: sources[0].page_size: must be between 1 and 10000, got 0"}, nil},
 		{"page_size too big", head + "    page_size: 20000\n",
 			[]string{"t.yaml:8: sources[0].page_size: must be between 1 and 10000, got 20000"}, nil},
-		{"github page_size", head + github + "    page_size: 500\n",
+		{"github page_size", head + ghSrc + "    page_size: 500\n",
 			[]string{"t.yaml:13: sources[1].page_size: must be between 1 and 100, got 500"}, nil},
 		{"page_size not int", head + "    page_size: lots\n",
 			[]string{`t.yaml:8: sources[0].page_size: want an integer, got "lots"`}, nil},
@@ -420,7 +443,7 @@ func TestValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := Parse([]byte(tt.yaml), "t.yaml")
+			cfg, err := Parse([]byte(tt.yaml), "t.yaml", types)
 			if err == nil {
 				t.Fatalf("no error; config %+v\nfrom:\n%s", cfg, tt.yaml)
 			}
@@ -454,7 +477,7 @@ func TestAllErrors(t *testing.T) {
 		"    retries: -1\n" + // 9
 		"daemon:\n" + // 10
 		"  jitter: 1x\n" // 11
-	_, err := Parse([]byte(y), "t.yaml")
+	_, err := Parse([]byte(y), "t.yaml", types)
 	if err == nil {
 		t.Fatal("no error")
 	}
@@ -471,31 +494,32 @@ func TestAllErrors(t *testing.T) {
 }
 
 func TestDefaults(t *testing.T) {
-	cfg, err := Parse([]byte("sources:\n  - {name: g, type: gerrit, url: \"http://g/\", since: 2019-07-01T12:30:00+02:00}\n"), "t.yaml")
+	cfg, err := Parse([]byte("sources:\n  - {name: g, type: gerrit, url: \"http://g/\", since: 2019-07-01T12:30:00+02:00}\n"), "t.yaml", types)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := &Config{
 		ClickHouse: ClickHouse{Addr: "127.0.0.1:9000", Database: "codepace", Username: "default", DialTimeout: 10 * time.Second},
-		Sources: []Source{{
-			Name: "g", Type: "gerrit", URL: "http://g/",
-			Since:    time.Date(2019, 7, 1, 10, 30, 0, 0, time.UTC),
-			Schedule: "*/30 * * * *", PageSize: 500, Window: 720 * time.Hour,
-			Overlap: 10 * time.Minute, Timeout: time.Minute, Retries: 5,
-		}},
-		Metrics: Metrics{NewcomerDays: 90, Spike: Spike{Ratio: 1.5, FloorS: 120, WindowDays: 14, MinBuilds: 5}},
-		Grafana: Grafana{Folder: "codepace"},
-		Daemon:  Daemon{Listen: "127.0.0.1:9464", TimeZone: "UTC", Jitter: 30 * time.Second, GracePeriod: 30 * time.Second},
+		Metrics:    Metrics{NewcomerDays: 90, Spike: Spike{Ratio: 1.5, FloorS: 120, WindowDays: 14, MinBuilds: 5}},
+		Grafana:    Grafana{Folder: "codepace"},
+		Daemon:     Daemon{Listen: "127.0.0.1:9464", TimeZone: "UTC", Jitter: 30 * time.Second, GracePeriod: 30 * time.Second},
 	}
-	if got := cfg.Sources[0].Since; !got.Equal(want.Sources[0].Since) || got.Location() != time.UTC {
-		t.Errorf("Since = %v, want %v in UTC", got, want.Sources[0].Since)
+	wantSrc := gerrit.DefaultConfig()
+	wantSrc.Name, wantSrc.URL = "g", "http://g/"
+	wantSrc.Since = time.Date(2019, 7, 1, 10, 30, 0, 0, time.UTC)
+	if got := cfg.Sources[0].Since; !got.Equal(wantSrc.Since) || got.Location() != time.UTC {
+		t.Errorf("Since = %v, want %v in UTC", got, wantSrc.Since)
 	}
 	if cfg.ClickHouse != want.ClickHouse || cfg.Metrics != want.Metrics || cfg.Grafana != want.Grafana || cfg.Daemon != want.Daemon {
 		t.Errorf("got %+v\nwant %+v", cfg, want)
 	}
-	s, w := cfg.Sources[0], want.Sources[0]
-	if s.Schedule != w.Schedule || s.PageSize != w.PageSize || s.Window != w.Window || s.Overlap != w.Overlap || s.Timeout != w.Timeout || s.Retries != w.Retries {
-		t.Errorf("source = %+v\nwant %+v", s, w)
+	wantSrc.Since = cfg.Sources[0].Since
+	if s := cfg.Sources[0].Settings.(*gerrit.Config); !reflect.DeepEqual(*s, wantSrc) {
+		t.Errorf("source = %+v\nwant %+v", *s, wantSrc)
+	}
+	if w := (SourceCommon{Name: "g", Type: "gerrit", Since: wantSrc.Since, Schedule: "*/30 * * * *", PageSize: 500,
+		Window: 720 * time.Hour, Overlap: 10 * time.Minute, Timeout: time.Minute, Retries: 5, MaxAnswerBytes: 64 << 20}); *cfg.Sources[0].SourceCommon != w {
+		t.Errorf("common settings = %+v\nwant %+v", *cfg.Sources[0].SourceCommon, w)
 	}
 	if len(cfg.Targets) != 0 {
 		t.Errorf("targets = %v", cfg.Targets)
@@ -532,7 +556,7 @@ daemon:
   time_zone: Europe/Berlin
   jitter: 0s
 `
-	cfg, err := Parse([]byte(y), "t.yaml")
+	cfg, err := Parse([]byte(y), "t.yaml", types)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -542,9 +566,9 @@ daemon:
 	if cfg.ClickHouse.Cluster != "main-cluster" || cfg.ClickHouse.Password != (Secret{File: "/run/secrets/ch"}) {
 		t.Errorf("clickhouse = %+v", cfg.ClickHouse)
 	}
-	s := cfg.Sources[0]
+	s := cfg.Sources[0].Settings.(*github.Config)
 	if !slices.Equal(s.Repos, []string{"api", "other/web"}) || s.Token != (Secret{File: "/run/secrets/gh"}) ||
-		s.BaseURL != "https://ghe.example.com/api/v3/" || s.Schedule != "@every 2h" || s.Window != 36*time.Hour ||
+		s.BaseURL != URL("https://ghe.example.com/api/v3/") || s.Schedule != "@every 2h" || s.Window != 36*time.Hour ||
 		s.Overlap != time.Hour || s.Timeout != 90*time.Second || s.Retries != 0 || s.PageSize != 50 {
 		t.Errorf("source = %+v", s)
 	}
@@ -561,59 +585,24 @@ daemon:
 	}
 }
 
-func TestParseDuration(t *testing.T) {
-	tests := []struct {
-		in   string
-		want time.Duration
-		bad  bool
-	}{
-		{in: "30d", want: 720 * time.Hour},
-		{in: "1.5d", want: 36 * time.Hour},
-		{in: "1d12h30m", want: 36*time.Hour + 30*time.Minute},
-		{in: "90s", want: 90 * time.Second},
-		{in: "1h30m", want: 90 * time.Minute},
-		{in: "0", want: 0},
-		{in: "-2d", want: -48 * time.Hour},
-		{in: "d", bad: true},
-		{in: "2d-1h", bad: true},
-		{in: "1e3d", bad: true},
-		{in: "xd", bad: true},
-		{in: "2dd", bad: true},
-		{in: "10", bad: true},
-		{in: "999999999d", bad: true},
-	}
-	for _, tt := range tests {
-		got, err := parseDuration(tt.in)
-		if tt.bad {
-			if err == nil {
-				t.Errorf("parseDuration(%q) = %v, want an error", tt.in, got)
-			}
-			continue
-		}
-		if err != nil || got != tt.want {
-			t.Errorf("parseDuration(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
-		}
-	}
-}
-
 func TestLoad(t *testing.T) {
 	dir := t.TempDir()
 	missing := filepath.Join(dir, "missing.yaml")
-	if _, err := Load(missing); err == nil || !strings.Contains(err.Error(), missing) {
-		t.Errorf("Load(missing) error = %v, want one naming %s", err, missing)
+	if _, err := Load(missing, types); err == nil || !strings.Contains(err.Error(), missing) {
+		t.Errorf("Load(missing, types) error = %v, want one naming %s", err, missing)
 	}
 	p := filepath.Join(dir, "codepace.yaml")
 	if err := os.WriteFile(p, []byte(head+"    schedule: \"*/x * * * *\"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Load(p)
+	_, err := Load(p, types)
 	if err == nil || !strings.HasPrefix(err.Error(), p+`:8: sources[0].schedule: bad cron spec "*/x * * * *": `) {
 		t.Errorf("Load error = %v, want one starting with %s:8:", err, p)
 	}
 	if err := os.WriteFile(p, []byte(head), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Load(p); err != nil {
+	if _, err := Load(p, types); err != nil {
 		t.Errorf("Load valid: %v", err)
 	}
 }
@@ -699,7 +688,7 @@ grafana:
   url: http://admin:` + pw + `@localhost:3000
   secret: {value: "` + pw + `"}
 `
-	_, err := Parse([]byte(y), "t.yaml")
+	_, err := Parse([]byte(y), "t.yaml", types)
 	if err == nil {
 		t.Fatal("no error")
 	}

@@ -8,7 +8,6 @@ import (
 	"math"
 	"net"
 	"net/url"
-	"path"
 	"regexp"
 	"slices"
 	"sort"
@@ -16,7 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
 
 	"github.com/codepace/codepace/keyresults/figure"
@@ -44,47 +42,7 @@ var (
 	filterKeys     = []string{"source", "project", "cohort", "team", "system", "pipeline", "job"}
 	grafanaKeys    = []string{"url", "token_env", "token_file", "folder"}
 	daemonKeys     = []string{"listen", "time_zone", "jitter", "grace_period"}
-	sourceTypes    = []string{TypeGerrit, TypeGitHub, TypeJenkins}
 )
-
-// sourceKeys returns the keys a source of type typ may have, or nil for an
-// unknown type.
-func sourceKeys(typ string) []string {
-	common := []string{"name", "type", "since", "schedule", "page_size", "window", "overlap", "timeout", "retries"}
-	switch typ {
-	case TypeGerrit:
-		return append(common, "url", "projects", "bots", "username", "password_env", "password_file", "concurrency")
-	case TypeGitHub:
-		return append(common, "owner", "repos", "bots", "token_env", "token_file", "base_url", "actions", "actions_lookback")
-	case TypeJenkins:
-		return append(common, "url", "jobs", "username", "token_env", "token_file", "max_running")
-	}
-	return nil
-}
-
-// allSourceKeys returns the keys a source of any type may have.
-func allSourceKeys() []string {
-	var keys []string
-	for _, t := range sourceTypes {
-		for _, k := range sourceKeys(t) {
-			if !slices.Contains(keys, k) {
-				keys = append(keys, k)
-			}
-		}
-	}
-	return keys
-}
-
-// typesWith returns the source types that have key, as "gerrit and jenkins".
-func typesWith(key string) string {
-	var types []string
-	for _, t := range sourceTypes {
-		if slices.Contains(sourceKeys(t), key) {
-			types = append(types, t)
-		}
-	}
-	return strings.Join(types, " and ")
-}
 
 // parseYAML parses data into the root node of its single document. It
 // returns nil and no error for an empty document.
@@ -186,6 +144,7 @@ func inlineSecretHint(key string) string {
 // decoder walks the YAML tree and collects every problem it finds.
 type decoder struct {
 	file string
+	reg  *registry
 	errs []*Error
 }
 
@@ -581,6 +540,10 @@ func (d *decoder) date(m *mapping, key string) time.Time {
 	return t
 }
 
+// invalidSecret marks a Secret whose key was given a bad value: the key is
+// present (so no other check calls it missing) and the error is reported.
+const invalidSecret = "(invalid)"
+
 // secret reads <base>_env and <base>_file.
 func (d *decoder) secret(m *mapping, base string) Secret {
 	envKey, fileKey := base+"_env", base+"_file"
@@ -592,6 +555,7 @@ func (d *decoder) secret(m *mapping, base string) Secret {
 		case !envNameRE.MatchString(n.Value):
 			// Never echo the value: it may be the secret put in the wrong key.
 			d.errorf(n, m.at(envKey), "not a valid environment variable name (letters, digits and _); give the variable's name, not the secret")
+			s.Env = invalidSecret
 		default:
 			s.Env = n.Value
 		}
@@ -602,6 +566,7 @@ func (d *decoder) secret(m *mapping, base string) Secret {
 			d.errorf(n, m.at(fileKey), "want the path of a file, got %s", describe(n))
 		case strings.TrimSpace(n.Value) == "":
 			d.errorf(n, m.at(fileKey), "must name a file")
+			s.File = invalidSecret
 		default:
 			s.File = n.Value
 		}
@@ -778,190 +743,6 @@ func (d *decoder) clickHouse(m *mapping) ClickHouse {
 	}
 	c.DialTimeout = d.duration(m, "dial_timeout", c.DialTimeout, true)
 	return c
-}
-
-func (d *decoder) sources(root *mapping) []Source {
-	f, present := root.fields["sources"]
-	n, ok := root.get("sources")
-	if !ok {
-		blame := root.node
-		if present {
-			blame = f.key
-		}
-		d.errorf(blame, "sources", "at least one source is required")
-		return nil
-	}
-	if n.Kind != yaml.SequenceNode {
-		d.errorf(n, "sources", "want a list of sources, got %s", describe(n))
-		return nil
-	}
-	if len(n.Content) == 0 {
-		d.errorf(n, "sources", "at least one source is required")
-		return nil
-	}
-	var out []Source
-	seen := map[string]int{} // name -> line
-	for i, v := range n.Content {
-		at := fmt.Sprintf("sources[%d]", i)
-		m := d.mapping(v, v, at, allSourceKeys())
-		if m == nil {
-			continue
-		}
-		s := d.source(m)
-		if s.Name != "" {
-			if line, dup := seen[s.Name]; dup {
-				nn, _ := m.get("name")
-				d.errorf(nn, m.at("name"), "duplicate source name %q (also on line %d)", s.Name, line)
-			} else {
-				seen[s.Name] = m.fields["name"].val.Line
-			}
-		}
-		out = append(out, s)
-	}
-	return out
-}
-
-func (d *decoder) source(m *mapping) Source {
-	s := Source{
-		Schedule: DefaultSchedule,
-		PageSize: DefaultPageSize,
-		Window:   DefaultWindow,
-		Overlap:  DefaultOverlap,
-		Timeout:  DefaultTimeout,
-		Retries:  DefaultRetries,
-	}
-
-	if d.required(m, "name", "a unique name such as wikimedia; it becomes the source column") {
-		n, _ := m.get("name")
-		name := d.str(m, "name", "")
-		switch {
-		case n.Kind != yaml.ScalarNode:
-			// reported by str
-		case !sourceNameRE.MatchString(name):
-			d.errorf(n, m.at("name"), "bad source name %q: want letters, digits, _, . and -", name)
-		default:
-			s.Name = name
-		}
-	}
-
-	if d.required(m, "type", strings.Join(sourceTypes, ", ")) {
-		n, _ := m.get("type")
-		typ := d.str(m, "type", "")
-		if slices.Contains(sourceTypes, typ) {
-			s.Type = typ
-		} else {
-			d.errorf(n, m.at("type"), "unknown source type %q; want one of %s", typ, strings.Join(sourceTypes, ", "))
-		}
-	}
-	if s.Type != "" {
-		allowed := sourceKeys(s.Type)
-		for _, key := range m.order {
-			if !slices.Contains(allowed, key) {
-				d.errorf(m.fields[key].key, m.at(key), "%s is not a key of a %s source (it belongs to %s sources)", key, s.Type, typesWith(key))
-				delete(m.fields, key)
-			}
-		}
-	}
-
-	if d.required(m, "since", "the backfill start of the first run, such as 2019-07-01") {
-		s.Since = d.date(m, "since")
-	}
-	if n, ok := m.get("schedule"); ok {
-		s.Schedule = d.str(m, "schedule", s.Schedule)
-		if _, err := cron.ParseStandard(s.Schedule); err != nil {
-			d.errorf(n, m.at("schedule"), "bad cron spec %q: %w", s.Schedule, err)
-		}
-	}
-	s.Bots = d.strList(m, "bots", func(glob string) error {
-		if _, err := path.Match(glob, ""); err != nil {
-			return fmt.Errorf("bad glob %q: %w", glob, err)
-		}
-		return nil
-	})
-
-	maxPage := int64(10000)
-	if s.Type == TypeGitHub {
-		s.PageSize, maxPage = DefaultGitHubPageSize, 100
-	}
-	s.PageSize = int(d.integer(m, "page_size", int64(s.PageSize), 1, maxPage))
-	s.Window = d.duration(m, "window", s.Window, true)
-	s.Overlap = d.duration(m, "overlap", s.Overlap, false)
-	if s.Overlap >= s.Window {
-		key := "overlap"
-		if _, ok := m.get(key); !ok {
-			key = "window"
-		}
-		d.errorf(m.lineOf(key), m.at(key), "overlap (%s) must be shorter than window (%s)", s.Overlap, s.Window)
-	}
-	s.Timeout = d.duration(m, "timeout", s.Timeout, true)
-	s.Retries = int(d.integer(m, "retries", int64(s.Retries), 0, 20))
-
-	switch s.Type {
-	case TypeGerrit:
-		if d.required(m, "url", "the Gerrit base URL, such as https://gerrit.example.org/") {
-			s.URL = d.httpURL(m, "url", "set username with password_env or password_file")
-		}
-		s.Projects = d.strList(m, "projects", nil)
-		s.Username = d.str(m, "username", "")
-		s.Password = d.secret(m, "password")
-		d.pairUser(m, s.Username, s.Password, "password")
-		s.Concurrency = int(d.integer(m, "concurrency", DefaultConcurrency, 1, 16))
-	case TypeGitHub:
-		if d.required(m, "owner", "the organisation or user whose repositories are collected") {
-			s.Owner = d.str(m, "owner", "")
-			if n, _ := m.get("owner"); strings.ContainsAny(s.Owner, "/ \t") || s.Owner == "" {
-				d.errorf(n, m.at("owner"), "bad owner %q: want an organisation or user name", s.Owner)
-			}
-		}
-		s.Repos = d.strList(m, "repos", func(r string) error {
-			if strings.Count(r, "/") > 1 || strings.HasPrefix(r, "/") || strings.HasSuffix(r, "/") || strings.ContainsAny(r, " \t") {
-				return fmt.Errorf("bad repository %q: want name (of owner) or owner/name", r)
-			}
-			return nil
-		})
-		s.Token = d.secret(m, "token")
-		_, hasEnv := m.get("token_env")
-		_, hasFile := m.get("token_file")
-		if !hasEnv && !hasFile {
-			d.errorf(m.node, m.at("token_env"), "required: a GitHub source needs token_env or token_file")
-		}
-		s.BaseURL = d.httpURL(m, "base_url", "use token_env or token_file")
-		s.Actions = d.boolean(m, "actions", false)
-		s.ActionsLookback = d.duration(m, "actions_lookback", DefaultActionsLookback, true)
-	case TypeJenkins:
-		if d.required(m, "url", "the Jenkins base URL, such as https://jenkins.example.org/") {
-			s.URL = d.httpURL(m, "url", "set username with token_env or token_file")
-		}
-		s.Jobs = d.strList(m, "jobs", func(j string) error {
-			for _, part := range strings.Split(j, "/") {
-				if strings.TrimSpace(part) == "" {
-					return fmt.Errorf("bad job path %q: want folder/job, with no empty part", j)
-				}
-			}
-			return nil
-		})
-		s.MaxRunning = d.duration(m, "max_running", DefaultMaxRunning, true)
-		s.Username = d.str(m, "username", "")
-		s.Token = d.secret(m, "token")
-		d.pairUser(m, s.Username, s.Token, "token")
-	}
-	return s
-}
-
-// pairUser checks that a username and its secret come together.
-func (d *decoder) pairUser(m *mapping, user string, secret Secret, base string) {
-	_, hasEnv := m.get(base + "_env")
-	_, hasFile := m.get(base + "_file")
-	switch {
-	case (hasEnv || hasFile) && user == "":
-		key := base + "_env"
-		if !hasEnv {
-			key = base + "_file"
-		}
-		d.errorf(m.lineOf(key), m.at(key), "needs username: HTTP authentication takes a username with the %s", base)
-	case user != "" && !hasEnv && !hasFile && !secret.IsSet():
-		d.errorf(m.lineOf("username"), m.at("username"), "needs %s_env or %s_file: HTTP authentication takes a %s with the username", base, base, base)
-	}
 }
 
 func (d *decoder) metrics(m *mapping) Metrics {

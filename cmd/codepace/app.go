@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/codepace/codepace/collectors"
+	"github.com/codepace/codepace/collectors/sources"
 	"github.com/codepace/codepace/config"
 	"github.com/codepace/codepace/metrics"
 	"github.com/codepace/codepace/store"
@@ -74,7 +75,7 @@ func (m *Main) open(ctx context.Context) error {
 	if m.configPath == "" {
 		return errors.New("no config: pass --config FILE or set CODEPACE_CONFIG")
 	}
-	cfg, err := config.Load(m.configPath)
+	cfg, err := config.Load(m.configPath, sources.Config())
 	if err != nil {
 		return err
 	}
@@ -153,12 +154,12 @@ func (m *Main) computeOptions() (store.ComputeOptions, error) {
 	o.People = metrics.NewPeople(accounts)
 	bots := map[string][]string{}
 	for _, s := range cfg.Sources {
-		b, err := metrics.NewBots(s.Bots)
+		b, err := metrics.NewBots(s.Bots())
 		if err != nil {
 			return o, fmt.Errorf("sources %s: bots: %w", s.Name, err)
 		}
 		o.Bots[s.Name] = b
-		bots[s.Name] = s.Bots
+		bots[s.Name] = s.Bots()
 	}
 	// The fingerprint covers every setting the definitions read, and the
 	// binary itself, whose code is the definitions.

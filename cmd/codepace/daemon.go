@@ -112,7 +112,7 @@ func (m *Main) lastSuccess(ctx context.Context, source string) (time.Time, error
 func (m *Main) secretValues() []string {
 	secrets := []config.Secret{m.Config.ClickHouse.Password, m.Config.Grafana.Token}
 	for _, s := range m.Config.Sources {
-		secrets = append(secrets, s.Password, s.Token)
+		secrets = append(secrets, s.Secrets()...)
 	}
 	var values []string
 	for _, s := range secrets {

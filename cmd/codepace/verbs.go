@@ -5,12 +5,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/codepace/codepace/collectors"
-	"github.com/codepace/codepace/collectors/gerrit"
-	"github.com/codepace/codepace/collectors/github"
-	"github.com/codepace/codepace/collectors/jenkins"
+	"github.com/codepace/codepace/collectors/sources"
 	"github.com/codepace/codepace/config"
 	"github.com/codepace/codepace/metrics"
 	"github.com/codepace/codepace/store"
@@ -239,78 +238,41 @@ func (m *Main) collectorFor(src config.Source) (collectors.Collector, error) {
 }
 
 func (m *Main) collector(src config.Source) (collectors.Collector, error) {
-	bots, err := metrics.NewBots(src.Bots)
+	bots, err := metrics.NewBots(src.Bots())
 	if err != nil {
 		return nil, fmt.Errorf("source %s: bots: %w", src.Name, err)
 	}
-	switch src.Type {
-	case config.TypeGerrit:
-		opts := gerrit.Options{
-			Name: src.Name, URL: src.URL, Projects: src.Projects, Username: src.Username,
-			PageSize: src.PageSize, Window: src.Window, Timeout: src.Timeout, Retries: src.Retries,
-			Concurrency: src.Concurrency, IsBot: bots.IsBot, Logger: m.Log, Progress: m.progress(),
-		}
-		if src.Password.IsSet() {
-			if opts.Password, err = src.Password.Value(); err != nil {
-				return nil, fmt.Errorf("source %s: password: %w", src.Name, err)
-			}
-		}
-		return gerrit.New(opts)
-	case config.TypeGitHub:
-		opts := github.Options{
-			Name: src.Name, Owner: src.Owner, Repos: src.Repos, BaseURL: src.BaseURL,
-			PageSize: src.PageSize, Timeout: src.Timeout, Retries: src.Retries,
-			Actions: src.Actions, ActionsLookback: src.ActionsLookback,
-			Logger: m.Log, Progress: githubProgress(m.progress()),
-		}
-		if src.Token.IsSet() {
-			if opts.Token, err = src.Token.Value(); err != nil {
-				return nil, fmt.Errorf("source %s: token: %w", src.Name, err)
-			}
-		}
-		return github.New(opts)
-	case config.TypeJenkins:
-		opts := jenkins.Options{
-			Name: src.Name, URL: src.URL, Jobs: src.Jobs, Username: src.Username,
-			PageSize: src.PageSize, Timeout: src.Timeout, Retries: src.Retries, MaxRunning: src.MaxRunning,
-			Logger: m.Log, Progress: m.jenkinsProgress(),
-		}
-		if src.Token.IsSet() {
-			if opts.Token, err = src.Token.Value(); err != nil {
-				return nil, fmt.Errorf("source %s: token: %w", src.Name, err)
-			}
-		}
-		return jenkins.New(opts)
-	default:
-		return nil, fmt.Errorf("source %s: type %s is not supported by this version of codepace", src.Name, src.Type)
-	}
+	return sources.NewCollector(src, collectors.Env{Logger: m.Log, Progress: m.progress(), IsBot: bots.IsBot})
 }
 
-// githubProgress shows the GitHub collector's progress on the same line as
-// Gerrit's; GitHub pages newest first, so the date goes back in time.
-func githubProgress(show func(gerrit.Progress)) func(github.Progress) {
-	return func(p github.Progress) {
-		show(gerrit.Progress{Source: p.Source, From: p.From, At: p.At, Changes: p.Changes})
-	}
-}
-
-// jenkinsProgress reports a Jenkins collection's progress: jobs and builds
-// read.
-func (m *Main) jenkinsProgress() func(jenkins.Progress) {
+// progress reports a collection's progress: what it stored, and how far it
+// has come (GitHub reads newest first, so its date goes back in time).
+func (m *Main) progress() func(collectors.Progress) {
 	show := m.showProgress()
-	return func(p jenkins.Progress) {
-		show(fmt.Sprintf("%s: %d jobs, %d builds", p.Source, p.Jobs, p.Builds),
-			"source", p.Source, "jobs", p.Jobs, "builds", p.Builds, "job", p.Job)
-	}
-}
-
-// progress reports a change collection's progress: changes stored, and up
-// to which update time.
-func (m *Main) progress() func(gerrit.Progress) {
-	show := m.showProgress()
-	return func(p gerrit.Progress) {
-		show(fmt.Sprintf("%s: %d changes, up to %s", p.Source, p.Changes, p.At.Format("2006-01-02")),
-			"source", p.Source, "changes", p.Changes, "up_to", p.At.Format(time.RFC3339))
+	return func(p collectors.Progress) {
+		line := p.Source + ":"
+		attrs := []any{"source", p.Source}
+		if p.Items > 0 {
+			line += fmt.Sprintf(" %d jobs,", p.Items)
+			attrs = append(attrs, "jobs", p.Items)
+		}
+		if p.Changes > 0 || p.Builds == 0 {
+			line += fmt.Sprintf(" %d changes,", p.Changes)
+			attrs = append(attrs, "changes", p.Changes)
+		}
+		if p.Builds > 0 {
+			line += fmt.Sprintf(" %d builds,", p.Builds)
+			attrs = append(attrs, "builds", p.Builds)
+		}
+		line = strings.TrimSuffix(line, ",")
+		if !p.At.IsZero() {
+			line += " up to " + p.At.Format("2006-01-02")
+			attrs = append(attrs, "up_to", p.At.Format(time.RFC3339))
+		}
+		if p.Item != "" {
+			attrs = append(attrs, "item", p.Item)
+		}
+		show(line, attrs...)
 	}
 }
 

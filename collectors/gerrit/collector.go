@@ -50,18 +50,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Progress, when set, is called after every stored page, one call at
 	// a time.
-	Progress func(Progress)
+	Progress func(collectors.Progress)
 	// Now returns the current time; tests set it.
 	Now func() time.Time
-}
-
-// Progress tells how far a collection is.
-type Progress struct {
-	Source  string
-	From    time.Time // start of the span being collected
-	At      time.Time // end of the window being read
-	To      time.Time // end of the span
-	Changes int       // changes stored so far
 }
 
 // queryOptions are the ChangeInfo parts the metric definitions need.
@@ -94,10 +85,10 @@ func New(opts Options) (*Collector, error) {
 		return nil, fmt.Errorf("gerrit source: no name")
 	}
 	if opts.PageSize <= 0 {
-		opts.PageSize = 500
+		opts.PageSize = defaultPageSize
 	}
 	if opts.Concurrency <= 0 {
-		opts.Concurrency = 3
+		opts.Concurrency = defaultConcurrency
 	}
 	if opts.Window <= 0 {
 		opts.Window = 30 * 24 * time.Hour
@@ -283,7 +274,7 @@ func (g *Collector) window(ctx context.Context, sp span, end time.Time, run *col
 		run.st.Changes += len(batch.Changes)
 		run.st.Builds += len(batch.Builds)
 		if g.opts.Progress != nil {
-			g.opts.Progress(Progress{Source: g.opts.Name, At: sp.to, To: end, Changes: run.st.Changes})
+			g.opts.Progress(collectors.Progress{Source: g.opts.Name, At: sp.to, To: end, Changes: run.st.Changes, Builds: run.st.Builds})
 		}
 		run.mu.Unlock()
 		if !p.more || n == 0 {

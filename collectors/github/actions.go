@@ -223,7 +223,7 @@ func (g *Collector) runPage(ctx context.Context, rs *runScan, runs []*gh.Workflo
 	rs.builds += len(batch.Builds)
 	rs.st.Builds += len(batch.Builds)
 	if g.opts.Progress != nil {
-		g.opts.Progress(Progress{Source: g.opts.Name, Repo: rs.r.String(), At: last, From: rs.from,
+		g.opts.Progress(collectors.Progress{Source: g.opts.Name, Item: rs.r.String(), At: last, From: rs.from,
 			Changes: rs.st.Changes, Builds: rs.st.Builds})
 	}
 	return nil

@@ -181,20 +181,9 @@ type Options struct {
 	Logger          *slog.Logger
 	// Progress, when set, is called after every stored page of pull
 	// requests (or of workflow runs).
-	Progress func(Progress)
+	Progress func(collectors.Progress)
 	// Now returns the current time; tests set it.
 	Now func() time.Time
-}
-
-// Progress tells how far a collection is. Pull requests are read newest
-// first, so At goes back in time.
-type Progress struct {
-	Source  string
-	Repo    string    // "owner/name" being read
-	At      time.Time // update time of the last pull request stored
-	From    time.Time // the window's start, where this repository stops
-	Changes int       // pull requests stored so far in this collection
-	Builds  int       // Actions jobs stored so far in this collection
 }
 
 // Defaults.
@@ -493,7 +482,7 @@ func (g *Collector) repo(ctx context.Context, r repoRef, from time.Time, sink co
 			st.Changes += len(batch.Changes)
 			stored += len(batch.Changes)
 			if g.opts.Progress != nil {
-				g.opts.Progress(Progress{Source: g.opts.Name, Repo: r.String(), At: last, From: from, Changes: st.Changes})
+				g.opts.Progress(collectors.Progress{Source: g.opts.Name, Item: r.String(), At: last, From: from, Changes: st.Changes, Builds: st.Builds})
 			}
 		}
 		if done || resp.NextPage <= opt.Page {

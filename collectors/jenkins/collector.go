@@ -116,17 +116,9 @@ type Options struct {
 	MaxRunning time.Duration
 	Logger     *slog.Logger
 	// Progress, when set, is called after every job.
-	Progress func(Progress)
+	Progress func(collectors.Progress)
 	// Now returns the current time; tests set it.
 	Now func() time.Time
-}
-
-// Progress tells how far a collection is.
-type Progress struct {
-	Source string
-	Job    string // full name of the job just read
-	Jobs   int    // jobs read so far
-	Builds int    // builds stored so far
 }
 
 // firstPage bounds the builds the first request of each job asks for.
@@ -376,7 +368,7 @@ func (j *Collector) job(ctx context.Context, p job, configured bool, first []bui
 	}
 	r.jobs++
 	if j.opts.Progress != nil {
-		j.opts.Progress(Progress{Source: j.opts.Name, Job: name, Jobs: r.jobs, Builds: r.st.Builds})
+		j.opts.Progress(collectors.Progress{Source: j.opts.Name, Item: name, Items: r.jobs, Builds: r.st.Builds})
 	}
 	return nil
 }

@@ -1,0 +1,87 @@
+package gerrit
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+
+	"github.com/codepace/codepace/collectors"
+	"github.com/codepace/codepace/config"
+)
+
+// Defaults of a Gerrit source.
+const (
+	// defaultPageSize is how many changes one query asks for (Gerrit caps it
+	// at the account's queryLimit).
+	defaultPageSize = 500
+	// defaultConcurrency is how many backfill windows are read at once.
+	defaultConcurrency = 3
+)
+
+// Config is the configuration of a Gerrit source (type: gerrit).
+type Config struct {
+	config.SourceCommon `yaml:",inline"`
+	config.BotsSetting  `yaml:",inline"`
+	// URL is the Gerrit base URL.
+	URL config.URL `yaml:"url"`
+	// Projects are the projects to collect; empty means all visible.
+	Projects []string `yaml:"projects"`
+	// Username and Password authenticate with HTTP Basic on the /a/
+	// endpoints; an empty Username reads anonymously.
+	Username string        `yaml:"username"`
+	Password config.Secret `yaml:"password"`
+	// Concurrency is how many backfill windows are read at once.
+	Concurrency int `yaml:"concurrency"`
+}
+
+// DefaultConfig returns a Gerrit source's configuration with its defaults.
+func DefaultConfig() Config {
+	return Config{
+		SourceCommon: config.DefaultSourceCommon(Type{}.Name(), defaultPageSize),
+		Concurrency:  defaultConcurrency,
+	}
+}
+
+// Validate checks what the decoder cannot.
+func (c *Config) Validate() error {
+	return errors.Join(
+		config.Required(c.URL == "", "url", "the Gerrit base URL, such as https://gerrit.example.org/"),
+		config.Between("concurrency", c.Concurrency, 1, 16),
+		config.UserSecret(c.Username, c.Password, "password"),
+	)
+}
+
+//go:embed example.yaml
+var example string
+
+// Type is the gerrit source type.
+type Type struct{}
+
+// Name returns "gerrit".
+func (Type) Name() string { return "gerrit" }
+
+// DefaultConfig returns a *Config holding the defaults.
+func (Type) DefaultConfig() config.SourceConfig {
+	c := DefaultConfig()
+	return &c
+}
+
+// Example returns a commented example of a Gerrit source.
+func (Type) Example() string { return example }
+
+// NewCollector returns the collector of a Gerrit source; cfg is a *Config.
+func (Type) NewCollector(cfg config.SourceConfig, env collectors.Env) (collectors.Collector, error) {
+	c := cfg.(*Config)
+	opts := Options{
+		Name: c.Name, URL: string(c.URL), Projects: c.Projects, Username: c.Username,
+		PageSize: c.PageSize, Window: c.Window, Timeout: c.Timeout, Retries: c.Retries,
+		Concurrency: c.Concurrency, IsBot: env.IsBot, Logger: env.Logger, Progress: env.Progress,
+	}
+	if c.Password.IsSet() {
+		var err error
+		if opts.Password, err = c.Password.Value(); err != nil {
+			return nil, fmt.Errorf("source %s: password: %w", c.Name, err)
+		}
+	}
+	return New(opts)
+}

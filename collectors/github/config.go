@@ -1,0 +1,100 @@
+package github
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/codepace/codepace/collectors"
+	"github.com/codepace/codepace/config"
+)
+
+// Config is the configuration of a GitHub source (type: github).
+type Config struct {
+	config.SourceCommon `yaml:",inline"`
+	config.BotsSetting  `yaml:",inline"`
+	// Owner is the organisation or user whose repositories are read.
+	Owner string `yaml:"owner"`
+	// Repos are repositories, "name" (of Owner) or "owner/name"; empty
+	// means every repository of Owner.
+	Repos []string `yaml:"repos"`
+	// Token is the personal access or installation token.
+	Token config.Secret `yaml:"token"`
+	// BaseURL is the GitHub Enterprise API URL; empty means github.com.
+	BaseURL config.URL `yaml:"base_url"`
+	// Actions also collects the repositories' GitHub Actions workflow runs
+	// and jobs as builds.
+	Actions bool `yaml:"actions"`
+	// ActionsLookback is how far before the window's start workflow runs
+	// are listed again, to store runs that completed or were re-run since
+	// the last collection.
+	ActionsLookback time.Duration `yaml:"actions_lookback"`
+}
+
+// DefaultConfig returns a GitHub source's configuration with its defaults.
+func DefaultConfig() Config {
+	return Config{
+		SourceCommon:    config.DefaultSourceCommon(Type{}.Name(), maxPageSize),
+		ActionsLookback: defaultActionsLookback,
+	}
+}
+
+// Validate checks what the decoder cannot.
+func (c *Config) Validate() error {
+	errs := []error{
+		config.Between("page_size", c.PageSize, 1, maxPageSize),
+		config.Positive("actions_lookback", c.ActionsLookback),
+	}
+	if c.Owner == "" {
+		errs = append(errs, config.Required(true, "owner", "the organisation or user whose repositories are collected"))
+	} else if strings.ContainsAny(c.Owner, "/ \t") {
+		errs = append(errs, config.KeyError("owner", "bad owner %q: want an organisation or user name", c.Owner))
+	}
+	for i, r := range c.Repos {
+		if strings.Count(r, "/") > 1 || strings.HasPrefix(r, "/") || strings.HasSuffix(r, "/") || strings.ContainsAny(r, " \t") {
+			errs = append(errs, config.ItemError("repos", i, "bad repository %q: want name (of owner) or owner/name", r))
+		}
+	}
+	if !c.Token.IsSet() {
+		errs = append(errs, config.KeyError("token_env", "required: a GitHub source needs token_env or token_file"))
+	}
+	return errors.Join(errs...)
+}
+
+//go:embed example.yaml
+var example string
+
+// Type is the github source type.
+type Type struct{}
+
+// Name returns "github".
+func (Type) Name() string { return "github" }
+
+// DefaultConfig returns a *Config holding the defaults.
+func (Type) DefaultConfig() config.SourceConfig {
+	c := DefaultConfig()
+	return &c
+}
+
+// Example returns a commented example of a GitHub source.
+func (Type) Example() string { return example }
+
+// NewCollector returns the collector of a GitHub source; cfg is a *Config.
+func (Type) NewCollector(cfg config.SourceConfig, env collectors.Env) (collectors.Collector, error) {
+	c := cfg.(*Config)
+	opts := Options{
+		Name: c.Name, Owner: c.Owner, Repos: c.Repos, BaseURL: string(c.BaseURL),
+		PageSize: c.PageSize, Timeout: c.Timeout, Retries: c.Retries,
+		Actions: c.Actions, ActionsLookback: c.ActionsLookback,
+		Logger: env.Logger, Progress: env.Progress,
+	}
+	if c.Token.IsSet() {
+		var err error
+		if opts.Token, err = c.Token.Value(); err != nil {
+			return nil, fmt.Errorf("source %s: token: %w", c.Name, err)
+		}
+	}
+	return New(opts)
+}
