@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of codepace, the ClickHouse integration tests included:
-# starts a local ClickHouse when none answers, then vet, format check, unit
+# starts a local ClickHouse when none answers, then vet, go.mod tidiness, format check, unit
 # and integration tests, and a short run of each fuzz target.
 # Usage: bash deploy/test.sh        (FUZZTIME=10s by default)
 set -euo pipefail
@@ -13,6 +13,13 @@ export CODEPACE_REQUIRE_CLICKHOUSE=1
 
 echo "== go vet" >&2
 go vet ./...
+
+echo "== go mod tidy" >&2
+if ! tidy=$(go mod tidy -diff 2>&1); then
+  echo "go.mod or go.sum is not tidy; run go mod tidy:" >&2
+  echo "$tidy" >&2
+  exit 1
+fi
 
 echo "== gofmt" >&2
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
