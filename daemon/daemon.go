@@ -71,8 +71,9 @@ type Options struct {
 	Location *time.Location
 	// Jitter is the largest random delay before each run (scheduled or
 	// catch-up), so that sources sharing a schedule do not all start at
-	// once; zero disables it. Keep it well below the shortest interval: the
-	// wait counts as part of the run for skip-if-still-running.
+	// once; zero disables it. A job's delay is also never more than a
+	// tenth of the shortest interval of its schedule (see jitterBound):
+	// the wait counts as part of the run for skip-if-still-running.
 	Jitter time.Duration
 	// GracePeriod is how long a shutdown lets running jobs finish before
 	// cancelling their context; zero cancels them at once.
@@ -124,6 +125,9 @@ type jobState struct {
 	job      Job
 	schedule cron.Schedule
 	wrapped  cron.Job // skip-if-still-running(recover(execute))
+	// jitter is the largest delay before a run: Options.Jitter, at most a
+	// tenth of the schedule's shortest interval.
+	jitter time.Duration
 	id       cron.EntryID
 
 	mu          sync.Mutex
@@ -185,7 +189,7 @@ func New(o Options) (*Daemon, error) {
 		if err != nil {
 			return nil, fmt.Errorf("daemon: source %s: bad schedule %q: %w", j.Name, j.Schedule, err)
 		}
-		js := &jobState{job: j, schedule: sched}
+		js := &jobState{job: j, schedule: sched, jitter: jitterBound(sched, o.Jitter, time.Now().In(o.Location))}
 		d.jobs = append(d.jobs, js)
 	}
 	m, err := newMetricSet(d.reg, names)
@@ -354,7 +358,7 @@ func (d *Daemon) execute(js *jobState) {
 	if d.isStopping() {
 		return
 	}
-	if delay := d.opts.jitter(d.opts.Jitter); delay > 0 {
+	if delay := d.opts.jitter(js.jitter); delay > 0 {
 		t := time.NewTimer(delay)
 		select {
 		case <-d.stopping:
@@ -455,6 +459,31 @@ func (d *Daemon) redactText(s string) string {
 		s = s[:cut] + "…"
 	}
 	return s
+}
+
+// jitterSample is how many intervals of a schedule jitterBound looks at:
+// more than a week of daily runs, so that a schedule such as "0 9 * * 1-5"
+// shows its shortest interval.
+const jitterSample = 16
+
+// jitterBound returns the largest jitter of a job on schedule s: limit, but
+// at most a tenth of the shortest interval between the schedule's next
+// activations after from, so that a source on "@every 3s" is not delayed
+// by a 30 s jitter.
+func jitterBound(s cron.Schedule, limit time.Duration, from time.Time) time.Duration {
+	next := s.Next(from)
+	for range jitterSample {
+		if next.IsZero() {
+			break
+		}
+		after := s.Next(next)
+		if after.IsZero() {
+			break
+		}
+		limit = min(limit, after.Sub(next)/10)
+		next = after
+	}
+	return max(limit, 0)
 }
 
 // randomJitter draws a delay uniformly in [0, max).

@@ -603,3 +603,61 @@ func TestTimeZone(t *testing.T) {
 		t.Errorf("next run %v is %v in Berlin, want 09:00", next, local)
 	}
 }
+
+// The jitter of a job is never more than a tenth of its schedule's
+// shortest interval, whatever Options.Jitter says.
+func TestJitterBound(t *testing.T) {
+	from := time.Date(2026, 12, 4, 8, 0, 0, 0, time.UTC) // a Friday
+	tests := []struct {
+		schedule string
+		limit    time.Duration
+		want     time.Duration
+	}{
+		{"@every 3s", 30 * time.Second, 300 * time.Millisecond},
+		{"@every 10m", 30 * time.Second, 30 * time.Second},
+		{"@every 1m", 30 * time.Second, 6 * time.Second},
+		{"*/30 * * * *", 30 * time.Second, 30 * time.Second},
+		{"*/2 * * * *", 30 * time.Second, 12 * time.Second},
+		// Weekdays at 9 and 9:05: the 5-minute gap bounds it, not the day.
+		{"0,5 9 * * 1-5", time.Hour, 30 * time.Second},
+		{"@hourly", time.Hour, 6 * time.Minute},
+		{"@every 3s", 0, 0},
+	}
+	for _, tt := range tests {
+		s, err := cron.ParseStandard(tt.schedule)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := jitterBound(s, tt.limit, from); got != tt.want {
+			t.Errorf("jitterBound(%q, %v) = %v, want %v", tt.schedule, tt.limit, got, tt.want)
+		}
+	}
+}
+
+// A daemon asks each run for a delay bounded by its own schedule: the
+// issue was a 30 s jitter on a source running every 3 s.
+func TestJitterFollowsSchedule(t *testing.T) {
+	asked := make(chan time.Duration, 10)
+	d := newDaemon(t, Options{
+		Jitter: 30 * time.Second,
+		jitter: func(max time.Duration) time.Duration {
+			select {
+			case asked <- max:
+			default:
+			}
+			return 0
+		},
+		Jobs: []Job{{Name: "fast", Schedule: "@every 3s", Run: func(context.Context) (Result, error) {
+			return Result{}, nil
+		}}},
+	})
+	serve(t, d)
+	select {
+	case got := <-asked:
+		if got > 300*time.Millisecond || got <= 0 {
+			t.Errorf("jitter asked for up to %v on @every 3s, want at most 300ms", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no run")
+	}
+}
