@@ -238,7 +238,11 @@ func (d *Daemon) Serve(ctx context.Context, ln net.Listener) error {
 	srvErr := make(chan error, 1)
 	go func() { srvErr <- srv.Serve(ln) }()
 
-	runCtx, cancelRuns := context.WithCancel(context.WithoutCancel(ctx))
+	// Runs outlive ctx by the grace period; when they are cancelled, the
+	// cause is ctx's (a signal, for codepace), so that a run can record
+	// what stopped it.
+	runCtx, cancelCause := context.WithCancelCause(context.WithoutCancel(ctx))
+	cancelRuns := func() { cancelCause(context.Cause(ctx)) }
 	defer cancelRuns()
 	d.runCtx = runCtx
 	d.log.Info("daemon started", "listen", ln.Addr().String(), "sources", len(d.jobs),
@@ -273,7 +277,7 @@ func (d *Daemon) Serve(ctx context.Context, ln net.Listener) error {
 
 // shutdown stops scheduling and waits for the running jobs: up to the grace
 // period, then it cancels them and waits for them to return.
-func (d *Daemon) shutdown(cancelRuns context.CancelFunc) {
+func (d *Daemon) shutdown(cancelRuns func()) {
 	close(d.stopping)
 	cronDone := d.cron.Stop()
 	done := make(chan struct{})

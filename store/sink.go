@@ -214,25 +214,41 @@ func (s *Store) Cursor(ctx context.Context, source string) (at time.Time, ok boo
 	return time.Time{}, false, rows.Err()
 }
 
-// Run is one collector run as collector_runs shows it.
+// Run is one collector run as collector_runs shows it, with the process
+// that runs it.
 type Run struct {
 	ID       string
 	Source   string
 	Started  time.Time
 	Finished time.Time // zero while running
-	Status   string    // running, ok, failed
+	Status   string    // one of the Run* statuses
 	Items    int
 	Requests int
 	Skipped  int
 	Error    string
+	// Host and PID name the codepace process that runs it.
+	Host string
+	PID  int
 }
+
+// The statuses of a collector run (sql/README.md, collector_runs).
+const (
+	RunRunning = "running"
+	RunOK      = "ok"
+	RunFailed  = "failed"
+	// RunInterrupted is a run stopped by a signal (SIGTERM, SIGINT,
+	// SIGHUP) or whose process died: what it stored is kept, its cursor
+	// is where its last stored page put it.
+	RunInterrupted = "interrupted"
+)
 
 // RecordRun writes the current state of a collector run.
 func (s *Store) RecordRun(ctx context.Context, r Run) error {
 	err := s.insert(ctx, `collector_runs_log (run_id, source, started_at, finished_at, status,
-		items, requests, skipped, error, version)`, func(b driver.Batch) error {
+		items, requests, skipped, error, host, pid, version)`, func(b driver.Batch) error {
 		return b.Append(r.ID, r.Source, r.Started.UTC(), nullTime(r.Finished), r.Status,
-			uint64(r.Items), uint64(r.Requests), uint64(r.Skipped), r.Error, uint64(time.Now().UnixNano()))
+			uint64(r.Items), uint64(r.Requests), uint64(r.Skipped), r.Error, r.Host, uint32(r.PID),
+			uint64(time.Now().UnixNano()))
 	})
 	if err != nil {
 		return fmt.Errorf("record run of %s: %w", r.Source, err)
@@ -240,11 +256,41 @@ func (s *Store) RecordRun(ctx context.Context, r Run) error {
 	return nil
 }
 
+// RunningOn returns the runs whose latest state is running and that a
+// process on host wrote.
+func (s *Store) RunningOn(ctx context.Context, host string) ([]Run, error) {
+	// argMax rather than FINAL with a WHERE on status, which a server may
+	// apply before it collapses the versions. Every state of a run has the
+	// host of the process that started it.
+	rows, err := s.conn.Query(ctx, `SELECT run_id, source, min(started_at), argMax(items, version),
+			argMax(requests, version), argMax(skipped, version), argMax(pid, version)
+		FROM collector_runs_log WHERE host = ?
+		GROUP BY source, run_id
+		HAVING argMax(status, version) = ?`, host, RunRunning)
+	if err != nil {
+		return nil, fmt.Errorf("read running collector runs: %w", err)
+	}
+	defer rows.Close()
+	var runs []Run
+	for rows.Next() {
+		r := Run{Status: RunRunning, Host: host}
+		var items, requests, skipped uint64
+		var pid uint32
+		if err := rows.Scan(&r.ID, &r.Source, &r.Started, &items, &requests, &skipped, &pid); err != nil {
+			return nil, err
+		}
+		r.Started = r.Started.UTC()
+		r.Items, r.Requests, r.Skipped, r.PID = int(items), int(requests), int(skipped), int(pid)
+		runs = append(runs, r)
+	}
+	return runs, rows.Err()
+}
+
 // LastSuccess returns when source last finished a successful collector
 // run; zero when it never did.
 func (s *Store) LastSuccess(ctx context.Context, source string) (time.Time, error) {
 	var at *time.Time
-	err := s.conn.QueryRow(ctx, `SELECT max(finished_at) FROM collector_runs WHERE source = ? AND status = 'ok'`, source).Scan(&at)
+	err := s.conn.QueryRow(ctx, `SELECT max(finished_at) FROM collector_runs WHERE source = ? AND status = ?`, source, RunOK).Scan(&at)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("last successful run of %s: %w", source, err)
 	}

@@ -35,6 +35,7 @@ type Main struct {
 	configPath string
 	logFormat  string
 	lock       *os.File
+	stopLog    func() bool // stops logSignal
 
 	// built holds each source's collector once made (see collectorFor),
 	// so that a daemon keeps what a collector learns between runs.
@@ -72,6 +73,7 @@ func (m *Main) open(ctx context.Context) error {
 	default:
 		return fmt.Errorf("--log-format %q: use text or json", m.logFormat)
 	}
+	m.stopLog = m.logSignal(ctx)
 	if m.configPath == "" {
 		return errors.New("no config: pass --config FILE or set CODEPACE_CONFIG")
 	}
@@ -94,6 +96,9 @@ func (m *Main) open(ctx context.Context) error {
 
 // Close releases the lock and the store.
 func (m *Main) Close() {
+	if m.stopLog != nil {
+		m.stopLog()
+	}
 	if m.Store != nil {
 		m.Store.Close()
 	}

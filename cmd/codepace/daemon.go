@@ -12,7 +12,7 @@ import (
 )
 
 // runDaemon is `codepace daemon`: every source on its own schedule, compute
-// after each collection, /healthz and /metrics, until SIGTERM or SIGINT
+// after each collection, /healthz and /metrics, until SIGTERM, SIGINT or SIGHUP
 // cancels ctx; then a graceful shutdown and exit status 0.
 func runDaemon(ctx context.Context, m *Main, args []string) error {
 	fs := m.flagSet("daemon")

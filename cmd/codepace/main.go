@@ -17,9 +17,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime/debug"
-	"syscall"
 )
 
 // defaultMemoryLimit is the soft memory limit codepace runs under unless
@@ -38,7 +36,7 @@ func main() {
 	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
 		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := notifySignals(context.Background())
 	err := Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
@@ -64,7 +62,7 @@ var verbs = []verb{
 	{"compute", "", "recompute every derived table from the raw facts", runCompute},
 	{"run", "", "migrate + collect + compute once, under a lock (safe under cron)", runRun},
 	{"report", "[--format table|json|csv] [--at DATE]", "print the key-result scoreboard", runReport},
-	{"daemon", "[--listen ADDR] [--lock FILE]", "each source on its own schedule, /healthz and /metrics, until SIGTERM", runDaemon},
+	{"daemon", "[--listen ADDR] [--lock FILE]", "each source on its own schedule, /healthz and /metrics, until SIGTERM, SIGINT or SIGHUP", runDaemon},
 	{"provision", "[--dry-run] [--out DIR]", "create or update the Grafana data source, folder, dashboards and alert rules (idempotent)", runProvision},
 }
 

@@ -191,21 +191,18 @@ func (m *Main) collectSource(ctx context.Context, src config.Source, since time.
 			from = cursor.Add(-src.Overlap)
 		}
 	}
-	run := store.Run{ID: newRunID(), Source: src.Name, Started: time.Now().UTC(), Status: "running"}
-	if err := m.Store.RecordRun(ctx, run); err != nil {
+	run, err := m.startRun(ctx, src.Name, log)
+	if err != nil {
 		return collectors.Stats{}, err
 	}
 	log.Info("collecting", "from", from.Format(time.RFC3339))
 	st, err := c.Collect(ctx, collectors.Window{From: from}, m.Store)
-	run.Finished = time.Now().UTC()
-	run.Items, run.Requests, run.Skipped = st.Changes+st.Builds, st.Requests, st.Skipped
-	run.Status = "ok"
-	if err != nil {
-		run.Status, run.Error = "failed", err.Error()
-	}
-	// Record the outcome even when the run was cancelled.
-	recErr := m.Store.RecordRun(context.WithoutCancel(ctx), run)
-	if err != nil {
+	run, recErr := m.finishRun(ctx, run, st, err)
+	switch {
+	case run.Status == store.RunInterrupted:
+		log.Warn("collection interrupted; what it stored is kept", "error", err, "changes", st.Changes, "builds", st.Builds)
+		return st, err
+	case err != nil:
 		log.Error("collection failed", "error", err, "changes", st.Changes, "builds", st.Builds)
 		return st, err
 	}
