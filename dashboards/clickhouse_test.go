@@ -19,6 +19,8 @@ import (
 	"github.com/codepace/codepace/collectors/gerrit"
 	"github.com/codepace/codepace/collectors/gerrit/gerrittest"
 	"github.com/codepace/codepace/internal/chtest"
+	"github.com/codepace/codepace/keyresults"
+	kfigure "github.com/codepace/codepace/keyresults/figure"
 	"github.com/codepace/codepace/metrics"
 	"github.com/codepace/codepace/store"
 )
@@ -269,22 +271,23 @@ func value(v any) (f float64, isNull bool) {
 }
 
 // figuresMatchStore checks that each figure's current value on the key
-// results dashboard is what `codepace report` computes (store.Figure).
+// results dashboard is what `codepace report` computes (keyresults over
+// store.Values).
 func figuresMatchStore(t *testing.T, conn driver.Conn, s *store.Store, now time.Time, project string) {
 	ctx := context.Background()
 	now = now.Truncate(time.Second)
 	all := map[string][]string{varSource: allValues, varProject: allValues, varCohort: allValues}
 	for _, f := range figures {
-		narrow := store.FigureFilter{Source: "demo"}
-		if f.project {
+		narrow := kfigure.Filter{Source: "demo"}
+		if f.project() {
 			narrow.Project = project
 		}
-		if f.cohort {
+		if f.cohort() {
 			narrow.Cohort = "ramped"
 		}
-		for _, filter := range []store.FigureFilter{{}, {Source: "demo"}, narrow} {
+		for _, filter := range []kfigure.Filter{{}, {Source: "demo"}, narrow} {
 			fl := f.variableFilters()
-			if filter != (store.FigureFilter{}) {
+			if filter != (kfigure.Filter{}) {
 				var err error
 				if fl, err = f.literalFilters(filter.Source, filter.Project, filter.Cohort); err != nil {
 					t.Fatal(err)
@@ -299,9 +302,17 @@ func figuresMatchStore(t *testing.T, conn driver.Conn, s *store.Store, now time.
 			if err != nil {
 				t.Fatalf("%s: %v\n%s", f.name, err, sql)
 			}
-			want, ok, err := s.Figure(ctx, f.name, filter, now.Add(-28*24*time.Hour), now)
+			vals, err := s.Values(ctx, kfigure.Query{Measure: f.fig.Measure, Filter: filter, From: now.Add(-keyresults.Period), To: now})
 			if err != nil {
 				t.Fatal(err)
+			}
+			want, ok := 0.0, true
+			if f.fig.IsCount() {
+				want = vals[0]
+			} else if sum := keyresults.Summarise(vals, f.fig.Stat, f.fig.Unit.Seconds); sum.Value != nil {
+				want = *sum.Value
+			} else {
+				ok = false
 			}
 			if !ok {
 				if len(r.rows) != 0 {

@@ -2,87 +2,111 @@ package dashboards
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
-)
 
-// figure is one of SPEC's named figures as the dashboards compute it. The
-// definitions are those of store/figures.go (what `codepace report` uses);
-// a test checks that both give the same value on the same data.
-type figure struct {
-	name string
-	// title and unit are how the dashboards show it.
-	title, unit string
-	// value and count are aggregates over table; count says how many
-	// items the value is made of (no item: no value).
-	value, count, table string
-	// period is the column saying when an item's measured interval ended
-	// (SPEC "Periods").
-	period string
-	// where is a fixed extra condition.
-	where string
-	// project and cohort say which filters apply.
-	project, cohort bool
-	// onDay marks the backlog figures, taken on the last day of the period.
-	onDay bool
-	// definition is the SPEC definition, for panel descriptions.
-	definition string
-}
+	kfigure "github.com/codepace/codepace/keyresults/figure"
+)
 
 // humanChanges leaves bot-owned changes out, as the scoreboard does.
 const humanChanges = "owner_is_bot = 0"
 
-// figures are SPEC's named figures, in SPEC's order.
-var figures = []figure{
-	{name: "time_to_first_review_p50_hours", title: "Time to first review, p50", unit: unitHours,
-		value: "quantileExact(0.5)(time_to_first_review_s) / 3600", count: "count(time_to_first_review_s)",
-		table: "change_metrics", period: "first_review_at", where: humanChanges, project: true, cohort: true,
-		definition: "median of time_to_first_review_s = first_review_at − ready_at (first review action at or after ready_at), in hours, over changes whose first review falls in the period; bot-owned changes excluded"},
-	{name: "time_to_merge_p50_days", title: "Time to merge, p50", unit: unitDays,
-		value: "quantileExact(0.5)(time_to_merge_s) / 86400", count: "count(time_to_merge_s)",
-		table: "change_metrics", period: "merged_at", where: humanChanges, project: true, cohort: true,
-		definition: "median of time_to_merge_s = merged_at − ready_at, in days, over changes merged in the period; bot-owned changes excluded"},
-	{name: "cycle_time_p50_days", title: "Cycle time, p50", unit: unitDays,
-		value: "quantileExact(0.5)(cycle_time_s) / 86400", count: "count(cycle_time_s)",
-		table: "change_metrics", period: "merged_at", where: humanChanges, project: true, cohort: true,
-		definition: "median of cycle_time_s = merged_at − min(created_at, author date of the current revision's commit), in days, over changes merged in the period; bot-owned changes excluded"},
-	{name: "review_backlog_open", title: "Review backlog, open ready changes", unit: unitCount,
-		value: "sum(open_ready)", count: "count()",
-		table: "review_backlog_daily", period: "day", onDay: true, project: true,
-		definition: "changes open and ready (not WIP, not merged, not abandoned) at the end of the last day of the period (review_backlog_daily.open_ready)"},
-	{name: "review_backlog_mean_age_days", title: "Review backlog, mean age", unit: unitDays,
-		value: "sum(mean_age_days * open_ready) / sum(open_ready)", count: "sum(open_ready)",
-		table: "review_backlog_daily", period: "day", onDay: true, project: true,
-		definition: "mean age since ready_at, in days, of the changes open and ready at the end of the last day of the period (review_backlog_daily.mean_age_days weighted by open_ready)"},
-	{name: "newcomer_time_to_first_review_p50_days", title: "Newcomers: time to first review, p50", unit: unitDays,
-		value: "quantileExact(0.5)(time_to_first_review_s) / 86400", count: "count(time_to_first_review_s)",
-		table: "newcomers", period: "first_review_at",
-		definition: "median, in days, of the newcomer milestone time to first review on a person's first change, over people whose first change got its first review in the period"},
-	{name: "newcomer_time_to_first_merge_p50_days", title: "Newcomers: time to first merge, p50", unit: unitDays,
-		value: "quantileExact(0.5)(time_to_first_merge_s) / 86400", count: "count(time_to_first_merge_s)",
-		table: "newcomers", period: "first_merge_at",
-		definition: "median, in days, of time_to_first_merge_s = first merged change's merged_at − first change's created_at, over people whose first merge falls in the period"},
-	{name: "build_duration_mean_minutes", title: "Build duration, mean", unit: unitMinutes,
-		value: "avg(duration_s) / 60", count: "count(duration_s)",
-		table: "builds", period: "finished_at", project: true,
-		definition: "mean duration_s of the builds (CI job runs) finished in the period, in minutes, every system, pipeline and result included"},
-	{name: "build_duration_p95_minutes", title: "Build duration, p95", unit: unitMinutes,
-		value: "quantileExact(0.95)(duration_s) / 60", count: "count(duration_s)",
-		table: "builds", period: "finished_at", project: true,
-		definition: "95th percentile (quantileExact) of duration_s of the builds finished in the period, in minutes"},
-	{name: "build_spikes", title: "Build spikes", unit: unitCount,
-		value: "sum(is_spike)", count: "count()",
-		table: "builds", period: "finished_at", project: true,
-		definition: "count of build spikes finished in the period: builds longer than both ratio × the median of the same job's successful builds of the preceding window_days and that median + floor_s, given at least min_builds of them"},
+// figure is a figure of the registry (keyresults/figure, what `codepace
+// report` scores) as the dashboards show it: its SQL is built from the
+// registry's measure, so that both agree (a test checks it on data).
+type figure struct {
+	name string
+	// title and unit are how the dashboards show it.
+	title, unit string
+	fig         kfigure.Figure
 }
 
-// figureNamed returns the named figure.
+// newFigure resolves a registry name; the dashboards' own list is fixed,
+// so a bad name there is a programming error.
+func newFigure(name, title string) figure {
+	f, err := kfigure.Parse(name)
+	if err != nil {
+		panic(err)
+	}
+	return figure{name: name, title: title, unit: unitOfFigure(f), fig: f}
+}
+
+// unitOfFigure is the Grafana unit of a figure's values.
+func unitOfFigure(f kfigure.Figure) string {
+	switch f.Unit.Name {
+	case "seconds":
+		return "s"
+	case "minutes":
+		return unitMinutes
+	case "hours":
+		return unitHours
+	case "days":
+		return unitDays
+	}
+	return unitCount
+}
+
+// figures are the first version's named figures, in its order.
+var figures = []figure{
+	newFigure("time_to_first_review_p50_hours", "Time to first review, p50"),
+	newFigure("time_to_merge_p50_days", "Time to merge, p50"),
+	newFigure("cycle_time_p50_days", "Cycle time, p50"),
+	newFigure("review_backlog_open", "Review backlog, open ready changes"),
+	newFigure("review_backlog_mean_age_days", "Review backlog, mean age"),
+	newFigure("newcomer_time_to_first_review_p50_days", "Newcomers: time to first review, p50"),
+	newFigure("newcomer_time_to_first_merge_p50_days", "Newcomers: time to first merge, p50"),
+	newFigure("build_duration_mean_minutes", "Build duration, mean"),
+	newFigure("build_duration_p95_minutes", "Build duration, p95"),
+	newFigure("build_spikes", "Build spikes"),
+}
+
+// figureNamed returns a figure of the registry by name.
 func figureNamed(name string) (figure, bool) {
 	for _, f := range figures {
 		if f.name == name {
 			return f, true
 		}
 	}
-	return figure{}, false
+	f, err := kfigure.Parse(name)
+	if err != nil {
+		return figure{}, false
+	}
+	return figure{name: name, title: name, unit: unitOfFigure(f), fig: f}, true
+}
+
+// definition is the registry's definition, for panel descriptions.
+func (f figure) definition() string { return f.fig.Measure.Text }
+
+// period is the column that places an item in a period; onDay marks the
+// figures taken at an instant, the end of the period's last day.
+func (f figure) period() string { return f.fig.Measure.Period }
+func (f figure) onDay() bool    { return f.fig.Measure.AtInstant }
+
+// project and cohort say which dashboard variables apply.
+func (f figure) project() bool { return f.fig.Measure.Takes(kfigure.Project) }
+func (f figure) cohort() bool  { return f.fig.Measure.Takes(kfigure.Cohort) }
+
+// aggregate is the figure's statistic over its items, in its unit; t is
+// the SQL of the instant for the figures taken at one.
+func (f figure) aggregate(t string) string {
+	m := f.fig.Measure
+	if m.Kind == kfigure.Count {
+		return "count()"
+	}
+	v := strings.ReplaceAll(m.Value, "{t}", t)
+	var agg string
+	switch s := f.fig.Stat; s.Name {
+	case "mean":
+		agg = "avg(" + v + ")"
+	case "max":
+		agg = "max(" + v + ")"
+	default:
+		agg = "quantileExact(" + strconv.FormatFloat(s.Quantile, 'g', -1, 64) + ")(" + v + ")"
+	}
+	if f.fig.Unit.Seconds != 1 {
+		agg += " / " + strconv.FormatFloat(f.fig.Unit.Seconds, 'g', -1, 64)
+	}
+	return agg
 }
 
 // filters are the conditions a figure's query applies besides its period.
@@ -94,33 +118,33 @@ type filters struct {
 // variableFilters filters a figure by the dashboard variables it allows.
 func (f figure) variableFilters() filters {
 	c := []string{bySource}
-	if f.project {
+	if f.project() {
 		c = append(c, byProject)
 	}
-	if f.cohort {
+	if f.cohort() {
 		c = append(c, byCohort)
 	}
 	return filters{conds: c}
 }
 
 // literalFilters filters a figure by a target's filter; it fails when the
-// figure does not allow one of them, as store.Figure does.
+// figure does not take one of them, as config validation does. A project
+// is a glob (keyresults/figure.GlobRegexp).
 func (f figure) literalFilters(source, project, cohort string) (filters, error) {
 	var c []string
-	if source != "" {
-		c = append(c, "source = "+quote(source))
-	}
-	if project != "" {
-		if !f.project {
-			return filters{}, fmt.Errorf("%s has no project; drop filter.project", f.name)
+	for _, kv := range [][2]string{{kfigure.Source, source}, {kfigure.Project, project}, {kfigure.Cohort, cohort}} {
+		if kv[1] == "" {
+			continue
 		}
-		c = append(c, "project = "+quote(project))
-	}
-	if cohort != "" {
-		if !f.cohort {
-			return filters{}, fmt.Errorf("%s has no cohort; drop filter.cohort", f.name)
+		if err := f.fig.CheckFilter(kv[0]); err != nil {
+			return filters{}, err
 		}
-		c = append(c, "owner_cohort = "+quote(cohort))
+		col := f.fig.Measure.Columns[kv[0]]
+		if kv[0] == kfigure.Project {
+			c = append(c, "match("+col+", "+quote(kfigure.GlobRegexp(kv[1]))+")")
+			continue
+		}
+		c = append(c, col+" = "+quote(kv[1]))
 	}
 	return filters{conds: c}, nil
 }
@@ -132,64 +156,79 @@ func quote(s string) string {
 
 func (f figure) conds(fl filters, period ...string) string {
 	c := append([]string{}, period...)
-	if f.where != "" {
-		c = append(c, f.where)
+	if f.fig.Measure.Where != "" {
+		c = append(c, f.fig.Measure.Where)
 	}
 	c = append(c, fl.conds...)
 	return where(c...)
 }
 
+// nonEmpty keeps a row only when items made it; a count is 0 without
+// items, as `codepace report` gives it.
+func (f figure) nonEmpty() string {
+	if f.fig.IsCount() {
+		return ""
+	}
+	return "\nWHERE n > 0"
+}
+
 // currentSQL is the figure over the trailing 28 days ending at the end of
-// the dashboard's time range, (to − 28 days, to], as `codepace report`
-// computes the current value; the backlog figures take the day of `to`.
-// No row when no item falls in the period.
+// the dashboard's time range, [to − 28 days, to), as `codepace report`
+// computes the current value (docs/definitions.md §18); the backlog
+// figures are taken at the instant to.
 func (f figure) currentSQL(fl filters) string {
-	period := []string{f.period + " > $__toTime - INTERVAL 28 DAY", f.period + " <= $__toTime"}
-	if f.onDay {
-		period = []string{f.period + " = toDate($__toTime, 'UTC')"}
+	period := []string{f.period() + " >= $__toTime - INTERVAL 28 DAY", f.period() + " < $__toTime"}
+	if f.onDay() {
+		period = []string{"from_at <= $__toTime", "(to_at IS NULL OR to_at > $__toTime)"}
 	}
 	return fmt.Sprintf(`SELECT value FROM
 (
-    SELECT toFloat64(%s) AS value, toUInt64(%s) AS n
+    SELECT toFloat64(%s) AS value, count() AS n
     FROM %s
     WHERE %s
-)
-WHERE n > 0`, f.value, f.count, f.table, indent(f.conds(fl, period...), 4))
+)%s`, f.aggregate("$__toTime"), f.fig.Measure.View, indent(f.conds(fl, period...), 4), f.nonEmpty())
 }
 
-// trendSQL is the figure's trend. Change and build figures: at each Monday
-// 00:00 UTC of the time range, the value over the trailing 28 days ending
-// then (what `codepace report` shows as its weekly trend); each item is
-// counted toward the four Mondays whose period (Monday − 28 days, Monday]
-// holds its period column. Backlog figures: the value of each day.
+// trendSQL is the figure's trend. Figures over a period: at each Monday
+// 00:00 UTC of the time range, the value over the 28 days before it (what
+// `codepace report` shows as its weekly trend); an item at x counts toward
+// the four Mondays W with W − 28 days <= x < W. Figures at an instant: the
+// value at the end (24:00 UTC) of each day of the range.
 func (f figure) trendSQL(fl filters) string {
-	if f.onDay {
+	m := f.fig.Measure
+	if f.onDay() {
+		end := "toDateTime(day, 'UTC') + 86400"
 		return fmt.Sprintf(`SELECT day, value FROM
 (
-    SELECT day, toFloat64(%s) AS value, toUInt64(%s) AS n
-    FROM %s
-    WHERE %s
+    SELECT day, toFloat64(%s) AS value, count() AS n
+    FROM
+    (
+        SELECT *, arrayJoin(arrayMap(i -> toDate($__fromTime, 'UTC') + i,
+            range(toUInt32(toDate($__toTime, 'UTC') - toDate($__fromTime, 'UTC')) + 1))) AS day
+        FROM %s
+        WHERE %s
+    )
+    WHERE from_at <= %s AND (to_at IS NULL OR to_at > %s)
     GROUP BY day
-)
-WHERE n > 0
-ORDER BY day`, f.value, f.count, f.table,
-			indent(f.conds(fl, "day >= toDate($__fromTime, 'UTC')", "day <= toDate($__toTime, 'UTC')"), 4))
+)%s
+ORDER BY day`, f.aggregate(end), m.View,
+			indent(f.conds(fl, "from_at < $__toTime + INTERVAL 1 DAY", "(to_at IS NULL OR to_at > $__fromTime)"), 8),
+			end, end, f.nonEmpty())
 	}
 	return fmt.Sprintf(`SELECT week, value FROM
 (
-    SELECT week, toFloat64(%s) AS value, toUInt64(%s) AS n
+    SELECT week, toFloat64(%s) AS value, count() AS n
     FROM
     (
-        SELECT *, toMonday(assumeNotNull(%s) - 1) + arrayJoin([7, 14, 21, 28]) AS week
+        SELECT *, toMonday(assumeNotNull(%s)) + arrayJoin([7, 14, 21, 28]) AS week
         FROM %s
         WHERE %s
     )
     WHERE week >= toDate($__fromTime, 'UTC') AND week <= toDate($__toTime, 'UTC')
     GROUP BY week
-)
-WHERE n > 0
-ORDER BY week`, f.value, f.count, f.period, f.table,
-		indent(f.conds(fl, f.period+" > $__fromTime - INTERVAL 28 DAY", f.period+" <= $__toTime"), 8))
+)%s
+ORDER BY week`, f.aggregate(""), m.Period, m.View,
+		indent(f.conds(fl, m.Period+" >= $__fromTime - INTERVAL 28 DAY", m.Period+" < $__toTime"), 8), f.nonEmpty())
 }
 
 // indent indents every line but the first by n spaces.

@@ -34,7 +34,7 @@ func keyResults(o Options) (dashboard.Dashboard, error) {
 		d.add(single(ds, panel{
 			title: f.title,
 			desc: fmt.Sprintf("Named figure %s (SPEC \"Named figures\"): %s. Period: the trailing 28 days ending at the end of the time range, (to − 28 days, to]; an item counts by %s (SPEC \"Periods\")%s. %s",
-				f.name, f.definition, f.period, onDayNote(f), filterNote(f)),
+				f.name, f.definition(), f.period(), onDayNote(f), filterNote(f)),
 			unit: f.unit, sql: f.currentSQL(fl), w: 4, h: 4,
 		}, neutral()).GraphMode(common.BigValueGraphModeNone).TextMode(common.BigValueTextModeValue))
 	}
@@ -43,10 +43,10 @@ func keyResults(o Options) (dashboard.Dashboard, error) {
 	for _, f := range figures {
 		fl := f.variableFilters()
 		desc := fmt.Sprintf("Named figure %s (SPEC \"Named figures\"): %s. Each point is the value over the 28 days ending at that Monday 00:00 UTC, as the weekly trend of `codepace report`; an item counts by %s (SPEC \"Periods\"). %s",
-			f.name, f.definition, f.period, filterNote(f))
-		if f.onDay {
+			f.name, f.definition(), f.period(), filterNote(f))
+		if f.onDay() {
 			desc = fmt.Sprintf("Named figure %s (SPEC \"Named figures\"): %s. Each point is one UTC day of review_backlog_daily. %s",
-				f.name, f.definition, filterNote(f))
+				f.name, f.definition(), filterNote(f))
 		}
 		d.add(series(ds, panel{title: f.title + " (" + f.name + ")", desc: desc, unit: f.unit, sql: f.trendSQL(fl), w: 8, h: 7}, neutral()).
 			DisplayName(f.title))
@@ -56,7 +56,7 @@ func keyResults(o Options) (dashboard.Dashboard, error) {
 
 // onDayNote explains the backlog figures' period.
 func onDayNote(f figure) string {
-	if f.onDay {
+	if f.onDay() {
 		return "; the backlog figures take only the last day of the period, the day of `to`"
 	}
 	return ""
@@ -65,19 +65,19 @@ func onDayNote(f figure) string {
 // filterNote says which dashboard variables a figure follows.
 func filterNote(f figure) string {
 	applies := []string{"source"}
-	if f.project {
+	if f.project() {
 		applies = append(applies, "project")
 	}
-	if f.cohort {
+	if f.cohort() {
 		applies = append(applies, "cohort")
 	}
 	s := "Filtered by the variables " + strings.Join(applies, ", ")
-	if !f.project || !f.cohort {
+	if !f.project() || !f.cohort() {
 		var not []string
-		if !f.project {
+		if !f.project() {
 			not = append(not, "project")
 		}
-		if !f.cohort {
+		if !f.cohort() {
 			not = append(not, "cohort")
 		}
 		s += "; " + strings.Join(not, " and ") + " do not apply to this figure"
@@ -108,7 +108,7 @@ func targetPanels(d *board, ds string, t Target) error {
 		title += " by " + t.Due.Format("2006-01-02")
 	}
 	desc := fmt.Sprintf("Key result on the named figure %s (SPEC \"Named figures\"): %s. Current: the trailing 28 days ending at the end of the time range, as `codepace report` computes it.",
-		t.Metric, f.definition)
+		t.Metric, f.definition())
 
 	th := neutral()
 	cols := "if(n > 0, value, NULL) AS current"

@@ -67,12 +67,14 @@ type Result struct {
 	OnTrack *bool `json:"on_track"`
 	// MinN is the target's min_n.
 	MinN int `json:"min_n"`
-	// At is the instant the report is taken at; Start and Due are where
-	// the glide path starts and ends, all UTC.
+	// At is the instant the report is taken at; Start and DueAt are where
+	// the glide path starts and ends (DueAt is 24:00 UTC of the due day),
+	// all UTC.
 	At    time.Time `json:"at"`
 	Start time.Time `json:"start"`
-	// Due is the end of the due day (24:00 UTC).
-	Due time.Time `json:"due"`
+	DueAt time.Time `json:"due_at"`
+	// Due is the due day as configured (2006-01-02).
+	Due string `json:"due"`
 	// Trend holds the weekly points, oldest first; the last is Current.
 	Trend []Point `json:"trend"`
 }
@@ -134,7 +136,8 @@ type evaluator struct {
 
 func (e *evaluator) result(at time.Time, weeks int) (Result, error) {
 	t := e.target
-	r := Result{Metric: t.Metric, Filter: t.Filter, Manual: t.Manual, MinN: t.MinN, At: at, Due: t.Due.Add(day)}
+	r := Result{Metric: t.Metric, Filter: t.Filter, Manual: t.Manual, MinN: t.MinN, At: at,
+		Due: t.Due.Format(time.DateOnly), DueAt: t.Due.Add(day)}
 	if !t.Manual && !t.Figure.IsCount() {
 		r.Unit = t.Figure.Unit.Name
 	}
@@ -160,7 +163,7 @@ func (e *evaluator) result(at time.Time, weeks int) (Result, error) {
 	r.Start = GlideStart(t)
 	if r.Baseline != nil {
 		r.Goal = ptr(t.GoalValue(*r.Baseline))
-		r.Expected = ptr(Expected(*r.Baseline, *r.Goal, r.Start, r.Due, at))
+		r.Expected = ptr(Expected(*r.Baseline, *r.Goal, r.Start, r.DueAt, at))
 	}
 	r.Status = Judge(r.Baseline, r.Goal, r.Expected, r.Current, r.N, t.MinN)
 	if r.Status != NoData {

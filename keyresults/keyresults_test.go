@@ -157,8 +157,8 @@ func TestEvaluateCountAndDates(t *testing.T) {
 	if *r.Current != 50 || r.N != nil || r.CILow != nil || r.Status != Behind || *r.OnTrack {
 		t.Errorf("current %v n %v status %s", *r.Current, r.N, r.Status)
 	}
-	if !r.Start.Equal(time.Date(2019, 6, 17, 0, 0, 0, 0, time.UTC)) || !r.Due.Equal(time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)) {
-		t.Errorf("start %v due %v", r.Start, r.Due)
+	if !r.Start.Equal(time.Date(2019, 6, 17, 0, 0, 0, 0, time.UTC)) || !r.DueAt.Equal(time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)) || r.Due != "2019-12-31" {
+		t.Errorf("start %v due %v %v", r.Start, r.Due, r.DueAt)
 	}
 	var buf bytes.Buffer
 	if err := WriteJSON(&buf, rs); err != nil {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 )
 
 // WriteJSON writes the results as an indented JSON list (the fields SPEC's
@@ -30,7 +31,7 @@ func WriteTable(w io.Writer, results []Result) error {
 	for _, r := range results {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Metric, orDash(r.Filter.String()), r.Status,
 			Format(r.Current), formatN(r.N), interval(r.CILow, r.CIHigh), Format(r.Expected), Format(r.Baseline),
-			Format(r.Goal), DueDay(r), trendText(r.Trend, Format))
+			Format(r.Goal), r.Due, trendText(r.Trend, Format))
 	}
 	return tw.Flush()
 }
@@ -48,15 +49,10 @@ func WriteCSV(w io.Writer, results []Result) error {
 		}
 		cw.Write([]string{r.Metric, r.Filter.String(), string(r.Status), track, full(r.Current), formatN(r.N),
 			full(r.CILow), full(r.CIHigh), full(r.Expected), full(r.Baseline), full(r.Goal),
-			r.Start.Format("2006-01-02T15:04:05Z"), r.Due.Format("2006-01-02T15:04:05Z"), trendText(r.Trend, full)})
+			r.Start.Format(time.RFC3339), r.Due, trendText(r.Trend, full)})
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// DueDay is the due date as configured: the day whose end Due is.
-func DueDay(r Result) string {
-	return r.Due.Add(-day).Format("2006-01-02")
 }
 
 // Format shows a value for people: "-" when null, whole numbers from 100,

@@ -63,6 +63,10 @@ var shardingKeys = map[string]string{
 	"builds_data":               "cityHash64(source, system, build_id)",
 	"newcomers_data":            "cityHash64(source, person_id)",
 	"review_backlog_daily_data": "cityHash64(source, project)",
+	// key results
+	"review_backlog_changes_data": "cityHash64(source, project, number)",
+	"recorded_values":             "cityHash64(metric, at)",
+	"key_results_log":             "cityHash64(evaluation)",
 }
 
 // ShardingKey returns the sharding key of table's Distributed table; ok is
@@ -110,6 +114,9 @@ func (m Migration) ClusterStatements(cluster, database string) ([]string, error)
 //     Distributed table AS t_local, both ON CLUSTER.
 //   - CREATE VIEW: ON CLUSTER, its FROM and JOIN tables qualified (they are
 //     the Distributed tables).
+//   - DROP TABLE IF EXISTS v, for a view v (18.16 has no DROP VIEW):
+//     ON CLUSTER, v qualified. A name with a sharding key is a table, whose
+//     local part this would leave behind, and is refused.
 //   - ALTER TABLE t ...: ON CLUSTER on t_local; when it changes columns, the
 //     Distributed t is then dropped and created again AS t_local, because
 //     ClickHouse 18.16 refuses an ALTER ON CLUSTER of a table that is not
@@ -139,6 +146,8 @@ func RenderForCluster(stmt, cluster, database string) ([]string, error) {
 		return r.createView()
 	case r.keywords(0, "ALTER", "TABLE"):
 		return r.alterTable()
+	case r.keywords(0, "DROP", "TABLE", "IF", "EXISTS"):
+		return r.dropView()
 	}
 	return nil, fmt.Errorf("cannot render for a cluster: %s", head(stmt))
 }
@@ -401,6 +410,22 @@ func (r *renderer) alterTable() ([]string, error) {
 		"DROP TABLE IF EXISTS "+r.qualified(table)+r.onCluster(),
 		"CREATE TABLE IF NOT EXISTS "+r.distributed(table, key))
 	return out, nil
+}
+
+// dropView renders DROP TABLE IF EXISTS of a view (see RenderForCluster).
+func (r *renderer) dropView() ([]string, error) {
+	view, i, err := r.name(4, "DROP TABLE")
+	if err != nil {
+		return nil, err
+	}
+	if i != len(r.toks) {
+		return nil, fmt.Errorf("DROP TABLE %s: want nothing after the name", view)
+	}
+	if _, isTable := shardingKeys[view]; isTable {
+		return nil, fmt.Errorf("DROP TABLE %s: only views can be dropped in a migration; %s is a table", view, view)
+	}
+	nameTok := r.toks[4]
+	return []string{r.src[:nameTok.start] + r.qualified(view) + r.onCluster()}, nil
 }
 
 // actions returns the index of the first token of each comma-separated

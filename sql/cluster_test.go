@@ -135,6 +135,16 @@ func TestRenderForCluster(t *testing.T) {
 			},
 		},
 		{
+			name: "a view is dropped on every node", cluster: "c",
+			stmt: "DROP TABLE IF EXISTS change_metrics",
+			want: []string{"DROP TABLE IF EXISTS db.change_metrics ON CLUSTER c"},
+		},
+		{
+			name: "a table is not dropped", cluster: "c",
+			stmt: "DROP TABLE IF EXISTS raw_changes",
+			err:  "only views can be dropped",
+		},
+		{
 			name: "a cluster name that is not an identifier is quoted", cluster: "prod-eu.1",
 			stmt: "CREATE VIEW IF NOT EXISTS v AS SELECT 1",
 			want: []string{"CREATE VIEW IF NOT EXISTS db.v ON CLUSTER `prod-eu.1` AS SELECT 1"},

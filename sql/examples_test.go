@@ -43,11 +43,11 @@ func readmeQueries(t *testing.T) []string {
 }
 
 // TestReadmeExamplesExtracted checks the extraction without a server: the
-// README must keep between 8 and 12 runnable examples.
+// README must keep between 8 and 16 runnable examples.
 func TestReadmeExamplesExtracted(t *testing.T) {
 	qs := readmeQueries(t)
-	if len(qs) < 8 || len(qs) > 12 {
-		t.Fatalf("README.md has %d ```sql blocks, want 8 to 12", len(qs))
+	if len(qs) < 8 || len(qs) > 16 {
+		t.Fatalf("README.md has %d ```sql blocks, want 8 to 16", len(qs))
 	}
 	for i, q := range qs {
 		if strings.Contains(q, ";") {

@@ -46,7 +46,7 @@ type ComputeStats struct {
 // generation.
 var derivedTables = []string{
 	"change_metrics_data", "review_actions_data", "builds_data",
-	"newcomers_data", "review_backlog_daily_data",
+	"newcomers_data", "review_backlog_daily_data", "review_backlog_changes_data",
 }
 
 // Compute rebuilds every derived table from the raw facts, as a new
@@ -84,9 +84,11 @@ func (s *Store) Compute(ctx context.Context, o ComputeOptions) (ComputeStats, er
 	var newcomers metrics.NewcomerTally
 	names := map[[2]string]string{} // (source, person key) -> how the person is shown
 	changes, actions, backlog := s.changeWriter(), s.actionWriter(), s.backlogWriter()
+	spans := s.backlogChangeWriter()
 	defer changes.abort()
 	defer actions.abort()
 	defer backlog.abort()
+	defer spans.abort()
 	// project holds the backlog items of the project being read; a
 	// project's changes come one after another.
 	var project []metrics.BacklogItem
@@ -109,7 +111,7 @@ func (s *Store) Compute(ctx context.Context, o ComputeOptions) (ComputeStats, er
 		bots := o.Bots[c.Source]
 		key, name := o.People.Resolve(c.Source, c.Owner)
 		f := metrics.ChangeFigures(c, bots, firsts[[2]string{c.Source, key}], o.NewcomerDays)
-		if err := writeChange(ctx, changes, gen, c, f, bots.IsBot(c.Owner)); err != nil {
+		if err := writeChange(ctx, changes, gen, c, f, bots.IsBot(c.Owner), name); err != nil {
 			return err
 		}
 		for _, a := range metrics.ReviewActions(c, bots) {
@@ -118,9 +120,13 @@ func (s *Store) Compute(ctx context.Context, o ComputeOptions) (ComputeStats, er
 			}
 		}
 		if !f.ReadyAt.IsZero() {
+			ivs := metrics.ReadyIntervals(c)
 			project = append(project, metrics.BacklogItem{
-				Source: c.Source, Project: c.Project, ReadyAt: f.ReadyAt, Intervals: metrics.ReadyIntervals(c),
+				Source: c.Source, Project: c.Project, ReadyAt: f.ReadyAt, Intervals: ivs,
 			})
+			if err := writeBacklogChange(ctx, spans, gen, c, f, name, ivs); err != nil {
+				return err
+			}
 		}
 		newcomers.Add(metrics.NewcomerInput{
 			Source: c.Source, Person: key, IsBot: bots.IsBot(c.Owner),
@@ -136,7 +142,7 @@ func (s *Store) Compute(ctx context.Context, o ComputeOptions) (ComputeStats, er
 	if err == nil {
 		err = endProject()
 	}
-	for _, w := range []*rowWriter{changes, actions, backlog} {
+	for _, w := range []*rowWriter{changes, actions, backlog, spans} {
 		if err == nil {
 			err = w.flush()
 		}

@@ -67,14 +67,16 @@ func (w *rowWriter) abort() {
 
 func (s *Store) changeWriter() *rowWriter {
 	return s.rowWriter(`change_metrics_data (generation, source, project, branch, number, url, subject,
-		owner, owner_id, owner_is_bot, status, is_wip, created_at, updated_at, ready_at, first_review_at,
+		owner, owner_id, owner_person, owner_is_bot, status, is_wip, created_at, updated_at, ready_at, first_review_at,
 		merged_at, closed_at, time_to_first_review_s, time_to_merge_s, cycle_time_s, patchsets,
 		review_rounds, insertions, deletions, owner_cohort)`)
 }
 
-func writeChange(ctx context.Context, w *rowWriter, gen uint64, c collectors.Change, f metrics.Figures, isBot bool) error {
+// writeChange writes a change's row; ownerPerson is the people: name its
+// owner maps to, empty for none.
+func writeChange(ctx context.Context, w *rowWriter, gen uint64, c collectors.Change, f metrics.Figures, isBot bool, ownerPerson string) error {
 	return w.add(ctx, gen, c.Source, c.Project, c.Branch, c.Number, c.URL, c.Subject,
-		person(c.Owner), c.Owner.ID, b8(isBot), c.Status, b8(c.WIP), c.Created, c.Updated,
+		person(c.Owner), c.Owner.ID, ownerPerson, b8(isBot), c.Status, b8(c.WIP), c.Created, c.Updated,
 		nullTime(f.ReadyAt), nullTime(f.FirstReviewAt), nullTime(f.MergedAt), nullTime(f.ClosedAt),
 		f.TimeToFirstReviewS, f.TimeToMergeS, f.CycleTimeS, int32(f.Patchsets), int32(f.ReviewRounds),
 		c.Insertions, c.Deletions, f.Cohort)
@@ -96,6 +98,30 @@ func (s *Store) backlogWriter() *rowWriter {
 
 func writeBacklogDay(ctx context.Context, w *rowWriter, gen uint64, d metrics.BacklogDay) error {
 	return w.add(ctx, gen, d.Day, d.Source, d.Project, uint32(d.OpenReady), d.MeanAgeDays, d.MedianAgeDays, uint32(d.OlderThan7d))
+}
+
+func (s *Store) backlogChangeWriter() *rowWriter {
+	return s.rowWriter(`review_backlog_changes_data (generation, source, project, number, owner_person,
+		owner_cohort, ready_at, from_at, to_at)`)
+}
+
+// writeBacklogChange writes one row per ready span of a change (see the
+// review_backlog_changes view); the age's origin is its ready_at, or its
+// first span's start when earlier, as metrics.Backlog takes it.
+func writeBacklogChange(ctx context.Context, w *rowWriter, gen uint64, c collectors.Change, f metrics.Figures, ownerPerson string, spans []metrics.Interval) error {
+	if len(spans) == 0 {
+		return nil
+	}
+	ready := f.ReadyAt
+	if spans[0].From.Before(ready) {
+		ready = spans[0].From
+	}
+	for _, iv := range spans {
+		if err := w.add(ctx, gen, c.Source, c.Project, c.Number, ownerPerson, f.Cohort, ready, iv.From, nullTime(iv.To)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *Store) newcomerWriter() *rowWriter {

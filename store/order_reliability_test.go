@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/codepace/codepace/collectors"
+	"github.com/codepace/codepace/keyresults/figure"
 	"github.com/codepace/codepace/metrics"
 )
 
@@ -260,7 +261,7 @@ func TestHostileBuildValues(t *testing.T) {
 			t.Errorf("build %d came back as\n  %q\nwant\n  %q", i, row, want)
 		}
 	}
-	v, ok, err := s.Figure(ctx, "build_duration_mean_minutes", FigureFilter{Project: project}, t0.Add(-day), t0.Add(day))
+	v, ok, err := figureValue(s, "build_duration_mean_minutes", figure.Filter{Project: project}, t0.Add(-day), t0.Add(day))
 	if err != nil || !ok || v != 1.5 {
 		t.Errorf("figure filtered by the hostile project: %v %v %v", v, ok, err)
 	}

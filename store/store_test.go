@@ -8,6 +8,7 @@ import (
 
 	"github.com/codepace/codepace/collectors"
 	"github.com/codepace/codepace/internal/chtest"
+	"github.com/codepace/codepace/keyresults/figure"
 	"github.com/codepace/codepace/metrics"
 )
 
@@ -170,56 +171,6 @@ func TestCursor(t *testing.T) {
 	}
 }
 
-func TestFigures(t *testing.T) {
-	s := openTest(t)
-	ctx := context.Background()
-	if err := s.Write(ctx, collectors.Batch{Changes: []collectors.Change{sample()}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Compute(ctx, ComputeOptions{Bots: noBots, NewcomerDays: 90, Now: t0.Add(3 * day),
-		Spike: metrics.SpikeConfig{Ratio: 1.5, FloorS: 120, WindowDays: 14, MinBuilds: 5}}); err != nil {
-		t.Fatal(err)
-	}
-	// Every figure answers, with data and over an empty period.
-	for name := range figures {
-		for _, f := range []FigureFilter{{}, {Source: "g"}, {Source: "nope"}} {
-			if _, _, err := s.Figure(ctx, name, f, t0.Add(-day), t0.Add(3*day)); err != nil {
-				t.Errorf("%s %+v: %v", name, f, err)
-			}
-			if _, ok, err := s.Figure(ctx, name, f, t0.Add(-300*day), t0.Add(-299*day)); err != nil || ok {
-				t.Errorf("%s over an empty period: ok %v, %v", name, ok, err)
-			}
-		}
-	}
-	for _, tt := range []struct {
-		name string
-		f    FigureFilter
-		to   time.Time
-		want float64
-	}{
-		{"time_to_first_review_p50_hours", FigureFilter{Source: "g", Cohort: "new"}, t0.Add(day), 3},
-		{"time_to_merge_p50_days", FigureFilter{Project: "p/one"}, t0.Add(3 * day), 2},
-		{"cycle_time_p50_days", FigureFilter{}, t0.Add(3 * day), 2 + 5.0/24},
-		{"review_backlog_open", FigureFilter{}, t0.Add(day), 1},
-		{"review_backlog_mean_age_days", FigureFilter{}, t0.Add(day), 1.625},
-		{"newcomer_time_to_first_merge_p50_days", FigureFilter{}, t0.Add(3 * day), 2},
-	} {
-		got, ok, err := s.Figure(ctx, tt.name, tt.f, t0.Add(-day), tt.to)
-		if err != nil || !ok || got != tt.want {
-			t.Errorf("%s: %v %v %v, want %v", tt.name, got, ok, err, tt.want)
-		}
-	}
-	if _, ok, err := s.Figure(ctx, "time_to_first_review_p50_hours", FigureFilter{Cohort: "ramped"}, t0.Add(-day), t0.Add(day)); ok || err != nil {
-		t.Errorf("ramped cohort has no change: ok %v, %v", ok, err)
-	}
-	if _, _, err := s.Figure(ctx, "build_spikes", FigureFilter{Cohort: "new"}, t0, t0.Add(day)); err == nil {
-		t.Error("a cohort filter on a build figure must be refused")
-	}
-	if _, _, err := s.Figure(ctx, "no_such_figure", FigureFilter{}, t0, t0.Add(day)); err == nil {
-		t.Error("an unknown figure must be refused")
-	}
-}
-
 func TestClickHouseRefuses(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()
@@ -276,7 +227,7 @@ func TestHostileValues(t *testing.T) {
 	if err := s.conn.QueryRow(ctx, `SELECT text FROM raw_messages FINAL WHERE message_id = 'm3'`).Scan(&text); err != nil || len(text) != len(c.Messages[2].Text) {
 		t.Errorf("the 1 MB message came back with %d bytes (%v)", len(text), err)
 	}
-	got, ok, err := s.Figure(ctx, "time_to_merge_p50_days", FigureFilter{Project: c.Project}, t0.Add(-day), t0.Add(3*day))
+	got, ok, err := figureValue(s, "time_to_merge_p50_days", figure.Filter{Project: c.Project}, t0.Add(-day), t0.Add(3*day))
 	if err != nil || !ok || got != 2 {
 		t.Errorf("figure filtered by the hostile project: %v %v %v", got, ok, err)
 	}

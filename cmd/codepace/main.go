@@ -6,8 +6,8 @@
 //
 //	codepace <verb> --config FILE [flags]
 //
-// The verbs are migrate, collect, compute, run, report, daemon and
-// provision; `codepace help` lists them. The config file may also come
+// The verbs are migrate, collect, compute, run, report, record, figures,
+// daemon and provision; `codepace help` lists them. The config file may also come
 // from CODEPACE_CONFIG.
 package main
 
@@ -61,7 +61,9 @@ var verbs = []verb{
 	{"collect", "[--source NAME] [--since DATE] [--full]", "run collectors once, incrementally from the stored cursor", runCollect},
 	{"compute", "", "recompute every derived table from the raw facts", runCompute},
 	{"run", "", "migrate + collect + compute once, under a lock (safe under cron)", runRun},
-	{"report", "[--format table|json|csv] [--at DATE]", "print the key-result scoreboard", runReport},
+	{"report", "[--format table|json|csv] [--at DATE] [--weeks N]", "print the key-result scoreboard", runReport},
+	{"record", "METRIC VALUE [--at DATE] [--note TEXT] | --file FILE.csv", "store a value of a manual target (a survey score)", runRecord},
+	{"figures", "", "list every figure name a target can use, with its definition", runFigures},
 	{"daemon", "[--listen ADDR] [--lock FILE]", "each source on its own schedule, /healthz and /metrics, until SIGTERM, SIGINT or SIGHUP", runDaemon},
 	{"provision", "[--dry-run] [--out DIR]", "create or update the Grafana data source, folder, dashboards and alert rules (idempotent)", runProvision},
 }

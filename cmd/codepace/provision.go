@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/codepace/codepace/dashboards"
-	"github.com/codepace/codepace/store"
+	"github.com/codepace/codepace/keyresults"
 )
 
 // runProvision creates or updates the Grafana data source, folder,
@@ -90,26 +90,22 @@ func runProvision(ctx context.Context, m *Main, args []string) error {
 }
 
 // provisionTargets turns the config's targets into the key results
-// dashboard's: a baseline given as a period is computed now, over the same
-// span as `report` uses (its last day included); one without data gets no
-// goal line, and a warning.
+// dashboard's, with their baselines and goals as `report` computes them
+// now (a baseline period without data gets no goal line, and a warning).
 func provisionTargets(ctx context.Context, m *Main) ([]dashboards.Target, error) {
+	results, err := keyresults.Evaluate(ctx, m.Store, m.Config, time.Now().UTC(), 1)
+	if err != nil {
+		return nil, fmt.Errorf("%w (has `codepace run` or `migrate` been run on this database?)", err)
+	}
 	var out []dashboards.Target
-	for _, t := range m.Config.Targets {
-		dt := dashboards.Target{Metric: t.Metric, Source: t.Filter.Source, Project: t.Filter.Project, Cohort: t.Filter.Cohort, Due: t.Due}
-		baseline, ok := t.Baseline, true
-		if t.HasBaselinePeriod() {
-			f := store.FigureFilter{Source: t.Filter.Source, Project: t.Filter.Project, Cohort: t.Filter.Cohort}
-			var err error
-			baseline, ok, err = m.Store.Figure(ctx, t.Metric, f, t.BaselineFrom, t.BaselineTo.Add(24*time.Hour))
-			if err != nil {
-				return nil, fmt.Errorf("target %s: baseline: %w (has `codepace run` or `migrate` been run on this database?)", t.Metric, err)
-			}
+	for i, t := range m.Config.Targets {
+		if t.Manual {
+			continue // no figure to chart: the scoreboard shows it
 		}
-		if ok {
-			goal := t.GoalValue(baseline)
-			dt.Baseline, dt.Goal = &baseline, &goal
-		} else {
+		r := results[i]
+		dt := dashboards.Target{Metric: t.Metric, Source: t.Filter.Source, Project: t.Filter.Project, Cohort: t.Filter.Cohort,
+			Due: t.Due, Baseline: r.Baseline, Goal: r.Goal}
+		if r.Baseline == nil {
 			m.Log.Warn("target baseline has no data in its period: no goal line", "metric", t.Metric,
 				"from", t.BaselineFrom.Format("2006-01-02"), "to", t.BaselineTo.Format("2006-01-02"))
 		}

@@ -139,14 +139,16 @@ func TestRunEndToEnd(t *testing.T) {
 	})
 
 	// The scoreboard, as of the end of March 2024: first reviews of 3h and
-	// 24h; quantileExact's median of two values is the upper one.
+	// 24h; quantileExact's median of two values is the upper one. Two
+	// values are fewer than min_n (20): no verdict.
 	out := e.mustRun(t, "report", "--format", "json", "--at", "2024-03-31")
 	var scores []map[string]any
 	if err := json.Unmarshal([]byte(out[strings.Index(out, "["):]), &scores); err != nil {
 		t.Fatalf("report json: %v\n%s", err, out)
 	}
 	if len(scores) != 1 || scores[0]["metric"] != "time_to_first_review_p50_hours" || scores[0]["current"] != 24.0 ||
-		scores[0]["baseline"] != 10.0 || scores[0]["goal"] != 9.0 || scores[0]["on_track"] != false || scores[0]["due"] != "2024-06-30" {
+		scores[0]["baseline"] != 10.0 || scores[0]["goal"] != 9.0 || scores[0]["on_track"] != nil || scores[0]["due"] != "2024-06-30" ||
+		scores[0]["n"] != 2.0 || scores[0]["status"] != "no_data" || scores[0]["ci_low"] != nil {
 		t.Errorf("report: %v", scores)
 	}
 }

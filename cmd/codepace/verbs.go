@@ -135,7 +135,7 @@ func (m *Main) compute(ctx context.Context) error {
 	}
 	m.Log.Info("computed", "changes", st.Changes, "review_actions", st.ReviewActions, "builds", st.Builds,
 		"newcomers", st.Newcomers, "backlog_days", st.BacklogDays, "took", time.Since(start).Round(time.Millisecond).String())
-	return nil
+	return m.writeKeyResults(ctx)
 }
 
 // collect runs every selected source once; a failing source does not stop

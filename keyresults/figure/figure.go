@@ -188,6 +188,17 @@ var aliases = map[string]string{
 	"review_backlog_mean_age_days": "review_backlog_age_mean_days",
 }
 
+// Aliases returns the first-version names the grammar does not produce,
+// each with the name it stands for, sorted.
+func Aliases() [][2]string {
+	var out [][2]string
+	for a, full := range aliases {
+		out = append(out, [2]string{a, full})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
+	return out
+}
+
 // Measures returns the registry's measures in docs/definitions.md §18's
 // order. Treat them as read-only.
 func Measures() []*Measure { return measures }

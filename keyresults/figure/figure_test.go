@@ -102,7 +102,7 @@ func TestQuerySQL(t *testing.T) {
 	if sql != want {
 		t.Errorf("SQL:\n%s\nwant\n%s", sql, want)
 	}
-	if len(args) != 6 || args[3] != `^mediawiki/extensions/.*$` || args[5] != "Bo" {
+	if len(args) != 6 || args[3] != `^mediawiki/extensions/.*\z` || args[5] != "Bo" {
 		t.Errorf("args %v", args)
 	}
 	b, _ := Parse("review_backlog_open")
@@ -120,9 +120,9 @@ func TestQuerySQL(t *testing.T) {
 
 func TestGlobRegexp(t *testing.T) {
 	for glob, want := range map[string]string{
-		"mediawiki/extensions/*": `^mediawiki/extensions/.*$`,
-		"a.b?":                   `^a\.b.$`,
-		"x+(y)":                  `^x\+\(y\)$`,
+		"mediawiki/extensions/*": `^mediawiki/extensions/.*\z`,
+		"a.b?":                   `^a\.b.\z`,
+		"x+(y)":                  `^x\+\(y\)\z`,
 	} {
 		if got := GlobRegexp(glob); got != want {
 			t.Errorf("GlobRegexp(%q) = %q, want %q", glob, got, want)

@@ -101,7 +101,7 @@ func (q Query) SQL() (string, []any) {
 }
 
 // GlobRegexp turns a project glob into an anchored RE2 regular expression
-// (ClickHouse's match): * matches any run of characters, / included; ?
+// (ClickHouse's match, RE2): * matches any run of characters, / included; ?
 // matches one character; everything else matches itself.
 func GlobRegexp(glob string) string {
 	var b strings.Builder
@@ -116,6 +116,8 @@ func GlobRegexp(glob string) string {
 			b.WriteString(regexp.QuoteMeta(string(r)))
 		}
 	}
-	b.WriteString("$")
+	// \z rather than $: the same in RE2, and no $ for Grafana to take
+	// for a variable in a dashboard query.
+	b.WriteString(`\z`)
 	return b.String()
 }
