@@ -724,3 +724,45 @@ grafana:
 		}
 	}
 }
+
+// TestUserinfoNeverEchoed puts credentials in addresses and URLs in forms
+// the URL parser does not see as credentials (issue 18.6): no error repeats
+// them, and each names the key and its line.
+func TestUserinfoNeverEchoed(t *testing.T) {
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"clickhouse addr", strings.Replace(head, "addr: 127.0.0.1:9000", `addr: "bob:S3cr3tPw@db:9000"`, 1),
+			"t.yaml:2: clickhouse.addr: inline secrets are not allowed"},
+		{"second clickhouse addr", strings.Replace(head, "addr: 127.0.0.1:9000", `addr: "db1:9000,bob:S3cr3tPw@db2:9000"`, 1),
+			"t.yaml:2: clickhouse.addr: inline secrets are not allowed"},
+		{"addr without port", strings.Replace(head, "addr: 127.0.0.1:9000", `addr: "bob:S3cr3tPw@db"`, 1),
+			"t.yaml:2: clickhouse.addr: inline secrets are not allowed"},
+		{"url without slashes", strings.Replace(head, "https://gerrit.example.org/", "http:bob:S3cr3tPw@gerrit.example.org/", 1),
+			"t.yaml:6: sources[0].url: inline secrets are not allowed in a URL"},
+		{"grafana url without slashes", head + "grafana:\n  url: \"https:admin:S3cr3tPw@localhost:3000\"\n",
+			"t.yaml:9: grafana.url: inline secrets are not allowed in a URL"},
+		{"token as user", head + "grafana:\n  url: \"ftp://S3cr3tPw@localhost:3000\"\n",
+			"t.yaml:9: grafana.url: inline secrets are not allowed in a URL"},
+		{"daemon listen", head + "daemon:\n  listen: \"bob:S3cr3tPw@0.0.0.0:9464\"\n",
+			"t.yaml:9: daemon.listen: inline secrets are not allowed"},
+		{"cluster", strings.Replace(head, "addr: 127.0.0.1:9000", `cluster: "bob:S3cr3tPw@c"`, 1),
+			"t.yaml:2: clickhouse.cluster:"},
+		{"schedule", head + "    schedule: \"https://bob:S3cr3tPw@x\"\n",
+			"t.yaml:8: sources[0].schedule:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.yaml), "t.yaml", types)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if strings.Contains(err.Error(), "S3cr3tPw") {
+				t.Errorf("error echoes the password:\n%s", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error does not contain %q:\n%s", tt.want, err)
+			}
+		})
+	}
+}

@@ -153,7 +153,46 @@ func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
 	if n != nil {
 		line = n.Line
 	}
+	// Whatever value a message quotes, credentials in it are not repeated.
+	for i, a := range args {
+		switch v := a.(type) {
+		case string:
+			args[i] = redactUserinfo(v)
+		case error:
+			if msg := redactUserinfo(v.Error()); msg != v.Error() {
+				args[i] = errors.New(msg)
+			}
+		}
+	}
 	d.errs = append(d.errs, &Error{File: d.file, Line: line, Path: path, Err: fmt.Errorf(format, args...)})
+}
+
+// userinfoRE matches the user:password@ of an address or URL (also in forms
+// the URL parser does not read as credentials, such as http:u:p@host), and
+// the token@ of //token@host.
+var userinfoRE = regexp.MustCompile(`[^\s"'/@]+:[^\s"'/@]*@|//[^\s"'/@]+@`)
+
+// redactUserinfo replaces the credentials of every address or URL in s.
+func redactUserinfo(s string) string {
+	return userinfoRE.ReplaceAllStringFunc(s, func(m string) string {
+		if strings.HasPrefix(m, "//") {
+			return "//[redacted]@"
+		}
+		return "[redacted]@"
+	})
+}
+
+// hasUserinfo reports whether an address or URL holds credentials: an @
+// before the first / of what follows the scheme.
+func hasUserinfo(s string) bool {
+	rest := s
+	if i := strings.Index(rest, "://"); i >= 0 {
+		rest = rest[i+3:]
+	}
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		rest = rest[:i]
+	}
+	return strings.Contains(rest, "@")
 }
 
 func (d *decoder) err() error {
@@ -598,7 +637,7 @@ func (d *decoder) httpURL(m *mapping, key, credHint string) string {
 	u, err := url.Parse(raw)
 	// The URL is echoed only once it is known to hold no credentials.
 	switch {
-	case (err != nil && strings.Contains(raw, "@")) || (err == nil && u.User != nil):
+	case hasUserinfo(raw) || (err == nil && u.User != nil):
 		d.errorf(n, m.at(key), "inline secrets are not allowed in a URL; remove user:password@ and %s", credHint)
 	case err != nil:
 		d.errorf(n, m.at(key), "not a valid URL; want an absolute http:// or https:// URL")
@@ -614,6 +653,9 @@ func (d *decoder) httpURL(m *mapping, key, credHint string) string {
 
 // hostPort checks a host:port address.
 func hostPort(s string) error {
+	if strings.Contains(s, "@") {
+		return errors.New("inline secrets are not allowed in an address; remove user:password@ and give credentials in username and password_env or password_file")
+	}
 	host, port, err := net.SplitHostPort(s)
 	if err != nil {
 		return fmt.Errorf("want host:port, got %q", s)
