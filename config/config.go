@@ -13,7 +13,6 @@ package config
 import (
 	_ "embed"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -234,9 +233,9 @@ func (e *Error) Unwrap() error { return e.Err }
 // source types a source may have (collectors/sources lists them). Errors
 // name the path.
 func Load(path string, types []SourceType) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := readRegular(path, maxConfigBytes, "configuration file")
 	if err != nil {
-		return nil, fmt.Errorf("reading configuration: %w", err)
+		return nil, err
 	}
 	return Parse(data, path, types)
 }

@@ -1,12 +1,15 @@
 package config_test
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -764,5 +767,81 @@ func TestUserinfoNeverEchoed(t *testing.T) {
 				t.Errorf("error does not contain %q:\n%s", tt.want, err)
 			}
 		})
+	}
+}
+
+// TestUnreadableFilesStop checks that secret files and the configuration
+// file are read only when they are regular files of a bounded size (issue
+// 18.8): /dev/zero or a FIFO without a writer would be read for ever.
+func TestUnreadableFilesStop(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big")
+	if err := os.WriteFile(big, bytes.Repeat([]byte("x"), 1<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bigConfig := filepath.Join(dir, "big.yaml")
+	if err := os.WriteFile(bigConfig, append([]byte(head), bytes.Repeat([]byte("# padding\n"), 1<<20)...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		read func() error
+		want string
+	}{
+		{"secret /dev/zero", func() error { _, err := (Secret{File: "/dev/zero"}).Value(); return err }, "/dev/zero is not a regular file"},
+		{"secret fifo", func() error { _, err := (Secret{File: fifo}).Value(); return err }, fifo + " is not a regular file"},
+		{"secret directory", func() error { _, err := (Secret{File: dir}).Value(); return err }, dir + " is not a regular file"},
+		{"secret too big", func() error { _, err := (Secret{File: big}).Value(); return err }, "secret file " + big + " is larger than"},
+		{"config /dev/zero", func() error { _, err := Load("/dev/zero", types); return err }, "/dev/zero is not a regular file"},
+		{"config fifo", func() error { _, err := Load(fifo, types); return err }, fifo + " is not a regular file"},
+		{"config too big", func() error { _, err := Load(bigConfig, types); return err }, bigConfig + " is larger than"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			done := make(chan error, 1)
+			go func() { done <- c.read() }()
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), c.want) {
+					t.Errorf("error = %v, want one containing %q", err, c.want)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("still reading after 10 s")
+			}
+		})
+	}
+}
+
+// TestManyErrorsStop checks that a configuration with a great many
+// problems reports the first ones in line order and counts the rest, not
+// one line per problem (issue 18.8).
+func TestManyErrorsStop(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(head)
+	const n = 100000
+	for i := range n {
+		fmt.Fprintf(&b, "    unknown_%d: x\n", i)
+	}
+	_, err := Parse([]byte(b.String()), "t.yaml", types)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) > 51 {
+		t.Fatalf("%d lines of errors, want at most 51", len(lines))
+	}
+	if !strings.HasPrefix(lines[0], "t.yaml:8: sources[0].unknown_0: unknown key") {
+		t.Errorf("first error = %q, want the first line's", lines[0])
+	}
+	if want := fmt.Sprintf("t.yaml: and %d more problems", n-50); lines[len(lines)-1] != want {
+		t.Errorf("last line = %q, want %q", lines[len(lines)-1], want)
+	}
+	var ce *Error
+	if !errors.As(err, &ce) {
+		t.Errorf("error is not a *config.Error: %T", err)
 	}
 }

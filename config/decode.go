@@ -145,10 +145,34 @@ func inlineSecretHint(key string) string {
 type decoder struct {
 	file string
 	reg  *registry
-	errs []*Error
+	// errs holds at most 2×maxErrors problems; cutoff is the line past
+	// which no more need keeping (maxErrors problems are at or before it),
+	// and total counts every problem found.
+	errs   []*Error
+	cutoff int
+	total  int
 }
 
+// maxErrors is how many problems are reported; the rest are counted.
+const maxErrors = 50
+
+// skip counts a problem at n when it falls past the ones kept, and reports
+// whether it did, so that a file with a million mistakes costs no more
+// than a few.
+func (d *decoder) skip(n *yaml.Node) bool {
+	if n == nil || d.cutoff == 0 || n.Line <= d.cutoff {
+		return false
+	}
+	d.total++
+	return true
+}
+
+// errorf records a problem at n (the file as a whole when nil).
 func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
+	if d.skip(n) {
+		return
+	}
+	d.total++
 	line := 0
 	if n != nil {
 		line = n.Line
@@ -165,6 +189,19 @@ func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
 		}
 	}
 	d.errs = append(d.errs, &Error{File: d.file, Line: line, Path: path, Err: fmt.Errorf(format, args...)})
+	if len(d.errs) >= 2*maxErrors {
+		d.trim()
+	}
+}
+
+// trim keeps the maxErrors first problems by line.
+func (d *decoder) trim() {
+	sort.SliceStable(d.errs, func(i, j int) bool { return d.errs[i].Line < d.errs[j].Line })
+	if len(d.errs) > maxErrors {
+		clear(d.errs[maxErrors:])
+		d.errs = d.errs[:maxErrors]
+		d.cutoff = max(d.errs[maxErrors-1].Line, 1)
+	}
 }
 
 // userinfoRE matches the user:password@ of an address or URL (also in forms
@@ -195,17 +232,22 @@ func hasUserinfo(s string) bool {
 	return strings.Contains(rest, "@")
 }
 
+// err returns the problems found, in line order: nil, one *Error, or
+// several joined, the last counting those past the maxErrors first.
 func (d *decoder) err() error {
-	switch len(d.errs) {
-	case 0:
+	d.trim()
+	switch {
+	case len(d.errs) == 0:
 		return nil
-	case 1:
+	case len(d.errs) == 1 && d.total == 1:
 		return d.errs[0]
 	}
-	sort.SliceStable(d.errs, func(i, j int) bool { return d.errs[i].Line < d.errs[j].Line })
-	errs := make([]error, len(d.errs))
+	errs := make([]error, len(d.errs), len(d.errs)+1)
 	for i, e := range d.errs {
 		errs[i] = e
+	}
+	if more := d.total - len(d.errs); more > 0 {
+		errs = append(errs, &Error{File: d.file, Err: fmt.Errorf("and %d more problems", more)})
 	}
 	return errors.Join(errs...)
 }
@@ -297,7 +339,9 @@ func (d *decoder) mapping(n, owner *yaml.Node, path string, known []string) *map
 			continue
 		}
 		if !slices.Contains(known, key) {
-			d.errorf(k, m.at(key), "unknown key %q%s", key, suggest(key, known))
+			if !d.skip(k) {
+				d.errorf(k, m.at(key), "unknown key %q%s", key, suggest(key, known))
+			}
 			continue
 		}
 		m.fields[key] = field{k, v}

@@ -3,9 +3,51 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
+	"syscall"
 )
+
+// Bounds of the files codepace reads.
+const (
+	// maxSecretBytes bounds a secret file: a token, a password, or a key
+	// of a few KiB.
+	maxSecretBytes = 16 << 10
+	// maxConfigBytes bounds the configuration file.
+	maxConfigBytes = 4 << 20
+)
+
+// readRegular reads the regular file at path, of at most limit bytes;
+// what names the file in errors. Anything else is refused without reading
+// it: a FIFO would wait for a writer, /dev/zero never ends.
+func readRegular(path string, limit int64, what string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", what, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s %s is not a regular file (%s)", what, path, fi.Mode().Type())
+	}
+	// O_NONBLOCK: should a FIFO replace the file after Stat, opening it
+	// does not wait; f.Stat below refuses it.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", what, err)
+	}
+	defer f.Close()
+	if fi, err = f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s %s is not a regular file", what, path)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", what, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s %s is larger than %d KiB; it should hold only the %s", what, path, limit>>10, strings.TrimSuffix(what, " file"))
+	}
+	return data, nil
+}
 
 // ErrNoSecret is returned by Secret.Value when neither an environment
 // variable nor a file is configured.
@@ -35,10 +77,10 @@ func (s Secret) Value() (string, error) {
 		}
 		return v, nil
 	case s.File != "":
-		data, err := os.ReadFile(s.File)
+		data, err := readRegular(s.File, maxSecretBytes, "secret file")
 		if err != nil {
-			// *fs.PathError names the operation and the file only.
-			return "", fmt.Errorf("reading secret file: %w", err)
+			// The errors name the operation and the file only.
+			return "", err
 		}
 		v := strings.TrimRight(string(data), " \t\r\n")
 		if v == "" {

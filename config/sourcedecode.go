@@ -264,9 +264,9 @@ func (d *decoder) decodeStruct(m *mapping, v reflect.Value, failed map[string]bo
 		if key == "" {
 			continue
 		}
-		before := len(d.errs)
+		before := d.total
 		d.decodeField(m, key, v.Field(i), credentialHint(t))
-		if len(d.errs) > before {
+		if d.total > before {
 			failed[key] = true
 			if f.Type == secretType {
 				failed[key+"_env"], failed[key+"_file"] = true, true
