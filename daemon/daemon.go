@@ -128,7 +128,7 @@ type jobState struct {
 	// jitter is the largest delay before a run: Options.Jitter, at most a
 	// tenth of the schedule's shortest interval.
 	jitter time.Duration
-	id       cron.EntryID
+	id     cron.EntryID
 
 	mu          sync.Mutex
 	running     bool
