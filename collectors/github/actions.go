@@ -234,7 +234,9 @@ func (g *Collector) runPage(ctx context.Context, rs *runScan, runs []*gh.Workflo
 func actionsBuilds(source, project string, run *gh.WorkflowRun, jobs []*gh.WorkflowJob) (out []collectors.Build, bad []string) {
 	pipeline := run.GetName()
 	var change int64
-	if len(run.PullRequests) > 0 {
+	// A pull request number is positive; anything else (found by
+	// FuzzActionsBuilds) names no change.
+	if len(run.PullRequests) > 0 && run.PullRequests[0].GetNumber() > 0 {
 		change = int64(run.PullRequests[0].GetNumber())
 	}
 	latest := int64(max(run.GetRunAttempt(), 1))
