@@ -32,7 +32,10 @@ func runFigures(_ context.Context, m *Main, args []string) error {
 	fmt.Fprintln(w, "\nUNIT\tDEFINITION")
 	for _, u := range figure.Units {
 		text := fmt.Sprintf("%g seconds", u.Seconds)
-		if u.Name == "count" {
+		switch u.Name {
+		case "seconds":
+			text = "the stored unit of durations"
+		case "count":
 			text = "a count per item (review_rounds)"
 		}
 		fmt.Fprintf(w, "%s\t%s\n", u.Name, text)
