@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/codepace/codepace/collectors"
 )
@@ -24,7 +26,7 @@ var ErrNotJSON = errors.New("answer is not Gerrit JSON")
 // struct lacks real_author and parses only nine-digit timestamps, so the
 // collector decodes into its own.
 type changeInfo struct {
-	Project         string                  `json:"project"`
+	Project         keyName                 `json:"project"`
 	Branch          string                  `json:"branch"`
 	ChangeID        string                  `json:"change_id"`
 	Subject         string                  `json:"subject"`
@@ -42,6 +44,62 @@ type changeInfo struct {
 	CurrentRevision string                  `json:"current_revision"`
 	Revisions       map[string]revisionInfo `json:"revisions"`
 	MoreChanges     bool                    `json:"_more_changes"`
+}
+
+// keyName is a JSON string that is part of a record's key, such as a
+// project name. encoding/json replaces invalid UTF-8 and unpaired
+// surrogate escapes (\ud800) with U+FFFD, so two projects whose names
+// differ only there would become one and their changes would merge;
+// keyName keeps the decoded string and whether the JSON held it exactly.
+type keyName struct {
+	s     string
+	exact bool
+}
+
+func (k *keyName) UnmarshalJSON(b []byte) error {
+	if err := json.Unmarshal(b, &k.s); err != nil {
+		return err
+	}
+	k.exact = exactString(b)
+	return nil
+}
+
+// exactString tells whether a JSON string token decodes without
+// replacement: valid UTF-8, every \u escape of a surrogate paired.
+func exactString(tok []byte) bool {
+	if !utf8.Valid(tok) {
+		return false
+	}
+	hex4 := func(i int) (rune, bool) {
+		if i+6 > len(tok) || tok[i] != '\\' || tok[i+1] != 'u' {
+			return 0, false
+		}
+		v, err := strconv.ParseUint(string(tok[i+2:i+6]), 16, 16)
+		return rune(v), err == nil
+	}
+	for i := 0; i < len(tok); i++ {
+		if tok[i] != '\\' {
+			continue
+		}
+		r, ok := hex4(i)
+		if !ok {
+			i++ // a two-byte escape such as \" or \\
+			continue
+		}
+		switch {
+		case utf16.IsSurrogate(r) && r < 0xdc00:
+			low, ok := hex4(i + 6)
+			if !ok || low < 0xdc00 || low > 0xdfff {
+				return false
+			}
+			i += 11
+		case utf16.IsSurrogate(r):
+			return false
+		default:
+			i += 5
+		}
+	}
+	return true
 }
 
 type accountInfo struct {
@@ -155,7 +213,7 @@ var statuses = map[string]string{
 func (ci *changeInfo) record(source, baseURL string) (collectors.Change, error) {
 	c := collectors.Change{
 		Source:     source,
-		Project:    ci.Project,
+		Project:    ci.Project.s,
 		Branch:     ci.Branch,
 		Number:     ci.Number,
 		ChangeID:   ci.ChangeID,
@@ -165,10 +223,13 @@ func (ci *changeInfo) record(source, baseURL string) (collectors.Change, error) 
 		Insertions: ci.Insertions,
 		Deletions:  ci.Deletions,
 	}
-	if ci.Number <= 0 || ci.Project == "" {
+	if ci.Number <= 0 || ci.Project.s == "" {
 		return c, errors.New("no _number or project")
 	}
-	c.URL = strings.TrimSuffix(baseURL, "/") + "/c/" + ci.Project + "/+/" + strconv.FormatInt(ci.Number, 10)
+	if !ci.Project.exact {
+		return c, fmt.Errorf("project name %q is not valid UTF-8 (shown with U+FFFD); refused, since it could merge with another project's name", ci.Project.s)
+	}
+	c.URL = strings.TrimSuffix(baseURL, "/") + "/c/" + ci.Project.s + "/+/" + strconv.FormatInt(ci.Number, 10)
 	status, ok := statuses[ci.Status]
 	if !ok {
 		return c, fmt.Errorf("unknown status %q", ci.Status)

@@ -6,6 +6,7 @@ package gerrit
 // unchanged, answers that are JSON but not a list.
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"github.com/codepace/codepace/collectors"
 	gt "github.com/codepace/codepace/collectors/gerrit/gerrittest"
 	"github.com/codepace/codepace/internal/testlog"
+	"github.com/codepace/codepace/internal/testserver"
 )
 
 func logTo(buf *testlog.Buffer) func(*Options) {
@@ -177,5 +179,56 @@ func TestJSONThatIsNotAPage(t *testing.T) {
 				t.Errorf("cursors %v, %d changes", sink.cursors, len(sink.changes))
 			}
 		})
+	}
+}
+
+// TestInvalidUTF8ProjectNames: project names that are not valid UTF-8,
+// as raw bytes or as an unpaired surrogate escape, would both decode to
+// "team/\uFFFD" and merge; such changes are skipped, counted and logged,
+// and the others stored.
+func TestInvalidUTF8ProjectNames(t *testing.T) {
+	cs := simple(3)
+	cs[0].Project, cs[1].Project, cs[2].Project = "team/one", "team/two", "team/three"
+	srv := gt.New(cs, gt.WithGzip(false), gt.WithClock(func() time.Time { return now }))
+	defer srv.Close()
+	srv.SetFault(testserver.Rewrite(srv.Handler(), func(r *http.Request) bool { return true }, func(b []byte) []byte {
+		b = bytes.ReplaceAll(b, []byte(`"team/one"`), []byte("\"team/\xff\""))
+		return bytes.ReplaceAll(b, []byte(`"team/two"`), []byte(`"team/\ud800"`))
+	}))
+	logs := &testlog.Buffer{}
+	sink := newSink()
+	st, err := newCollector(t, srv, logTo(logs)).Collect(context.Background(), collectors.Window{From: base}, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var projects []string
+	for _, c := range sink.changes {
+		projects = append(projects, c.Project)
+	}
+	if st.Skipped != 2 || len(projects) != 1 || projects[0] != "team/three" {
+		t.Errorf("skipped %d, stored projects %q; want the two changes with invalid project names skipped", st.Skipped, projects)
+	}
+	if n := strings.Count(logs.String(), "not valid UTF-8"); n != 2 {
+		t.Errorf("%d log lines name the invalid project names, want 2:\n%s", n, logs)
+	}
+}
+
+func TestExactString(t *testing.T) {
+	for tok, want := range map[string]bool{
+		`"plain/ü"`:            true,
+		`"\ud83d\ude00 pair"`:  true,
+		`"\ufffd said so"`:     true,
+		"\"\xef\xbf\xbd\"":     true,
+		`"\\ud800 not escape"`: true,
+		`"a\"b\\"`:             true,
+		"\"\xff\"":             false,
+		`"\ud800"`:             false,
+		`"\udc00 low first"`:   false,
+		`"\ud83d\u0041"`:       false,
+		`"\ud83d"`:             false,
+	} {
+		if got := exactString([]byte(tok)); got != want {
+			t.Errorf("exactString(%s) = %v, want %v", tok, got, want)
+		}
 	}
 }
