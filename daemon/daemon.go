@@ -118,6 +118,9 @@ type Daemon struct {
 	runCtx context.Context
 	// catchUps tracks the start-up runs, which cron does not track.
 	catchUps sync.WaitGroup
+	// readiness is the readiness check in flight, if any (under readyMu).
+	readyMu   sync.Mutex
+	readiness *readyCheck
 }
 
 // jobState is one job with its schedule and the outcome of its last run.

@@ -33,7 +33,9 @@ const (
 	SourceFailed = "failed"
 )
 
-// readyTimeout bounds the readiness check of one /healthz request.
+// readyTimeout bounds the readiness check of one /healthz request: a
+// store that has not answered by then is unavailable, even when the check
+// itself (a driver that does not honour its context) goes on longer.
 const readyTimeout = 5 * time.Second
 
 // Health is the JSON body of /healthz. The HTTP status is 200 for ok and
@@ -109,10 +111,7 @@ func (d *Daemon) Health(ctx context.Context) Health {
 	h := Health{Status: HealthOK, Store: "ok", Sources: []SourceHealth{}}
 	var reasons []string
 	if d.opts.Ready != nil {
-		ctx, cancel := context.WithTimeout(ctx, readyTimeout)
-		err := d.opts.Ready(ctx)
-		cancel()
-		if err != nil {
+		if err := d.ready(ctx); err != nil {
 			h.Status = HealthUnavailable
 			h.Store = d.redactText(err.Error())
 			reasons = append(reasons, h.Store)
@@ -143,6 +142,45 @@ func (d *Daemon) Health(ctx context.Context) Health {
 	}
 	h.Reason = strings.Join(reasons, "; ")
 	return h
+}
+
+// readyCheck is one run of Options.Ready; done is closed when it returns.
+type readyCheck struct {
+	done chan struct{}
+	err  error
+}
+
+// ready runs Options.Ready and waits for it at most readyTimeout. Requests
+// that come while a check is in flight wait for that one rather than start
+// their own, so a store that hangs ties up one check, however often
+// /healthz is asked.
+func (d *Daemon) ready(ctx context.Context) error {
+	d.readyMu.Lock()
+	c := d.readiness
+	if c == nil {
+		c = &readyCheck{done: make(chan struct{})}
+		d.readiness = c
+		go func() {
+			rctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
+			c.err = d.opts.Ready(rctx)
+			cancel()
+			d.readyMu.Lock()
+			d.readiness = nil
+			d.readyMu.Unlock()
+			close(c.done)
+		}()
+	}
+	d.readyMu.Unlock()
+	timer := time.NewTimer(readyTimeout)
+	defer timer.Stop()
+	select {
+	case <-c.done:
+		return c.err
+	case <-timer.C:
+		return fmt.Errorf("the store did not answer within %v", readyTimeout)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // nextRuns returns each source's next activation while the scheduler runs.

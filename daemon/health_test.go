@@ -2,11 +2,15 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -191,5 +195,48 @@ func TestOwnRegistry(t *testing.T) {
 		if strings.HasPrefix(mf.GetName(), "codepace_") {
 			t.Errorf("%s is in the global registry", mf.GetName())
 		}
+	}
+}
+
+// TestHealthzWhenTheStoreHangs: a readiness check that ignores its
+// context (a driver stuck on a frozen ClickHouse) does not hold /healthz:
+// it answers 503 once readyTimeout has passed, and requests that come
+// meanwhile share the one check in flight instead of starting more.
+func TestHealthzWhenTheStoreHangs(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	var checks atomic.Int32
+	d := newDaemon(t, Options{
+		Jobs: []Job{{Name: "wikimedia", Schedule: "*/30 * * * *", Run: func(context.Context) (Result, error) { return Result{}, nil }}},
+		Ready: func(context.Context) error {
+			checks.Add(1)
+			<-release
+			return nil
+		},
+	})
+	answers := make(chan Health, 3)
+	for range 3 {
+		go func() {
+			rec := httptest.NewRecorder()
+			d.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+			var h Health
+			if rec.Code != http.StatusServiceUnavailable || json.Unmarshal(rec.Body.Bytes(), &h) != nil {
+				t.Errorf("status %d: %s", rec.Code, rec.Body)
+			}
+			answers <- h
+		}()
+	}
+	for range 3 {
+		select {
+		case h := <-answers:
+			if h.Status != HealthUnavailable || !strings.Contains(h.Store, "did not answer within 5s") {
+				t.Errorf("health %+v", h)
+			}
+		case <-time.After(time.Minute):
+			t.Fatal("/healthz waits for a readiness check that hangs")
+		}
+	}
+	if n := checks.Load(); n != 1 {
+		t.Errorf("%d readiness checks in flight for 3 requests, want 1", n)
 	}
 }
