@@ -12,10 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"sync"
-	"syscall"
-	"time"
 
 	"github.com/codepace/codepace/collectors"
 	"github.com/codepace/codepace/collectors/sources"
@@ -104,40 +101,6 @@ func (m *Main) Close() {
 	}
 	if m.lock != nil {
 		m.lock.Close()
-	}
-}
-
-// acquireLock takes an exclusive lock on path, so that two runs never
-// overlap. With wait false it fails at once when another run holds it.
-func (m *Main) acquireLock(ctx context.Context, path string, wait time.Duration) error {
-	if path == "" {
-		path = filepath.Join(os.TempDir(), "codepace-"+m.Config.ClickHouse.Database+".lock")
-	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return fmt.Errorf("lock file: %w", err)
-	}
-	deadline := time.Now().Add(wait)
-	for {
-		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			m.lock = f
-			return nil
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			f.Close()
-			return fmt.Errorf("lock %s: %w", path, err)
-		}
-		if time.Now().After(deadline) {
-			f.Close()
-			return fmt.Errorf("another codepace run holds the lock %s; this run did nothing (use --lock-wait to wait for it)", path)
-		}
-		select {
-		case <-ctx.Done():
-			f.Close()
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
 	}
 }
 

@@ -17,7 +17,7 @@ import (
 func runDaemon(ctx context.Context, m *Main, args []string) error {
 	fs := m.flagSet("daemon")
 	listen := fs.String("listen", "", "host:port of /healthz and /metrics (default daemon.listen in the config, 127.0.0.1:9464)")
-	lockPath := fs.String("lock", "", "lock file shared with `codepace run`, held while the daemon runs (default $TMPDIR/codepace-DATABASE.lock)")
+	lockPath := fs.String("lock", "", "lock file shared with `codepace run`, held while the daemon runs (default ~/.cache/codepace/DATABASE.lock)")
 	if err := m.parse(fs, args); err != nil {
 		return err
 	}
@@ -28,6 +28,9 @@ func runDaemon(ctx context.Context, m *Main, args []string) error {
 	// a `codepace run` from cron on the same host, exits at once with a
 	// clear message instead of collecting and computing beside it.
 	if err := m.acquireLock(ctx, *lockPath, 0); err != nil {
+		if errors.Is(err, errLocked) {
+			return fmt.Errorf("daemon: %w; the daemon did not start (stop the other daemon, or wait for the run to end and start it again)", err)
+		}
 		return fmt.Errorf("daemon: %w", err)
 	}
 	if err := m.migrate(ctx); err != nil {

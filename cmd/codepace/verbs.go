@@ -79,7 +79,7 @@ func runCompute(ctx context.Context, m *Main, args []string) error {
 func runRun(ctx context.Context, m *Main, args []string) error {
 	var cf collectFlags
 	fs := cf.register(m, "run")
-	lockPath := fs.String("lock", "", "lock file (default $TMPDIR/codepace-DATABASE.lock)")
+	lockPath := fs.String("lock", "", "lock file (default ~/.cache/codepace/DATABASE.lock)")
 	lockWait := fs.Duration("lock-wait", 0, "how long to wait for another run to finish (default: fail at once)")
 	if err := m.parse(fs, args); err != nil {
 		return err
@@ -88,6 +88,9 @@ func runRun(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	if err := m.acquireLock(ctx, *lockPath, *lockWait); err != nil {
+		if errors.Is(err, errLocked) {
+			return fmt.Errorf("%w; this run did nothing (use --lock-wait to wait for it)", err)
+		}
 		return err
 	}
 	if err := m.migrate(ctx); err != nil {
