@@ -162,21 +162,8 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 			return nil, fmt.Errorf("clickhouse.cluster is set, but database %s was created for one server (its schema_migrations is a %s table, not Distributed); use a new database for the cluster (deploy/README.md)", s.db, engine)
 		}
 	}
-	done := map[int]bool{}
-	rows, err := s.conn.Query(ctx, "SELECT version FROM schema_migrations")
+	done, err := s.appliedVersions(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("read schema_migrations: %w", err)
-	}
-	for rows.Next() {
-		var v uint32
-		if err := rows.Scan(&v); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		done[int(v)] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	var applied []string
@@ -208,6 +195,53 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 		applied = append(applied, m.Name)
 	}
 	return applied, nil
+}
+
+// appliedVersions reads the versions recorded in schema_migrations.
+func (s *Store) appliedVersions(ctx context.Context) (map[int]bool, error) {
+	done := map[int]bool{}
+	rows, err := s.conn.Query(ctx, "SELECT version FROM schema_migrations")
+	if err != nil {
+		return nil, fmt.Errorf("read schema_migrations: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v uint32
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		done[int(v)] = true
+	}
+	return done, rows.Err()
+}
+
+// Pending returns the names of the migrations not applied to the
+// database yet, in order: every one when it has no schema_migrations
+// table (it was never migrated). Verbs that do not migrate check it first,
+// so that they say "run migrate" rather than fail on a missing table.
+func (s *Store) Pending(ctx context.Context) ([]string, error) {
+	migrations, err := schema.Migrations()
+	if err != nil {
+		return nil, err
+	}
+	var tables uint64
+	if err := s.conn.QueryRow(ctx, `SELECT count() FROM system.tables WHERE database = ? AND name = 'schema_migrations'`,
+		s.db).Scan(&tables); err != nil {
+		return nil, fmt.Errorf("look for schema_migrations: %w", err)
+	}
+	done := map[int]bool{}
+	if tables > 0 {
+		if done, err = s.appliedVersions(ctx); err != nil {
+			return nil, err
+		}
+	}
+	var pending []string
+	for _, m := range migrations {
+		if !done[m.Version] {
+			pending = append(pending, m.Name)
+		}
+	}
+	return pending, nil
 }
 
 // columnExists tells whether err is ClickHouse's refusal to add a column

@@ -12,12 +12,14 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 
 	"github.com/codepace/codepace/collectors"
 	"github.com/codepace/codepace/collectors/sources"
 	"github.com/codepace/codepace/config"
 	"github.com/codepace/codepace/metrics"
+	schema "github.com/codepace/codepace/sql"
 	"github.com/codepace/codepace/store"
 )
 
@@ -89,6 +91,34 @@ func (m *Main) open(ctx context.Context) error {
 	}
 	m.Store, err = store.Open(ctx, opts)
 	return err
+}
+
+// openMigrated is open for the verbs that read or write the tables but do
+// not migrate: it refuses a database that lacks migrations, naming them
+// and the verb that applies them, rather than let a query fail on a
+// missing table or column.
+func (m *Main) openMigrated(ctx context.Context) error {
+	if err := m.open(ctx); err != nil {
+		return err
+	}
+	pending, err := m.Store.Pending(ctx)
+	if err != nil {
+		return err
+	}
+	all, err := schema.Migrations()
+	if err != nil {
+		return err
+	}
+	db := m.Config.ClickHouse.Database
+	switch {
+	case len(pending) == 0:
+		return nil
+	case pending[0] == all[0].Name:
+		return fmt.Errorf("database %s has no codepace tables: run `codepace migrate --config %s` first", db, m.configPath)
+	default:
+		return fmt.Errorf("database %s lacks migrations %s of this codepace: run `codepace migrate --config %s` first",
+			db, strings.Join(pending, ", "), m.configPath)
+	}
 }
 
 // Close releases the lock and the store.

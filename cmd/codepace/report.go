@@ -36,7 +36,7 @@ func runReport(ctx context.Context, m *Main, args []string) error {
 		}
 		when = d.AddDate(0, 0, 1) // the end of that day: --at includes it
 	}
-	if err := m.open(ctx); err != nil {
+	if err := m.openMigrated(ctx); err != nil {
 		return err
 	}
 	if len(m.Config.Targets) == 0 {

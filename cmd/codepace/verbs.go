@@ -60,7 +60,7 @@ func runCollect(ctx context.Context, m *Main, args []string) error {
 	if err := m.parse(fs, args); err != nil {
 		return err
 	}
-	if err := m.open(ctx); err != nil {
+	if err := m.openMigrated(ctx); err != nil {
 		return err
 	}
 	return m.collect(ctx, cf)
@@ -70,7 +70,7 @@ func runCompute(ctx context.Context, m *Main, args []string) error {
 	if err := m.parse(m.flagSet("compute"), args); err != nil {
 		return err
 	}
-	if err := m.open(ctx); err != nil {
+	if err := m.openMigrated(ctx); err != nil {
 		return err
 	}
 	return m.compute(ctx)
