@@ -50,7 +50,7 @@ func runRecord(ctx context.Context, m *Main, args []string) error {
 		}
 		recs = []keyresults.Record{r}
 	}
-	if err := m.open(ctx); err != nil {
+	if err := m.openMigrated(ctx); err != nil {
 		return err
 	}
 	if err := m.checkManual(recs); err != nil {
