@@ -9,6 +9,7 @@ import (
 	"github.com/codepace/codepace/collectors"
 	"github.com/codepace/codepace/collectors/gerrit"
 	"github.com/codepace/codepace/collectors/github"
+	"github.com/codepace/codepace/collectors/gitlab"
 	"github.com/codepace/codepace/collectors/jenkins"
 	"github.com/codepace/codepace/config"
 )
@@ -18,6 +19,7 @@ func Types() []collectors.SourceType {
 	return []collectors.SourceType{
 		gerrit.Type{},
 		github.Type{},
+		gitlab.Type{},
 		jenkins.Type{},
 	}
 }

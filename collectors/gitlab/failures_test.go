@@ -1,0 +1,110 @@
+package gitlab
+
+// How a collection fails: a project that is gone, a bad token, an HTML
+// page for JSON, throttling, a server that refuses keyset pagination.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/codepace/codepace/collectors"
+)
+
+func TestProjectsKeepGoingPastAMissingOne(t *testing.T) {
+	srv := serve(t)
+	g, log := newCollector(t, srv, Options{Projects: []string{"wm/gone/away", "wm/tools/lint"}, CI: true})
+	var sink memSink
+	_, err := g.Collect(context.Background(), collectors.Window{From: T0.Add(-day)}, &sink)
+	if err == nil || !strings.Contains(err.Error(), "wm/gone/away") || !strings.Contains(err.Error(), "404") {
+		t.Fatalf("err = %v, want the missing project's 404", err)
+	}
+	if len(sink.changes) != 2 || !sink.cursor.IsZero() {
+		t.Errorf("stored %d changes, cursor %v: want lint's 2 and no cursor", len(sink.changes), sink.cursor)
+	}
+	if !strings.Contains(log.String(), "project not collected") {
+		t.Errorf("the skipped project is not logged:\n%s", log)
+	}
+}
+
+func TestBadTokenSaysSo(t *testing.T) {
+	srv := serve(t)
+	g, _ := newCollector(t, srv, Options{Group: "wm", Token: "glpat-wrong"})
+	var sink memSink
+	_, err := g.Collect(context.Background(), collectors.Window{From: T0}, &sink)
+	if err == nil || !strings.Contains(err.Error(), "401") || !strings.Contains(err.Error(), "check the token") || strings.Contains(err.Error(), "glpat-wrong") {
+		t.Fatalf("err = %v, want a 401 that names the token as the problem without showing it", err)
+	}
+	if srv.Requests() != 1 {
+		t.Errorf("a 401 was retried: %d requests", srv.Requests())
+	}
+}
+
+func TestHTMLAnswerIsNotAnEmptyList(t *testing.T) {
+	srv := serve(t)
+	srv.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
+		if !strings.HasSuffix(r.URL.Path, "/discussions") {
+			return false
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, "<!DOCTYPE html><html><body>Sign in</body></html>")
+		return true
+	})
+	g, _ := newCollector(t, srv, Options{Group: "wm"})
+	var sink memSink
+	_, err := g.Collect(context.Background(), collectors.Window{From: T0}, &sink)
+	if !errors.Is(err, ErrNotJSON) || !strings.Contains(err.Error(), "HTML") {
+		t.Fatalf("err = %v, want ErrNotJSON saying HTML", err)
+	}
+	if len(sink.changes) != 0 || !sink.cursor.IsZero() {
+		t.Errorf("stored %d changes, cursor %v after a broken answer", len(sink.changes), sink.cursor)
+	}
+}
+
+func TestThrottledRequestsAreRetried(t *testing.T) {
+	srv := serve(t)
+	var n atomic.Int32
+	srv.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
+		if n.Add(1)%3 != 1 { // every third request is throttled, once
+			return false
+		}
+		w.Header().Set("Retry-After", "0")
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(http.StatusTooManyRequests)
+		fmt.Fprint(w, "Retry later\n")
+		return true
+	})
+	g, log := newCollector(t, srv, Options{Group: "wm", CI: true})
+	var sink memSink
+	if _, err := g.Collect(context.Background(), collectors.Window{From: T0.Add(-day)}, &sink); err != nil {
+		t.Fatal(err)
+	}
+	if len(sink.changes) != 4 || len(sink.builds) != 5 || !strings.Contains(log.String(), "retrying") {
+		t.Errorf("stored %d changes and %d builds through 429s; want 4 and 5, and the retries logged", len(sink.changes), len(sink.builds))
+	}
+}
+
+func TestKeysetRefusedFallsBackToOffset(t *testing.T) {
+	srv := serve(t)
+	srv.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Query().Get("pagination") != "keyset" {
+			return false
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		fmt.Fprint(w, `{"error":"Keyset pagination is not yet available for this type of request"}`)
+		return true
+	})
+	g, log := newCollector(t, srv, Options{Group: "wm", CI: true, PageSize: 1})
+	var sink memSink
+	if _, err := g.Collect(context.Background(), collectors.Window{From: T0.Add(-day)}, &sink); err != nil {
+		t.Fatal(err)
+	}
+	if len(sink.builds) != 5 || !strings.Contains(log.String(), "offset pagination") {
+		t.Errorf("stored %d builds after keyset was refused, want 5 through offset pagination", len(sink.builds))
+	}
+}
