@@ -28,7 +28,7 @@ func runReport(ctx context.Context, m *Main, args []string) error {
 	if *weeks < 1 || *weeks > 520 {
 		return fmt.Errorf("--weeks %d: use 1 to 520", *weeks)
 	}
-	when := time.Now().UTC()
+	when := time.Now().UTC().Truncate(time.Second)
 	if *at != "" {
 		d, err := time.Parse(time.DateOnly, *at)
 		if err != nil {
