@@ -109,13 +109,77 @@ type omission struct {
 	count int
 }
 
+// omissions collects what mapPull leaves out, in the order found.
+type omissions []omission
+
+// add records count items of one kind left out.
+func (o *omissions) add(what string, count int) {
+	if count > 0 {
+		*o = append(*o, omission{what, count})
+	}
+}
+
+// nulls counts the null entries of a list GitHub answered.
+func nulls[T any](list []*T) int {
+	n := 0
+	for _, e := range list {
+		if e == nil {
+			n++
+		}
+	}
+	return n
+}
+
 // mapPull is toChange; left is what it left out because it cannot be used:
 // null entries of the lists GitHub answered, commits without a date,
 // messages without a date (a comment without created_at). A record without
 // its time is left out rather than stored with year 1.
-func mapPull(source, project string, p pull) (c collectors.Change, left []omission) {
-	pr := p.pr
-	c = collectors.Change{
+func mapPull(source, project string, p pull) (collectors.Change, []omission) {
+	var left omissions
+	c := changeOf(source, project, p.pr)
+	revOf := map[string]int{} // commit SHA -> revision number
+	c.AuthorDate, c.Revisions = revisions(p.commits, revOf, &left)
+	left.add("null entries in the commits", nulls(p.commits))
+
+	var msgs []collectors.Message
+	if openedAsDraft(p.pr, p.events) {
+		msgs = append(msgs, collectors.Message{ID: "opened_draft", Author: c.Owner, Date: c.Created,
+			Tag: TagOpenedDraft, Text: "Opened as draft"})
+	}
+	reviews, reviewComments := reviewMessages(p, revOf)
+	msgs = append(msgs, reviews...)
+	left.add("null entries in the reviews", nulls(p.reviews))
+	for _, ic := range p.comments {
+		if ic != nil {
+			msgs = append(msgs, collectors.Message{ID: "comment/" + strconv.FormatInt(ic.GetID(), 10),
+				Author: account(ic.User), Date: at(ic.CreatedAt), Text: ic.GetBody()})
+		}
+	}
+	msgs = append(msgs, reviewComments...)
+	left.add("null entries in the issue comments", nulls(p.comments))
+	left.add("null entries in the review comments", nulls(p.reviewComments))
+	left.add("null entries in the timeline", nulls(p.events))
+	msgs = append(msgs, eventMessages(c, at(p.pr.ClosedAt), p.events)...)
+
+	// A message without a date cannot be placed on the timeline, nor
+	// stored.
+	kept := msgs[:0]
+	for _, m := range msgs {
+		if m.Date.IsZero() {
+			left.add("message "+m.ID+" without a date", 1)
+			continue
+		}
+		kept = append(kept, m)
+	}
+	slices.SortStableFunc(kept, func(a, b collectors.Message) int { return a.Date.Compare(b.Date) })
+	c.Messages = kept
+	return c, left
+}
+
+// changeOf maps the pull request itself onto a Change, without revisions
+// and messages.
+func changeOf(source, project string, pr *gh.PullRequest) collectors.Change {
+	c := collectors.Change{
 		Source:     source,
 		Project:    project,
 		Branch:     pr.GetBase().GetRef(),
@@ -144,75 +208,62 @@ func mapPull(source, project string, p pull) (c collectors.Change, left []omissi
 	default:
 		c.Status = collectors.StatusAbandoned
 	}
-	nulls := func(list string, n int) {
-		if n > 0 {
-			left = append(left, omission{"null entries in the " + list, n})
-		}
-	}
+	return c
+}
 
-	// Revisions: one per commit, oldest first, dated by the committer date
-	// (when it was last written, which a rebase or amend moves), else the
-	// author date.
-	revOf := map[string]int{}
-	firstCommit, nullCommits := true, 0
-	for _, rc := range p.commits {
+// revisions maps the commits onto revisions: one per commit, oldest first,
+// dated by the committer date (when it was last written, which a rebase or
+// amend moves), else the author date. It returns the first commit's author
+// date, fills revOf (SHA -> revision number), and adds the commits without
+// a usable date to left.
+func revisions(commits []*gh.RepositoryCommit, revOf map[string]int, left *omissions) (authorDate time.Time, revs []collectors.Revision) {
+	first := true
+	for _, rc := range commits {
 		if rc == nil {
-			nullCommits++
 			continue
 		}
 		gc := rc.GetCommit()
-		if firstCommit {
-			c.AuthorDate = commitDate(gc.GetAuthor())
-			firstCommit = false
+		if first {
+			authorDate = commitDate(gc.GetAuthor())
+			first = false
 		}
 		created := commitDate(gc.GetCommitter())
 		if created.IsZero() {
 			created = commitDate(gc.GetAuthor())
 		}
 		if created.IsZero() {
-			left = append(left, omission{fmt.Sprintf("commit %q without a date ClickHouse can hold", rc.GetSHA()), 1})
+			left.add(fmt.Sprintf("commit %q without a date ClickHouse can hold", rc.GetSHA()), 1)
 			continue
 		}
 		up := account(rc.Author)
 		if !up.Present() {
 			up.Name, up.Email = gc.GetAuthor().GetName(), gc.GetAuthor().GetEmail()
 		}
-		n := len(c.Revisions) + 1
-		c.Revisions = append(c.Revisions, collectors.Revision{
-			Number:   n,
-			Created:  created,
-			Uploader: up,
-			Commit:   rc.GetSHA(),
-		})
+		n := len(revs) + 1
+		revs = append(revs, collectors.Revision{Number: n, Created: created, Uploader: up, Commit: rc.GetSHA()})
 		revOf[rc.GetSHA()] = n
 	}
-	nulls("commits", nullCommits)
+	return authorDate, revs
+}
 
-	var msgs []collectors.Message
-	if openedAsDraft(pr, p.events) {
-		msgs = append(msgs, collectors.Message{ID: "opened_draft", Author: c.Owner, Date: c.Created,
-			Tag: TagOpenedDraft, Text: "Opened as draft"})
-	}
-
-	// Reviews. PENDING ones are not submitted yet (no submitted_at). A
-	// COMMENTED review without a body that carries review comments is only
-	// their envelope (GitHub makes one for every reply): the comments stand
-	// for it.
+// reviewMessages maps the submitted reviews and their review comments onto
+// messages, apart. PENDING reviews are not submitted yet (no submitted_at), nor
+// are their comments. A COMMENTED review without a body that carries review
+// comments is only their envelope (GitHub makes one for every reply): the
+// comments stand for it. Review comments are published when their review
+// is submitted; their created_at is when they were drafted.
+func reviewMessages(p pull, revOf map[string]int) (reviews, comments []collectors.Message) {
 	submitted := map[int64]time.Time{}
 	pending := map[int64]bool{}
-	nullReviews := 0
 	for _, r := range p.reviews {
-		if r == nil {
-			nullReviews++
-			continue
-		}
-		if r.GetState() == "PENDING" || r.SubmittedAt == nil {
+		switch {
+		case r == nil:
+		case r.GetState() == "PENDING" || r.SubmittedAt == nil:
 			pending[r.GetID()] = true
-			continue
+		default:
+			submitted[r.GetID()] = at(r.SubmittedAt)
 		}
-		submitted[r.GetID()] = at(r.SubmittedAt)
 	}
-	nulls("reviews", nullReviews)
 	hasComments := map[int64]bool{}
 	for _, rc := range p.reviewComments {
 		if rc != nil {
@@ -230,69 +281,25 @@ func mapPull(source, project string, p pull) (c collectors.Change, left []omissi
 		if b := r.GetBody(); b != "" {
 			text += ": " + b
 		}
-		msgs = append(msgs, collectors.Message{ID: "review/" + strconv.FormatInt(r.GetID(), 10),
+		reviews = append(reviews, collectors.Message{ID: "review/" + strconv.FormatInt(r.GetID(), 10),
 			Author: account(r.User), Date: at(r.SubmittedAt), Text: text, Revision: revOf[r.GetCommitID()]})
 	}
-
-	nullComments := 0
-	for _, ic := range p.comments {
-		if ic == nil {
-			nullComments++
-			continue
-		}
-		msgs = append(msgs, collectors.Message{ID: "comment/" + strconv.FormatInt(ic.GetID(), 10),
-			Author: account(ic.User), Date: at(ic.CreatedAt), Text: ic.GetBody()})
-	}
-	nulls("issue comments", nullComments)
-
-	// Review comments are published when their review is submitted; their
-	// created_at is when they were drafted.
-	nullReviewComments := 0
 	for _, rc := range p.reviewComments {
-		if rc == nil {
-			nullReviewComments++
-			continue
-		}
-		rid := rc.GetPullRequestReviewID()
-		if pending[rid] {
+		if rc == nil || pending[rc.GetPullRequestReviewID()] {
 			continue
 		}
 		date := at(rc.CreatedAt)
-		if s, ok := submitted[rid]; ok && s.After(date) {
+		if s, ok := submitted[rc.GetPullRequestReviewID()]; ok && s.After(date) {
 			date = s
 		}
 		rev := revOf[rc.GetOriginalCommitID()]
 		if rev == 0 {
 			rev = revOf[rc.GetCommitID()]
 		}
-		msgs = append(msgs, collectors.Message{ID: "review_comment/" + strconv.FormatInt(rc.GetID(), 10),
+		comments = append(comments, collectors.Message{ID: "review_comment/" + strconv.FormatInt(rc.GetID(), 10),
 			Author: account(rc.User), Date: date, Text: rc.GetBody(), Revision: rev})
 	}
-	nulls("review comments", nullReviewComments)
-
-	nullEvents := 0
-	for _, e := range p.events {
-		if e == nil {
-			nullEvents++
-		}
-	}
-	nulls("timeline", nullEvents)
-	msgs = append(msgs, eventMessages(c, at(pr.ClosedAt), p.events)...)
-
-	// A message without a date cannot be placed on the timeline, nor
-	// stored.
-	kept := msgs[:0]
-	for _, m := range msgs {
-		if m.Date.IsZero() {
-			left = append(left, omission{"message " + m.ID + " without a date", 1})
-			continue
-		}
-		kept = append(kept, m)
-	}
-	msgs = kept
-	slices.SortStableFunc(msgs, func(a, b collectors.Message) int { return a.Date.Compare(b.Date) })
-	c.Messages = msgs
-	return c, left
+	return reviews, comments
 }
 
 // openedAsDraft reports whether the pull request was opened as a draft:
