@@ -40,7 +40,14 @@ func ci(o Options) (dashboard.Dashboard, error) {
 		Enable(true).
 		IconColor("red").
 		Target(NewQueryBuilder(ds, spikeAnnotationSQL).RefID("Spikes")))
+	ciDurations(d, ds)
+	ciFailures(d, ds)
+	ciJobs(d, ds)
+	return d.build()
+}
 
+// ciDurations is the CI dashboard's row of build durations.
+func ciDurations(d *board, ds string) {
 	d.row("Durations")
 	d.add(series(ds, panel{
 		title: "Build duration per week: p50 and p95",
@@ -92,7 +99,10 @@ FROM
 )
 ORDER BY week, job`, w: 24, h: 9,
 	}, neutral()))
+}
 
+// ciFailures is the CI dashboard's row of failure rates and build spikes.
+func ciFailures(d *board, ds string) {
 	d.row("Failures and spikes")
 	d.add(series(ds, panel{
 		title: "Failure rate per pipeline, per week",
@@ -157,7 +167,10 @@ ORDER BY finished_at DESC, job, build`, w: 24, h: 10,
 		OverrideByName("build", linkTo("Open the build", "${__value.raw}")).
 		OverrideByName("number", withUnit(linkTo("Open the change", "${__data.fields.change}"), unitNone)).
 		OverrideByName("change", linkTo("Open the change", "${__value.raw}")))
+}
 
+// ciJobs is the CI dashboard's row of per-job figures.
+func ciJobs(d *board, ds string) {
 	d.row("Jobs")
 	d.add(grid(ds, panel{
 		title: "Slowest jobs: duration p50 and p95 per pipeline and job",
@@ -194,5 +207,4 @@ WHERE ` + buildsInRange + `
 GROUP BY week, result
 ORDER BY week, result`, w: 24, h: 8,
 	}, neutral()).Stacking(stacked()))
-	return d.build()
 }
