@@ -17,6 +17,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/codepace/codepace/internal/typo"
 	"github.com/codepace/codepace/keyresults/figure"
 )
 
@@ -359,46 +360,10 @@ func (d *decoder) section(m *mapping, key string, known []string) *mapping {
 // suggest returns ` (did you mean "x"?)` when a known key is close to key,
 // else the list of known keys.
 func suggest(key string, known []string) string {
-	if c := closest(key, known); c != "" {
+	if c := typo.Closest(key, known); c != "" {
 		return fmt.Sprintf(" (did you mean %q?)", c)
 	}
 	return "; known keys: " + strings.Join(known, ", ")
-}
-
-// closest returns the word of known nearest to s, if it is near enough to be
-// a likely typo.
-func closest(s string, known []string) string {
-	best, bestDist := "", math.MaxInt
-	for _, k := range known {
-		if dist := editDistance(s, k); dist < bestDist {
-			best, bestDist = k, dist
-		}
-	}
-	if best != "" && bestDist <= max(2, len(s)/3) {
-		return best
-	}
-	return ""
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // Scalar readers. Each reports a problem and returns the default when the

@@ -11,8 +11,11 @@ package figure
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+
+	"github.com/codepace/codepace/internal/typo"
 )
 
 // Kind says how a measure's items make a figure.
@@ -257,7 +260,7 @@ func Parse(name string) (Figure, error) {
 	}
 	found = false
 	for _, u := range Units {
-		if u.Name == unit && contains(units, unit) {
+		if u.Name == unit && slices.Contains(units, unit) {
 			f.Unit, found = u, true
 		}
 	}
@@ -318,70 +321,23 @@ func unitNames(k Kind) []string {
 	return nil
 }
 
-func measureNames() []string {
-	out := make([]string, len(measures))
-	for i, m := range measures {
-		out[i] = m.Name
+// names lists the names of items.
+func names[T any](items []T, name func(T) string) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = name(it)
 	}
 	return out
 }
 
-func statNames() []string {
-	out := make([]string, len(Stats))
-	for i, s := range Stats {
-		out[i] = s.Name
-	}
-	return out
-}
-
-func filterNames() []string {
-	out := make([]string, len(Filters))
-	for i, f := range Filters {
-		out[i] = f.Name
-	}
-	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
+func measureNames() []string { return names(measures, func(m *Measure) string { return m.Name }) }
+func statNames() []string    { return names(Stats, func(s Stat) string { return s.Name }) }
+func filterNames() []string  { return names(Filters, func(d Definition) string { return d.Name }) }
 
 // hint suggests the nearest figure name, if one is near.
 func hint(name string) string {
-	best, bestDist := "", len(name)/3+1
-	for _, n := range Names() {
-		if d := editDistance(name, n); d < bestDist {
-			best, bestDist = n, d
-		}
+	if c := typo.Closest(name, Names()); c != "" {
+		return fmt.Sprintf(" (did you mean %q?)", c)
 	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return ""
 }
