@@ -27,7 +27,7 @@ func collectorHealth(o Options) (dashboard.Dashboard, error) {
 	d.row("Freshness")
 	d.add(grid(ds, panel{
 		title: "Sources: last run, last success, freshness",
-		desc:  "Per source, from collector_runs (every run, whatever the time range): the last run's start and status (running, ok, failed), when the last successful run finished and how many hours ago (freshness: orange after 2 hours, red after a day; empty when no run ever succeeded), failed runs and items collected in the last 24 hours, and the last run's error.",
+		desc:  "Per source, from collector_runs (every run, whatever the time range): the last run's start and status (running, ok, failed, interrupted: stopped by a signal, or left running by a process that died), when the last successful run finished and how many hours ago (freshness: orange after 2 hours, red after a day; empty when no run ever succeeded), failed runs and items collected in the last 24 hours, and the last run's error.",
 		unit:  unitNone,
 		sql: `SELECT source,
     max(started_at) AS last_run,
@@ -92,7 +92,7 @@ ORDER BY bucket, source`, w: 12, h: 8,
 	}, neutral()).Stacking(stacked()))
 	d.add(bars(ds, panel{
 		title: "Collector runs per day by status",
-		desc:  "Collector runs that started on each UTC day, by status (collector_runs.status: ok, failed, or running; a run still running long after it started died without recording its end).",
+		desc:  "Collector runs that started on each UTC day, by status (collector_runs.status: ok, failed, interrupted (stopped by a signal, or found left running by a dead process), or running).",
 		unit:  unitCount,
 		sql: `SELECT toStartOfDay(started_at) AS day, status, count() AS runs
 FROM collector_runs
@@ -102,7 +102,7 @@ ORDER BY day, status`, w: 12, h: 8,
 	}, neutral()).Stacking(stacked()))
 	d.add(grid(ds, panel{
 		title: "Runs that did not succeed",
-		desc:  "Collector runs that started in the time range and did not end ok (collector_runs: failed, or still running), newest first, with their error, items stored, requests made and items skipped as unreadable.",
+		desc:  "Collector runs that started in the time range and did not end ok (collector_runs: failed, interrupted, or still running), newest first, with their error, items stored, requests made and items skipped as unreadable.",
 		unit:  unitNone,
 		sql: `SELECT started_at, finished_at, source, status, error, items, requests, skipped
 FROM collector_runs
