@@ -12,6 +12,7 @@ package config
 
 import (
 	_ "embed"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -48,27 +49,64 @@ const (
 )
 
 // Config is the whole configuration of codepace, with defaults applied.
+// The yaml tags name the sections; the decoder derives the known keys from
+// them.
 type Config struct {
-	ClickHouse ClickHouse
-	Sources    []Source
-	Metrics    Metrics
-	Targets    []Target
-	People     []Person
-	Grafana    Grafana
-	Daemon     Daemon
+	ClickHouse ClickHouse `yaml:"clickhouse"`
+	Sources    []Source   `yaml:"sources"`
+	Metrics    Metrics    `yaml:"metrics"`
+	Targets    []Target   `yaml:"targets"`
+	People     []Person   `yaml:"people"`
+	Grafana    Grafana    `yaml:"grafana"`
+	Daemon     Daemon     `yaml:"daemon"`
 }
 
 // ClickHouse says where the facts and figures are stored.
 type ClickHouse struct {
 	// Addr is host:port of the native protocol, or several separated by
 	// commas (see Addrs).
-	Addr     string
-	Database string
-	Username string
-	Password Secret // password_env / password_file; optional
+	Addr     string `yaml:"addr"`
+	Database string `yaml:"database"`
+	Username string `yaml:"username"`
+	Password Secret `yaml:"password"` // password_env / password_file; optional
 	// Cluster, when set, is the ClickHouse cluster DDL runs ON CLUSTER.
-	Cluster     string
-	DialTimeout time.Duration
+	Cluster     string        `yaml:"cluster"`
+	DialTimeout time.Duration `yaml:"dial_timeout"`
+}
+
+// DefaultClickHouse returns the clickhouse section's defaults.
+func DefaultClickHouse() ClickHouse {
+	return ClickHouse{
+		Addr:        DefaultClickHouseAddr,
+		Database:    DefaultClickHouseDatabase,
+		Username:    DefaultClickHouseUsername,
+		DialTimeout: DefaultClickHouseDialTimeout,
+	}
+}
+
+// validate checks what the decoder cannot; FieldErrors.
+func (c *ClickHouse) validate() error {
+	errs := []error{
+		Positive("dial_timeout", c.DialTimeout),
+	}
+	if strings.TrimSpace(c.Addr) == "" {
+		errs = append(errs, KeyError("addr", "must not be empty; want host:port such as %s", DefaultClickHouseAddr))
+	}
+	for _, a := range c.Addrs() {
+		if err := hostPort(a); err != nil {
+			errs = append(errs, KeyError("addr", "%w (the native protocol address, such as %s)", err, DefaultClickHouseAddr))
+		}
+	}
+	if !databaseRE.MatchString(c.Database) {
+		errs = append(errs, KeyError("database", "bad database name %q: want letters, digits and _", c.Database))
+	}
+	if c.Username == "" {
+		errs = append(errs, KeyError("username", "must not be empty"))
+	}
+	if c.Cluster != "" && !clusterRE.MatchString(c.Cluster) {
+		errs = append(errs, KeyError("cluster", "bad cluster name %q: want letters, digits, _, . and -", c.Cluster))
+	}
+	return errors.Join(errs...)
 }
 
 // Addrs returns the host:port addresses in Addr.
@@ -174,21 +212,52 @@ func (c *Config) TeamMembers(team string) []string {
 // Grafana says where dashboards are provisioned.
 type Grafana struct {
 	// URL is Grafana's base URL; empty when provisioning is not used.
-	URL    string
-	Token  Secret // token_env / token_file
-	Folder string
+	URL    URL    `yaml:"url"`
+	Token  Secret `yaml:"token"` // token_env / token_file
+	Folder string `yaml:"folder"`
+}
+
+// validate checks what the decoder cannot; FieldErrors.
+func (g *Grafana) validate() error {
+	if strings.TrimSpace(g.Folder) == "" {
+		return KeyError("folder", "must not be empty")
+	}
+	return nil
 }
 
 // Daemon holds the settings of the long-running mode.
 type Daemon struct {
 	// Listen is the host:port of /metrics and /healthz.
-	Listen string
+	Listen string `yaml:"listen"`
 	// TimeZone is the IANA zone the cron schedules are read in.
-	TimeZone string
-	// Jitter is the largest random delay added before a scheduled run.
-	Jitter time.Duration
+	TimeZone string `yaml:"time_zone"`
+	// Jitter is the largest random delay added before a scheduled run
+	// (never more than a tenth of the source's schedule interval).
+	Jitter time.Duration `yaml:"jitter"`
 	// GracePeriod is how long a shutdown waits for running work.
-	GracePeriod time.Duration
+	GracePeriod time.Duration `yaml:"grace_period"`
+}
+
+// DefaultDaemon returns the daemon section's defaults.
+func DefaultDaemon() Daemon {
+	return Daemon{
+		Listen:      DefaultDaemonListen,
+		TimeZone:    DefaultDaemonTimeZone,
+		Jitter:      DefaultDaemonJitter,
+		GracePeriod: DefaultDaemonGracePeriod,
+	}
+}
+
+// validate checks what the decoder cannot; FieldErrors.
+func (c *Daemon) validate() error {
+	var errs []error
+	if err := hostPort(c.Listen); err != nil {
+		errs = append(errs, KeyError("listen", "%w (such as %s)", err, DefaultDaemonListen))
+	}
+	if _, err := time.LoadLocation(c.TimeZone); err != nil || c.TimeZone == "" {
+		errs = append(errs, KeyError("time_zone", "unknown time zone %q; want an IANA name such as UTC or Europe/Berlin", c.TimeZone))
+	}
+	return errors.Join(errs...)
 }
 
 // Source returns the source named name.

@@ -8,6 +8,7 @@ import (
 	"math"
 	"net"
 	"net/url"
+	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -33,16 +34,13 @@ var (
 
 // Keys of each section.
 var (
-	rootKeys       = []string{"clickhouse", "sources", "metrics", "targets", "people", "grafana", "daemon"}
-	personKeys     = []string{"name", "accounts", "team"}
-	clickHouseKeys = []string{"addr", "database", "username", "password_env", "password_file", "cluster", "dial_timeout"}
-	metricsKeys    = []string{"newcomer_days", "spike"}
-	spikeKeys      = []string{"ratio", "floor_s", "window_days", "min_builds"}
-	targetKeys     = []string{"metric", "manual", "baseline", "goal", "due", "start", "min_n", "filter"}
-	baselineKeys   = []string{"from", "to"}
-	filterKeys     = []string{"source", "project", "cohort", "team", "system", "pipeline", "job"}
-	grafanaKeys    = []string{"url", "token_env", "token_file", "folder"}
-	daemonKeys     = []string{"listen", "time_zone", "jitter", "grace_period"}
+	rootKeys     = structKeys(reflect.TypeFor[Config]())
+	personKeys   = []string{"name", "accounts", "team"}
+	metricsKeys  = []string{"newcomer_days", "spike"}
+	spikeKeys    = []string{"ratio", "floor_s", "window_days", "min_builds"}
+	targetKeys   = []string{"metric", "manual", "baseline", "goal", "due", "start", "min_n", "filter"}
+	baselineKeys = []string{"from", "to"}
+	filterKeys   = []string{"source", "project", "cohort", "team", "system", "pipeline", "job"}
 )
 
 // parseYAML parses data into the root node of its single document. It
@@ -684,11 +682,14 @@ func (d *decoder) config(root *yaml.Node) *Config {
 	d.scanSecrets(root, "")
 	m := d.mapping(root, root, "", rootKeys)
 	cfg := &Config{
-		ClickHouse: d.clickHouse(d.section(m, "clickhouse", clickHouseKeys)),
+		ClickHouse: DefaultClickHouse(),
 		Metrics:    d.metrics(d.section(m, "metrics", metricsKeys)),
-		Grafana:    d.grafana(d.section(m, "grafana", grafanaKeys)),
-		Daemon:     d.daemon(d.section(m, "daemon", daemonKeys)),
+		Grafana:    Grafana{Folder: DefaultGrafanaFolder},
+		Daemon:     DefaultDaemon(),
 	}
+	d.structSection(m, "clickhouse", &cfg.ClickHouse, cfg.ClickHouse.validate)
+	d.structSection(m, "grafana", &cfg.Grafana, cfg.Grafana.validate)
+	d.structSection(m, "daemon", &cfg.Daemon, cfg.Daemon.validate)
 	cfg.Sources = d.sources(m)
 	cfg.People = d.people(m, cfg.Sources)
 	cfg.Targets = d.targets(m, cfg.Sources, cfg.People)
@@ -752,48 +753,6 @@ func (d *decoder) people(root *mapping, sources []Source) []Person {
 		out = append(out, p)
 	}
 	return out
-}
-
-func (d *decoder) clickHouse(m *mapping) ClickHouse {
-	c := ClickHouse{
-		Addr:        DefaultClickHouseAddr,
-		Database:    DefaultClickHouseDatabase,
-		Username:    DefaultClickHouseUsername,
-		DialTimeout: DefaultClickHouseDialTimeout,
-	}
-	if m == nil {
-		return c
-	}
-	if addr := d.str(m, "addr", c.Addr); addr != c.Addr {
-		c.Addr = addr
-		n, _ := m.get("addr")
-		if strings.TrimSpace(addr) == "" {
-			d.errorf(n, m.at("addr"), "must not be empty; want host:port such as %s", DefaultClickHouseAddr)
-		}
-		for _, a := range c.Addrs() {
-			if err := hostPort(a); err != nil {
-				d.errorf(n, m.at("addr"), "%w (the native protocol address, such as %s)", err, DefaultClickHouseAddr)
-			}
-		}
-	}
-	c.Database = d.str(m, "database", c.Database)
-	if !databaseRE.MatchString(c.Database) {
-		n, _ := m.get("database")
-		d.errorf(n, m.at("database"), "bad database name %q: want letters, digits and _", c.Database)
-	}
-	c.Username = d.str(m, "username", c.Username)
-	if c.Username == "" {
-		n, _ := m.get("username")
-		d.errorf(n, m.at("username"), "must not be empty")
-	}
-	c.Password = d.secret(m, "password")
-	c.Cluster = d.str(m, "cluster", "")
-	if c.Cluster != "" && !clusterRE.MatchString(c.Cluster) {
-		n, _ := m.get("cluster")
-		d.errorf(n, m.at("cluster"), "bad cluster name %q: want letters, digits, _, . and -", c.Cluster)
-	}
-	c.DialTimeout = d.duration(m, "dial_timeout", c.DialTimeout, true)
-	return c
 }
 
 func (d *decoder) metrics(m *mapping) Metrics {
@@ -1000,46 +959,4 @@ func orNone(list []string) string {
 		return "(none)"
 	}
 	return strings.Join(list, ", ")
-}
-
-func (d *decoder) grafana(m *mapping) Grafana {
-	g := Grafana{Folder: DefaultGrafanaFolder}
-	if m == nil {
-		return g
-	}
-	g.URL = d.httpURL(m, "url", "use token_env or token_file")
-	g.Token = d.secret(m, "token")
-	g.Folder = d.str(m, "folder", g.Folder)
-	if n, ok := m.get("folder"); ok && strings.TrimSpace(g.Folder) == "" {
-		d.errorf(n, m.at("folder"), "must not be empty")
-		g.Folder = DefaultGrafanaFolder
-	}
-	return g
-}
-
-func (d *decoder) daemon(m *mapping) Daemon {
-	out := Daemon{
-		Listen:      DefaultDaemonListen,
-		TimeZone:    DefaultDaemonTimeZone,
-		Jitter:      DefaultDaemonJitter,
-		GracePeriod: DefaultDaemonGracePeriod,
-	}
-	if m == nil {
-		return out
-	}
-	if n, ok := m.get("listen"); ok {
-		out.Listen = d.str(m, "listen", out.Listen)
-		if err := hostPort(out.Listen); err != nil {
-			d.errorf(n, m.at("listen"), "%w (such as %s)", err, DefaultDaemonListen)
-		}
-	}
-	if n, ok := m.get("time_zone"); ok {
-		out.TimeZone = d.str(m, "time_zone", out.TimeZone)
-		if _, err := time.LoadLocation(out.TimeZone); err != nil || out.TimeZone == "" {
-			d.errorf(n, m.at("time_zone"), "unknown time zone %q; want an IANA name such as UTC or Europe/Berlin", out.TimeZone)
-		}
-	}
-	out.Jitter = d.duration(m, "jitter", out.Jitter, false)
-	out.GracePeriod = d.duration(m, "grace_period", out.GracePeriod, false)
-	return out
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -45,7 +46,8 @@ func TestParseDuration(t *testing.T) {
 // TestExampleShowsSectionKeys checks that every key of the sections other
 // than sources appears in example.yaml, so that it documents all.
 func TestExampleShowsSectionKeys(t *testing.T) {
-	keys := slices.Concat(rootKeys, clickHouseKeys, metricsKeys, spikeKeys, targetKeys, baselineKeys, filterKeys, grafanaKeys, daemonKeys)
+	keys := slices.Concat(rootKeys, metricsKeys, spikeKeys, targetKeys, baselineKeys, filterKeys,
+		structKeys(reflect.TypeFor[ClickHouse]()), structKeys(reflect.TypeFor[Grafana]()), structKeys(reflect.TypeFor[Daemon]()))
 	for _, k := range keys {
 		if !strings.Contains(example, k+":") {
 			t.Errorf("example.yaml does not show key %q", k)

@@ -211,6 +211,20 @@ func (d *decoder) source(m *mapping) Source {
 	return Source{SourceCommon: common, Settings: cfg}
 }
 
+// structSection decodes the section under key of m into the struct v
+// points to, which holds the defaults, by its yaml tags, then reports the
+// FieldErrors of validate.
+func (d *decoder) structSection(m *mapping, key string, v any, validate func() error) {
+	rv := reflect.ValueOf(v).Elem()
+	sm := d.section(m, key, structKeys(rv.Type()))
+	if sm == nil {
+		return
+	}
+	failed := map[string]bool{}
+	d.decodeStruct(sm, rv, failed)
+	d.fieldErrors(sm, validate(), failed)
+}
+
 // fieldErrors reports the FieldErrors in err, each at its key's line, except
 // those about a key whose value already failed to decode. Any other error
 // is reported at the source's line.

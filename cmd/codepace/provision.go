@@ -71,7 +71,7 @@ func runProvision(ctx context.Context, m *Main, args []string) error {
 		}
 	}
 	changes, err := dashboards.Provision(ctx, dashboards.ProvisionOptions{
-		URL:            cfg.Grafana.URL,
+		URL:            string(cfg.Grafana.URL),
 		Token:          token,
 		FolderTitle:    cfg.Grafana.Folder,
 		ClickHouse:     ch,
