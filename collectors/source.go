@@ -1,6 +1,7 @@
 package collectors
 
 import (
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -46,4 +47,40 @@ type Progress struct {
 	// Changes and Builds are how many were stored so far; Items how many
 	// repositories or jobs were read so far.
 	Changes, Builds, Items int
+}
+
+// NewSourceType makes the SourceType of a type from its parts: its name,
+// its example, the function returning its configuration's defaults and
+// its constructor. P is the pointer to the configuration struct C.
+func NewSourceType[C any, P interface {
+	*C
+	config.SourceConfig
+}](name, example string, defaults func() C, build func(*C, Env) (Collector, error)) SourceType {
+	return sourceType[C, P]{name: name, example: example, defaults: defaults, build: build}
+}
+
+// sourceType is a SourceType made by NewSourceType.
+type sourceType[C any, P interface {
+	*C
+	config.SourceConfig
+}] struct {
+	name, example string
+	defaults      func() C
+	build         func(*C, Env) (Collector, error)
+}
+
+func (t sourceType[C, P]) Name() string    { return t.name }
+func (t sourceType[C, P]) Example() string { return t.example }
+
+func (t sourceType[C, P]) DefaultConfig() config.SourceConfig {
+	c := t.defaults()
+	return P(&c)
+}
+
+func (t sourceType[C, P]) NewCollector(cfg config.SourceConfig, env Env) (Collector, error) {
+	c, ok := cfg.(P)
+	if !ok {
+		return nil, fmt.Errorf("source type %s: got a configuration of type %T", t.name, cfg)
+	}
+	return t.build((*C)(c), env)
 }

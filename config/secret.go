@@ -92,6 +92,15 @@ func (s Secret) Value() (string, error) {
 	}
 }
 
+// Optional reads the secret when one is configured (see Value), and
+// returns "" when none is.
+func (s Secret) Optional() (string, error) {
+	if !s.IsSet() {
+		return "", nil
+	}
+	return s.Value()
+}
+
 // String says where the secret comes from ("env:NAME", "file:PATH" or
 // "unset"); it never reads the secret.
 func (s Secret) String() string {

@@ -18,6 +18,9 @@ const (
 	defaultConcurrency = 3
 )
 
+// typeName is the value of the type key of these sources.
+const typeName = "gerrit"
+
 // Config is the configuration of a Gerrit source (type: gerrit).
 type Config struct {
 	config.SourceCommon `yaml:",inline"`
@@ -37,7 +40,7 @@ type Config struct {
 // DefaultConfig returns a Gerrit source's configuration with its defaults.
 func DefaultConfig() Config {
 	return Config{
-		SourceCommon: config.DefaultSourceCommon(Type{}.Name(), defaultPageSize),
+		SourceCommon: config.DefaultSourceCommon(typeName, defaultPageSize),
 		Concurrency:  defaultConcurrency,
 	}
 }
@@ -54,34 +57,22 @@ func (c *Config) Validate() error {
 //go:embed example.yaml
 var example string
 
-// Type is the gerrit source type.
-type Type struct{}
-
-// Name returns "gerrit".
-func (Type) Name() string { return "gerrit" }
-
-// DefaultConfig returns a *Config holding the defaults.
-func (Type) DefaultConfig() config.SourceConfig {
-	c := DefaultConfig()
-	return &c
+// Type returns the gerrit source type.
+func Type() collectors.SourceType {
+	return collectors.NewSourceType(typeName, example, DefaultConfig, fromConfig)
 }
 
-// Example returns a commented example of a Gerrit source.
-func (Type) Example() string { return example }
-
-// NewCollector returns the collector of a Gerrit source; cfg is a *Config.
-func (Type) NewCollector(cfg config.SourceConfig, env collectors.Env) (collectors.Collector, error) {
-	c := cfg.(*Config)
+// fromConfig returns the collector of a Gerrit source; it reads the password
+// and makes no request.
+func fromConfig(c *Config, env collectors.Env) (collectors.Collector, error) {
 	opts := Options{
 		Name: c.Name, URL: string(c.URL), Projects: c.Projects, Username: c.Username,
 		PageSize: c.PageSize, Window: c.Window, Timeout: c.Timeout, Retries: c.Retries,
 		Concurrency: c.Concurrency, IsBot: env.IsBot, Logger: env.Logger, Progress: env.Progress,
 	}
-	if c.Password.IsSet() {
-		var err error
-		if opts.Password, err = c.Password.Value(); err != nil {
-			return nil, fmt.Errorf("source %s: password: %w", c.Name, err)
-		}
+	var err error
+	if opts.Password, err = c.Password.Optional(); err != nil {
+		return nil, fmt.Errorf("source %s: password: %w", c.Name, err)
 	}
 	return New(opts)
 }

@@ -11,6 +11,9 @@ import (
 	"github.com/codepace/codepace/config"
 )
 
+// typeName is the value of the type key of these sources.
+const typeName = "github"
+
 // Config is the configuration of a GitHub source (type: github).
 type Config struct {
 	config.SourceCommon `yaml:",inline"`
@@ -36,7 +39,7 @@ type Config struct {
 // DefaultConfig returns a GitHub source's configuration with its defaults.
 func DefaultConfig() Config {
 	return Config{
-		SourceCommon:    config.DefaultSourceCommon(Type{}.Name(), maxPageSize),
+		SourceCommon:    config.DefaultSourceCommon(typeName, maxPageSize),
 		ActionsLookback: defaultActionsLookback,
 	}
 }
@@ -66,35 +69,23 @@ func (c *Config) Validate() error {
 //go:embed example.yaml
 var example string
 
-// Type is the github source type.
-type Type struct{}
-
-// Name returns "github".
-func (Type) Name() string { return "github" }
-
-// DefaultConfig returns a *Config holding the defaults.
-func (Type) DefaultConfig() config.SourceConfig {
-	c := DefaultConfig()
-	return &c
+// Type returns the github source type.
+func Type() collectors.SourceType {
+	return collectors.NewSourceType(typeName, example, DefaultConfig, fromConfig)
 }
 
-// Example returns a commented example of a GitHub source.
-func (Type) Example() string { return example }
-
-// NewCollector returns the collector of a GitHub source; cfg is a *Config.
-func (Type) NewCollector(cfg config.SourceConfig, env collectors.Env) (collectors.Collector, error) {
-	c := cfg.(*Config)
+// fromConfig returns the collector of a GitHub source; it reads the token
+// and makes no request.
+func fromConfig(c *Config, env collectors.Env) (collectors.Collector, error) {
 	opts := Options{
 		Name: c.Name, Owner: c.Owner, Repos: c.Repos, BaseURL: string(c.BaseURL),
 		PageSize: c.PageSize, Timeout: c.Timeout, Retries: c.Retries,
 		Actions: c.Actions, ActionsLookback: c.ActionsLookback,
 		Logger: env.Logger, Progress: env.Progress,
 	}
-	if c.Token.IsSet() {
-		var err error
-		if opts.Token, err = c.Token.Value(); err != nil {
-			return nil, fmt.Errorf("source %s: token: %w", c.Name, err)
-		}
+	var err error
+	if opts.Token, err = c.Token.Optional(); err != nil {
+		return nil, fmt.Errorf("source %s: token: %w", c.Name, err)
 	}
 	return New(opts)
 }

@@ -50,31 +50,22 @@ func (c *Config) Validate() error {
 //go:embed example.yaml
 var example string
 
-// Type is the gitlab source type.
-type Type struct{}
-
-// Name returns "gitlab".
-func (Type) Name() string { return "gitlab" }
-
-// Example returns a commented example of a GitLab source.
-func (Type) Example() string { return example }
-
-// DefaultConfig returns a *Config holding the defaults.
-func (Type) DefaultConfig() config.SourceConfig {
-	return &Config{SourceCommon: config.DefaultSourceCommon("gitlab", maxPageSize)}
+// Type returns the gitlab source type.
+func Type() collectors.SourceType {
+	return collectors.NewSourceType("gitlab", example, DefaultConfig, fromConfig)
 }
 
-// NewCollector returns the collector of a GitLab source; cfg is a *Config.
-// It reads the token and makes no request.
-func (Type) NewCollector(cfg config.SourceConfig, env collectors.Env) (collectors.Collector, error) {
-	c := cfg.(*Config)
-	token := ""
-	if c.Token.IsSet() {
-		t, err := c.Token.Value()
-		if err != nil {
-			return nil, fmt.Errorf("source %s: token: %w", c.Name, err)
-		}
-		token = t
+// DefaultConfig returns a GitLab source's configuration with its defaults.
+func DefaultConfig() Config {
+	return Config{SourceCommon: config.DefaultSourceCommon("gitlab", maxPageSize)}
+}
+
+// fromConfig returns the collector of a GitLab source. It reads the
+// token and makes no request.
+func fromConfig(c *Config, env collectors.Env) (collectors.Collector, error) {
+	token, err := c.Token.Optional()
+	if err != nil {
+		return nil, fmt.Errorf("source %s: token: %w", c.Name, err)
 	}
 	return New(Options{
 		Name: c.Name, URL: string(c.URL), Group: c.Group, Projects: c.Projects, Token: token, CI: c.CI,

@@ -17,7 +17,7 @@ func TestConfigErrorsNameTheirKeyAndLine(t *testing.T) {
 		{"    url: https://gitlab.example.org/\n    group: wm\n    page_size: 500\n", "page_size: must be between 1 and 100"},
 	} {
 		doc := "sources:\n  - name: lab\n    type: gitlab\n    since: 2024-01-01\n" + tt.yaml
-		_, err := config.Parse([]byte(doc), "codepace.yaml", []config.SourceType{Type{}})
+		_, err := config.Parse([]byte(doc), "codepace.yaml", []config.SourceType{Type()})
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: err = %v, want %q", tt.yaml, err, tt.want)
 		}
@@ -28,11 +28,11 @@ func TestConfigBuildsTheCollector(t *testing.T) {
 	t.Setenv("LAB_TOKEN", "glpat-x")
 	doc := "sources:\n  - name: lab\n    type: gitlab\n    since: 2024-01-01\n    url: https://gitlab.example.org/\n" +
 		"    projects: [wm/a]\n    token_env: LAB_TOKEN\n    ci: true\n"
-	cfg, err := config.Parse([]byte(doc), "codepace.yaml", []config.SourceType{Type{}})
+	cfg, err := config.Parse([]byte(doc), "codepace.yaml", []config.SourceType{Type()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := Type{}.NewCollector(cfg.Sources[0].Settings, collectors.Env{})
+	c, err := Type().NewCollector(cfg.Sources[0].Settings, collectors.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}

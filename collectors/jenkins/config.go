@@ -11,6 +11,9 @@ import (
 	"github.com/codepace/codepace/config"
 )
 
+// typeName is the value of the type key of these sources.
+const typeName = "jenkins"
+
 // Config is the configuration of a Jenkins source (type: jenkins).
 type Config struct {
 	config.SourceCommon `yaml:",inline"`
@@ -31,7 +34,7 @@ type Config struct {
 // defaults.
 func DefaultConfig() Config {
 	return Config{
-		SourceCommon: config.DefaultSourceCommon(Type{}.Name(), defaultPageSize),
+		SourceCommon: config.DefaultSourceCommon(typeName, defaultPageSize),
 		MaxRunning:   defaultMaxRunning,
 	}
 }
@@ -57,35 +60,22 @@ func (c *Config) Validate() error {
 //go:embed example.yaml
 var example string
 
-// Type is the jenkins source type.
-type Type struct{}
-
-// Name returns "jenkins".
-func (Type) Name() string { return "jenkins" }
-
-// DefaultConfig returns a *Config holding the defaults.
-func (Type) DefaultConfig() config.SourceConfig {
-	c := DefaultConfig()
-	return &c
+// Type returns the jenkins source type.
+func Type() collectors.SourceType {
+	return collectors.NewSourceType(typeName, example, DefaultConfig, fromConfig)
 }
 
-// Example returns a commented example of a Jenkins source.
-func (Type) Example() string { return example }
-
-// NewCollector returns the collector of a Jenkins source; cfg is a
-// *Config.
-func (Type) NewCollector(cfg config.SourceConfig, env collectors.Env) (collectors.Collector, error) {
-	c := cfg.(*Config)
+// fromConfig returns the collector of a Jenkins source; it reads the token
+// and makes no request.
+func fromConfig(c *Config, env collectors.Env) (collectors.Collector, error) {
 	opts := Options{
 		Name: c.Name, URL: string(c.URL), Jobs: c.Jobs, Username: c.Username,
 		PageSize: c.PageSize, Timeout: c.Timeout, Retries: c.Retries, MaxRunning: c.MaxRunning,
 		Logger: env.Logger, Progress: env.Progress,
 	}
-	if c.Token.IsSet() {
-		var err error
-		if opts.Token, err = c.Token.Value(); err != nil {
-			return nil, fmt.Errorf("source %s: token: %w", c.Name, err)
-		}
+	var err error
+	if opts.Token, err = c.Token.Optional(); err != nil {
+		return nil, fmt.Errorf("source %s: token: %w", c.Name, err)
 	}
 	return New(opts)
 }

@@ -17,10 +17,10 @@ import (
 // Types returns every source type, one line each.
 func Types() []collectors.SourceType {
 	return []collectors.SourceType{
-		gerrit.Type{},
-		github.Type{},
-		gitlab.Type{},
-		jenkins.Type{},
+		gerrit.Type(),
+		github.Type(),
+		gitlab.Type(),
+		jenkins.Type(),
 	}
 }
 
