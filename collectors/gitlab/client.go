@@ -177,11 +177,30 @@ func explain(err error) error {
 	return err
 }
 
+// sameOrigin keeps the token on the configured instance: a redirect to
+// another scheme, host or port is followed without the token
+// (PRIVATE-TOKEN, which Go's client would forward, and Authorization), and
+// one from https to http is refused.
+func sameOrigin(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return fmt.Errorf("GET %s: stopped after 10 redirects", via[0].URL.Path)
+	}
+	first := via[0].URL
+	if first.Scheme == "https" && req.URL.Scheme != "https" {
+		return fmt.Errorf("GET %s: refused a redirect from https to http", first.Path)
+	}
+	if req.URL.Scheme != first.Scheme || req.URL.Host != first.Host {
+		req.Header.Del("PRIVATE-TOKEN")
+		req.Header.Del("Authorization")
+	}
+	return nil
+}
+
 // newClient returns the client-go client for opts, over t.
 func newClient(opts Options, t *transport) (*gl.Client, error) {
 	return gl.NewClient(opts.Token,
 		gl.WithBaseURL(opts.URL),
-		gl.WithHTTPClient(&http.Client{Transport: t}),
+		gl.WithHTTPClient(&http.Client{Transport: t, CheckRedirect: sameOrigin}),
 		gl.WithoutRetries(),
 		gl.WithCustomLimiter(noLimit{}),
 		gl.WithUserAgent("codepace"),

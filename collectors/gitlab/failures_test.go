@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -106,5 +107,32 @@ func TestKeysetRefusedFallsBackToOffset(t *testing.T) {
 	}
 	if len(sink.builds) != 5 || !strings.Contains(log.String(), "offset pagination") {
 		t.Errorf("stored %d builds after keyset was refused, want 5 through offset pagination", len(sink.builds))
+	}
+}
+
+func TestRedirectElsewhereLosesTheToken(t *testing.T) {
+	var leaked atomic.Value
+	leaked.Store("")
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		leaked.Store(r.Header.Get("PRIVATE-TOKEN") + r.Header.Get("Authorization"))
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, "[]")
+	}))
+	defer elsewhere.Close()
+	srv := serve(t)
+	srv.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
+		if !strings.Contains(r.URL.Path, "/merge_requests") {
+			return false
+		}
+		http.Redirect(w, r, elsewhere.URL+r.URL.RequestURI(), http.StatusFound)
+		return true
+	})
+	g, _ := newCollector(t, srv, Options{Group: "wm"})
+	var sink memSink
+	if _, err := g.Collect(context.Background(), collectors.Window{From: T0}, &sink); err != nil {
+		t.Fatal(err)
+	}
+	if got := leaked.Load().(string); got != "" {
+		t.Errorf("the other server got the credentials %q", got)
 	}
 }
