@@ -41,7 +41,9 @@
 // at most Options.MaxWait. A 2xx answer that is not JSON (an HTML sign-in
 // page, an empty body, null) fails the collection with an error wrapping
 // ErrNotJSON. With Options.Projects, a project that answers 403 or 404 is
-// logged and skipped while the others are read, and the cursor stays. What
+// logged and skipped while the others are read, and the cursor stays. A
+// merge request whose notes, commits or events answer 404 was deleted
+// since it was listed: it is skipped, logged and counted. What
 // GitLab said but codepace cannot store (a merge request without iid or
 // dates, a time ClickHouse cannot hold) is skipped, logged and counted in
 // Stats.Skipped. The cursor is saved, at the collection's start, only when
@@ -161,6 +163,12 @@ func (g *Collector) mergeRequests(ctx context.Context, where string, from time.T
 			}
 			seen[mr.ID] = *mr.UpdatedAt
 			c, err := g.mergeRequest(ctx, mr)
+			if errors.Is(err, gl.ErrNotFound) && ctx.Err() == nil {
+				// Deleted (or moved) since it was listed: nothing to store.
+				st.Skipped++
+				g.log.Warn("skipped a merge request that is gone since it was listed", "merge_request", reference(mr), "error", err)
+				continue
+			}
 			if err != nil {
 				return false, fmt.Errorf("merge request %s: %w", reference(mr), err)
 			}

@@ -136,3 +136,27 @@ func TestRedirectElsewhereLosesTheToken(t *testing.T) {
 		t.Errorf("the other server got the credentials %q", got)
 	}
 }
+
+func TestMergeRequestGoneSinceListedIsSkipped(t *testing.T) {
+	srv := serve(t)
+	srv.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
+		if !strings.HasSuffix(r.URL.Path, "/merge_requests/2/commits") {
+			return false
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprint(w, `{"message":"404 Not found"}`)
+		return true
+	})
+	g, log := newCollector(t, srv, Options{Group: "wm"})
+	var sink memSink
+	st, err := g.Collect(context.Background(), collectors.Window{From: T0.Add(-day)}, &sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// widgets!2 and lint!2 share iid 2: both are gone.
+	if len(sink.changes) != 2 || st.Skipped != 2 || !sink.cursor.Equal(runAt) || !strings.Contains(log.String(), "gone since it was listed") {
+		t.Errorf("stored %d, skipped %d, cursor %v; want the 2 others stored, 2 skipped and logged, the cursor moved",
+			len(sink.changes), st.Skipped, sink.cursor)
+	}
+}
