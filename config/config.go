@@ -236,6 +236,10 @@ type Daemon struct {
 	Jitter time.Duration `yaml:"jitter"`
 	// GracePeriod is how long a shutdown waits for running work.
 	GracePeriod time.Duration `yaml:"grace_period"`
+	// ReportHTML is the file the daemon writes the scoreboard to as an
+	// HTML page (`report --format html`) after each compute; empty for
+	// none.
+	ReportHTML string `yaml:"report_html"`
 }
 
 // DefaultDaemon returns the daemon section's defaults.
@@ -256,6 +260,9 @@ func (c *Daemon) validate() error {
 	}
 	if _, err := time.LoadLocation(c.TimeZone); err != nil || c.TimeZone == "" {
 		errs = append(errs, KeyError("time_zone", "unknown time zone %q; want an IANA name such as UTC or Europe/Berlin", c.TimeZone))
+	}
+	if strings.HasSuffix(c.ReportHTML, "/") {
+		errs = append(errs, KeyError("report_html", "want the path of a file, such as /var/lib/codepace/key-results.html"))
 	}
 	return errors.Join(errs...)
 }

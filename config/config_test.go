@@ -257,7 +257,7 @@ func TestValidation(t *testing.T) {
 		{"no sources", "clickhouse:\n  addr: 127.0.0.1:9000\n", []string{"t.yaml:1: sources: at least one source is required"}, nil},
 		{"empty sources", "sources: []\n", []string{"t.yaml:1: sources: at least one source is required"}, nil},
 		{"sources not a list", "sources:\n  name: g\n", []string{"t.yaml:2: sources: want a list of sources"}, nil},
-		{"section not a mapping", head + "daemon: yes\n", []string{`t.yaml:8: daemon: want a mapping with keys listen, time_zone, jitter, grace_period, got "yes"`}, nil},
+		{"section not a mapping", head + "daemon: yes\n", []string{`t.yaml:8: daemon: want a mapping with keys listen, time_zone, jitter, grace_period, report_html, got "yes"`}, nil},
 
 		// People.
 		{"people not a list", head + "people: {a: b}\n", []string{"t.yaml:8: people: want a list of people"}, nil},
@@ -456,6 +456,7 @@ func TestValidation(t *testing.T) {
 		{"daemon listen", head + "daemon:\n  listen: 9464\n", []string{`t.yaml:9: daemon.listen: want host:port, got "9464"`}, nil},
 		{"daemon jitter", head + "daemon:\n  jitter: soon\n", []string{`t.yaml:9: daemon.jitter: bad duration "soon"`}, nil},
 		{"daemon grace_period", head + "daemon:\n  grace_period: -1s\n", []string{`t.yaml:9: daemon.grace_period: must not be negative`}, nil},
+		{"daemon report_html a directory", head + "daemon:\n  report_html: /var/www/\n", []string{`t.yaml:9: daemon.report_html: want the path of a file, such as /var/lib/codepace/key-results.html`}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -571,6 +572,7 @@ daemon:
   listen: ":9464"
   time_zone: Europe/Berlin
   jitter: 0s
+  report_html: /srv/www/key-results.html
 `
 	cfg, err := Parse([]byte(y), "t.yaml", types)
 	if err != nil {
@@ -596,7 +598,7 @@ daemon:
 	if got := tg.GoalValue(100); got != 105.5 {
 		t.Errorf("GoalValue(100) = %v", got)
 	}
-	if cfg.Daemon != (Daemon{Listen: ":9464", TimeZone: "Europe/Berlin", Jitter: 0, GracePeriod: 30 * time.Second}) {
+	if cfg.Daemon != (Daemon{Listen: ":9464", TimeZone: "Europe/Berlin", Jitter: 0, GracePeriod: 30 * time.Second, ReportHTML: "/srv/www/key-results.html"}) {
 		t.Errorf("daemon = %+v", cfg.Daemon)
 	}
 }

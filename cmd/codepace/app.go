@@ -35,6 +35,9 @@ type Main struct {
 	logFormat  string
 	lock       *os.File
 	stopLog    func() bool // stops logSignal
+	// reportHTML is where compute writes the scoreboard as an HTML page
+	// after each compute (daemon.report_html, in the daemon only).
+	reportHTML string
 
 	// built holds each source's collector once made (see collectorFor),
 	// so that a daemon keeps what a collector learns between runs.

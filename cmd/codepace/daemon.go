@@ -40,6 +40,12 @@ func runDaemon(ctx context.Context, m *Main, args []string) error {
 	if *listen != "" {
 		dc.Listen = *listen
 	}
+	if dc.ReportHTML != "" {
+		if err := checkReportHTML(dc.ReportHTML); err != nil {
+			return fmt.Errorf("%s: %w", m.configPath, err)
+		}
+		m.reportHTML = dc.ReportHTML
+	}
 	loc, err := time.LoadLocation(dc.TimeZone)
 	if err != nil {
 		return fmt.Errorf("%s: daemon.time_zone: %w", m.configPath, err)

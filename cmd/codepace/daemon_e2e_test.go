@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -122,11 +123,18 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func() bo
 // a failing source in /healthz, a SIGTERM mid-run that cancels after the
 // grace period and leaves consistent data, and a restart that resumes.
 func TestDaemonEndToEnd(t *testing.T) {
+	pages := t.TempDir()
 	e := setup(t, history(), `    schedule: "@every 2s"
     retries: 0
 daemon:
   jitter: 0s
   grace_period: 1s
+  report_html: `+filepath.Join(pages, "key-results.html")+`
+targets:
+  - metric: changes_merged
+    baseline: 1
+    goal: 2
+    due: 2030-01-01
 `)
 	t.Setenv("E2E_GERRIT_PASSWORD", "s3cret-pass")
 	lock := filepath.Join(t.TempDir(), "codepace.lock")
@@ -138,6 +146,15 @@ daemon:
 		return code == http.StatusOK && h.Status == daemon.HealthOK && h.Sources[0].Status == daemon.SourceOK
 	})
 	diffRows(t, "after the first run", e.rows(t, `SELECT count() FROM DB.change_metrics`), []string{"4"})
+	// The compute wrote the scoreboard page (daemon.report_html), and
+	// nothing else beside it.
+	html, err := os.ReadFile(filepath.Join(pages, "key-results.html"))
+	if err != nil || !strings.Contains(string(html), "<h2>changes_merged</h2>") {
+		t.Errorf("daemon.report_html after the first run: %v\n%s", err, html)
+	}
+	if entries, _ := os.ReadDir(pages); len(entries) != 1 {
+		t.Errorf("beside the page: %v", entries)
+	}
 
 	// `codepace run` on the same lock exits at once while the daemon runs.
 	if out, err := e.codepace(t, "run", "--lock", lock); err == nil || !strings.Contains(out, "another codepace run holds the lock") {

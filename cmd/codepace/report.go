@@ -9,21 +9,22 @@ import (
 	"time"
 
 	"github.com/codepace/codepace/keyresults"
+	"github.com/codepace/codepace/keyresults/page"
 )
 
 // runReport prints the key-result scoreboard (docs/definitions.md §18).
 func runReport(ctx context.Context, m *Main, args []string) error {
 	fs := m.flagSet("report")
-	format := fs.String("format", "table", "output format: table, json or csv")
+	format := fs.String("format", "table", "output format: table, json, csv or html (one self-contained page)")
 	at := fs.String("at", "", "evaluate at the end of this day, 2006-01-02 (default: now)")
 	weeks := fs.Int("weeks", keyresults.DefaultWeeks, "weekly trend points")
 	if err := m.parse(fs, args); err != nil {
 		return err
 	}
 	switch *format {
-	case "table", "json", "csv":
+	case "table", "json", "csv", "html":
 	default:
-		return fmt.Errorf("--format %q: use table, json or csv", *format)
+		return fmt.Errorf("--format %q: use table, json, csv or html", *format)
 	}
 	if *weeks < 1 || *weeks > 520 {
 		return fmt.Errorf("--weeks %d: use 1 to 520", *weeks)
@@ -51,6 +52,8 @@ func runReport(ctx context.Context, m *Main, args []string) error {
 		return keyresults.WriteJSON(m.Stdout, results)
 	case "csv":
 		return keyresults.WriteCSV(m.Stdout, results)
+	case "html":
+		return page.Write(m.Stdout, when, results)
 	}
 	return keyresults.WriteTable(m.Stdout, results)
 }
@@ -68,6 +71,11 @@ func (m *Main) writeKeyResults(ctx context.Context) error {
 	}
 	if err := m.Store.WriteKeyResults(ctx, uint64(time.Now().UnixNano()), results); err != nil {
 		return err
+	}
+	if m.reportHTML != "" {
+		if err := writeReportHTML(m.reportHTML, now, results); err != nil {
+			return err
+		}
 	}
 	counts := map[keyresults.Status]int{}
 	for _, r := range results {
