@@ -77,6 +77,16 @@ CODEPACE_TEST_CLICKHOUSE_CLUSTER=$(bash deploy/clickhouse-cluster-local.sh | tai
 export CODEPACE_TEST_CLICKHOUSE_CLUSTER
 export CODEPACE_REQUIRE_CLICKHOUSE_CLUSTER=1
 
+# == Chromium, for the browser check of the HTML scoreboard
+# (TestDemoReportInBrowser renders the demo's page headless). Required here:
+# the test fails rather than skips without it.
+if ! command -v chromium >/dev/null; then
+  echo "== installing chromium for the browser test" >&2
+  gerrit_as_root apt-get update -qq
+  gerrit_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+export CODEPACE_REQUIRE_BROWSER=1
+
 echo "== go test" >&2
 go test -count=1 ./...
 
