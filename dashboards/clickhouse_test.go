@@ -145,11 +145,10 @@ func TestQueriesOnClickHouse(t *testing.T) {
 	pipeline := pick("SELECT pipeline FROM builds GROUP BY pipeline ORDER BY count() DESC LIMIT 1")
 
 	boards := loadGenerated(t)
-	withTargets, err := Build(Options{Targets: []Target{
-		{Metric: "time_to_merge_p50_days", Source: "demo", Cohort: "ramped", Baseline: ptr(5), Goal: ptr(4), Due: now.AddDate(1, 0, 0)},
-		{Metric: "review_backlog_mean_age_days", Project: project, Baseline: ptr(20), Goal: ptr(25), Due: now.AddDate(1, 0, 0)},
-		{Metric: "build_spikes", Due: now.AddDate(1, 0, 0)},
-	}})
+	// The scoreboard of a few targets, as compute writes it.
+	targets := scoreboardTargets(t, project, now)
+	results := writeScoreboard(t, s, targets, now)
+	withTargets, err := Build(Options{Targets: dashboardTargets(targets)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,6 +191,9 @@ func TestQueriesOnClickHouse(t *testing.T) {
 		checkShape(t, name, q.ref, r)
 	}
 
+	t.Run("scoreboard panels show the report's numbers", func(t *testing.T) {
+		scoreboardMatchesReport(t, conn, kr, results, now)
+	})
 	t.Run("figures match the scoreboard", func(t *testing.T) {
 		figuresMatchStore(t, conn, s, now, project)
 	})
@@ -334,4 +336,26 @@ func figuresMatchStore(t *testing.T, conn driver.Conn, s *store.Store, now time.
 			}
 		}
 	}
+}
+
+// literalFilters filters a figure by a target's filter; it fails when the
+// figure does not take one of them, as config validation does. A project
+// is a glob (keyresults/figure.GlobRegexp).
+func (f figure) literalFilters(source, project, cohort string) (filters, error) {
+	var c []string
+	for _, kv := range [][2]string{{kfigure.Source, source}, {kfigure.Project, project}, {kfigure.Cohort, cohort}} {
+		if kv[1] == "" {
+			continue
+		}
+		if err := f.fig.CheckFilter(kv[0]); err != nil {
+			return filters{}, err
+		}
+		col := f.fig.Measure.Columns[kv[0]]
+		if kv[0] == kfigure.Project {
+			c = append(c, "match("+col+", "+quote(kfigure.GlobRegexp(kv[1]))+")")
+			continue
+		}
+		c = append(c, col+" = "+quote(kv[1]))
+	}
+	return filters{conds: c}, nil
 }

@@ -47,18 +47,19 @@ const (
 	UIDCollectorHealth = "codepace-collector-health"
 )
 
-// Target is a key result the key results dashboard draws: its figure
-// (one of SPEC's named figures), filter, baseline, goal and due date.
+// Target is a key result the key results dashboard draws a row for, read
+// from the view key_results where compute writes it: its metric and filter
+// as that view holds them.
 type Target struct {
-	Metric  string
-	Source  string
-	Project string
-	Cohort  string
-	// Baseline and Goal are absolute values; nil when unknown (a baseline
-	// period with no data), then no goal line is drawn.
-	Baseline *float64
-	Goal     *float64
-	Due      time.Time
+	Metric string
+	// Filter is the target's filter as key_results.filter writes it
+	// (source=x cohort=new); empty for none.
+	Filter string
+	// Unit is the figure's unit (seconds, minutes, hours, days, count);
+	// empty for a count or a manual metric.
+	Unit string
+	// Due is the due day.
+	Due time.Time
 }
 
 // Options says how to build the dashboards.
@@ -66,8 +67,8 @@ type Options struct {
 	// DataSourceUID overrides DataSourceUID (for tests).
 	DataSourceUID string
 	// Targets, when given, add a row per target to the key results
-	// dashboard: its current value against baseline and goal, and its
-	// trend with goal and baseline lines. The committed JSON has none.
+	// dashboard: its status and numbers, and its weekly trend with the
+	// glide path and the goal. The committed JSON has none.
 	Targets []Target
 }
 

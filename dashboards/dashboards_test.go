@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -97,7 +98,7 @@ func TestAlertingFileIsUpToDate(t *testing.T) {
 
 func TestDashboardsAreWellFormed(t *testing.T) {
 	boards := loadGenerated(t)
-	targets := []Target{{Metric: "cycle_time_p50_days", Source: "demo", Cohort: "new", Baseline: ptr(11.6), Goal: ptr(10.44),
+	targets := []Target{{Metric: "cycle_time_p50_days", Filter: "source=demo cohort=new", Unit: "days",
 		Due: time.Date(2030, 6, 30, 0, 0, 0, 0, time.UTC)}}
 	withTargets, err := Build(Options{Targets: targets})
 	if err != nil {
@@ -292,14 +293,11 @@ func TestForbiddenCatchesWhatItShould(t *testing.T) {
 	}
 }
 
-func ptr(v float64) *float64 { return &v }
-
 func TestKeyResultsWithTargets(t *testing.T) {
 	due := time.Date(2030, 6, 30, 0, 0, 0, 0, time.UTC)
 	boards, err := Build(Options{Targets: []Target{
-		{Metric: "cycle_time_p50_days", Source: "demo", Cohort: "new", Baseline: ptr(11.6), Goal: ptr(10.44), Due: due},
-		{Metric: "build_spikes", Baseline: ptr(3), Goal: ptr(5), Due: due},
-		{Metric: "review_backlog_open", Due: due}, // baseline period without data
+		{Metric: "time_to_merge_mean_days", Filter: "source=demo project=o'brien/*", Unit: "days", Due: due},
+		{Metric: "developer_satisfaction", Due: due},
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -311,46 +309,55 @@ func TestKeyResultsWithTargets(t *testing.T) {
 		titles = append(titles, str(obj(p)["title"]))
 		byTitle[str(obj(p)["title"])] = obj(p)
 	}
-	trend := byTitle["cycle_time_p50_days (source=demo, cohort=new) · goal 10.44 by 2030-06-30"]
-	if trend == nil {
-		t.Fatalf("no trend panel for the first target; panels: %q", titles)
+	rawSQL := func(p map[string]any) string { return str(obj(list(p["targets"])[0])["rawSql"]) }
+	status := byTitle["time_to_merge_mean_days (source=demo project=o'brien/*): status"]
+	trend := byTitle["time_to_merge_mean_days (source=demo project=o'brien/*) · due 2030-06-30"]
+	if status == nil || trend == nil {
+		t.Fatalf("no status or trend panel for the first target; panels: %q", titles)
 	}
-	steps := list(path(trend, "fieldConfig", "defaults", "thresholds", "steps"))
-	if len(steps) != 3 || obj(steps[1])["value"] != 10.44 || obj(steps[2])["value"] != 11.6 {
-		t.Errorf("goal and baseline lines: %v", steps)
-	}
-	if path(trend, "fieldConfig", "defaults", "custom", "thresholdsStyle", "mode") != "dashed" {
-		t.Errorf("thresholds are not drawn as lines: %v", path(trend, "fieldConfig", "defaults", "custom"))
-	}
-	sql := str(obj(list(trend["targets"])[0])["rawSql"])
-	for _, want := range []string{"source = 'demo'", "owner_cohort = 'new'", "owner_is_bot = 0", "merged_at"} {
-		if !strings.Contains(sql, want) {
-			t.Errorf("target trend SQL lacks %q:\n%s", want, sql)
+	cond := `metric = 'time_to_merge_mean_days' AND filter = 'source=demo project=o\'brien/*'`
+	for _, p := range []map[string]any{status, trend} {
+		if sql := rawSQL(p); !strings.Contains(sql, "FROM key_results") || !strings.Contains(sql, cond) {
+			t.Errorf("%s: does not read the target from key_results:\n%s", p["title"], sql)
+		}
+		if u := path(p, "fieldConfig", "defaults", "unit"); u != unitDays {
+			t.Errorf("%s: unit %v, want days", p["title"], u)
 		}
 	}
-	current := byTitle["cycle_time_p50_days (source=demo, cohort=new): current"]
-	csql := str(obj(list(current["targets"])[0])["rawSql"])
-	for _, want := range []string{"AS current", "11.6 AS baseline", "10.44 AS goal", "AS progress"} {
-		if !strings.Contains(csql, want) {
-			t.Errorf("target current SQL lacks %q:\n%s", want, csql)
+	for _, want := range []string{"status", "current", " n,", "ci_low", "ci_high", "expected"} {
+		if !strings.Contains(rawSQL(status), want) {
+			t.Errorf("status panel lacks %q:\n%s", want, rawSQL(status))
 		}
 	}
-	// Higher goal than baseline: the colors turn around.
-	spikes := byTitle["build_spikes · goal 5 by 2030-06-30"]
-	if s := list(path(spikes, "fieldConfig", "defaults", "thresholds", "steps")); len(s) != 3 || obj(s[0])["color"] != "red" {
-		t.Errorf("build_spikes steps %v", s)
+	for _, want := range []string{"ARRAY JOIN trend_at AS t, trend AS v", "AS glide_path", "goal", "ORDER BY time"} {
+		if !strings.Contains(rawSQL(trend), want) {
+			t.Errorf("trend panel lacks %q:\n%s", want, rawSQL(trend))
+		}
 	}
-	if byTitle["review_backlog_open by 2030-06-30"] == nil {
-		t.Errorf("no panel for a target without baseline; panels: %q", titles)
+	if byTitle["developer_satisfaction: status"] == nil || byTitle["developer_satisfaction · due 2030-06-30"] == nil {
+		t.Errorf("no panels for the manual target; panels: %q", titles)
 	}
-
-	for _, bad := range []Target{
-		{Metric: "no_such_figure"},
-		{Metric: "build_spikes", Cohort: "new"},
-		{Metric: "newcomer_time_to_first_merge_p50_days", Project: "x"},
-	} {
-		if _, err := Build(Options{Targets: []Target{bad}}); err == nil {
-			t.Errorf("target %+v: want an error", bad)
+	// The scoreboard is there with or without targets.
+	boardsToCheck := []jsonBoard{kr}
+	for _, b := range loadGenerated(t) {
+		if b.file == "key-results.json" {
+			boardsToCheck = append(boardsToCheck, b)
+		}
+	}
+	if len(boardsToCheck) != 2 {
+		t.Fatal("no generated/key-results.json")
+	}
+	for _, b := range boardsToCheck {
+		var has []string
+		for _, p := range list(b.m["panels"]) {
+			for _, q := range list(obj(p)["targets"]) {
+				if strings.Contains(str(obj(q)["rawSql"]), "FROM key_results") {
+					has = append(has, str(obj(p)["title"]))
+				}
+			}
+		}
+		if !slices.Contains(has, "Scoreboard") || !slices.Contains(has, "Targets by status") {
+			t.Errorf("%s: panels on key_results %q, want the scoreboard and the status counts", b.file, has)
 		}
 	}
 }

@@ -127,33 +127,6 @@ func (f figure) variableFilters() filters {
 	return filters{conds: c}
 }
 
-// literalFilters filters a figure by a target's filter; it fails when the
-// figure does not take one of them, as config validation does. A project
-// is a glob (keyresults/figure.GlobRegexp).
-func (f figure) literalFilters(source, project, cohort string) (filters, error) {
-	var c []string
-	for _, kv := range [][2]string{{kfigure.Source, source}, {kfigure.Project, project}, {kfigure.Cohort, cohort}} {
-		if kv[1] == "" {
-			continue
-		}
-		if err := f.fig.CheckFilter(kv[0]); err != nil {
-			return filters{}, err
-		}
-		col := f.fig.Measure.Columns[kv[0]]
-		if kv[0] == kfigure.Project {
-			c = append(c, "match("+col+", "+quote(kfigure.GlobRegexp(kv[1]))+")")
-			continue
-		}
-		c = append(c, col+" = "+quote(kv[1]))
-	}
-	return filters{conds: c}, nil
-}
-
-// quote makes s a ClickHouse string literal.
-func quote(s string) string {
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
-}
-
 func (f figure) conds(fl filters, period ...string) string {
 	c := append([]string{}, period...)
 	if f.fig.Measure.Where != "" {

@@ -2,7 +2,6 @@ package dashboards
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/grafana/grafana-foundation-sdk/go/common"
@@ -19,12 +18,11 @@ func keyResults(o Options) (dashboard.Dashboard, error) {
 		"SPEC dashboard 1: the named figures that key results track, as `codepace report` computes them: the current value over the trailing 28 days and the weekly trend. Move the end of the time range to see the scoreboard as of a past date.",
 		"now-180d", variables{project: true, cohort: true})
 
+	scoreboard(d, ds)
 	if len(o.Targets) > 0 {
 		d.row("Targets")
-		for i, t := range o.Targets {
-			if err := targetPanels(d, ds, t); err != nil {
-				return dashboard.Dashboard{}, fmt.Errorf("targets[%d]: %w", i, err)
-			}
+		for _, t := range o.Targets {
+			targetPanels(d, ds, t)
 		}
 	}
 
@@ -85,80 +83,122 @@ func filterNote(f figure) string {
 	return s + "."
 }
 
-// targetPanels adds a target's panels: its current value with baseline,
-// goal and progress, and its trend with the goal and the baseline as lines.
-func targetPanels(d *board, ds string, t Target) error {
-	f, ok := figureNamed(t.Metric)
-	if !ok {
-		return fmt.Errorf("unknown figure %q", t.Metric)
+// scoreboard adds the scoreboard as the last compute judged it (the view
+// key_results, docs/definitions.md §18): how many targets have each status,
+// and a row per target with the numbers `codepace report` prints.
+func scoreboard(d *board, ds string) {
+	d.row("Scoreboard as of the last compute (key_results)")
+	counts := single(ds, panel{
+		title: "Targets by status",
+		desc:  "How many targets the last compute judged met, on track, behind, or without enough data (view key_results; docs/definitions.md §18 \"Status\", SPEC \"Key results\"). The time range does not apply: the scoreboard is as of the compute.",
+		unit:  unitCount,
+		sql: `SELECT countIf(status = 'met') AS met, countIf(status = 'on_track') AS on_track,
+    countIf(status = 'behind') AS behind, countIf(status = 'no_data') AS no_data
+FROM key_results`, w: 6, h: 8,
+	}, neutral()).ColorMode(common.BigValueColorModeBackground)
+	for _, status := range statuses {
+		counts.OverrideByName(status, fixedColor(statusColors[status]))
 	}
-	fl, err := f.literalFilters(t.Source, t.Project, t.Cohort)
-	if err != nil {
-		return err
-	}
-	name := t.Metric
-	if fs := targetFilterText(t); fs != "" {
-		name += " (" + fs + ")"
-	}
-	title := name
-	if t.Goal != nil {
-		title += " · goal " + num(*t.Goal)
-	}
-	if !t.Due.IsZero() {
-		title += " by " + t.Due.Format("2006-01-02")
-	}
-	desc := fmt.Sprintf("Key result on the named figure %s (SPEC \"Named figures\"): %s. Current: the trailing 28 days ending at the end of the time range, as `codepace report` computes it.",
-		t.Metric, f.definition())
+	d.add(counts)
+	d.add(grid(ds, panel{
+		title: "Scoreboard",
+		desc:  "Each target as `codepace report` shows it at the last compute (view key_results; SPEC \"Key results\", docs/definitions.md §18): status, the current value over the 28 days before `at` with n (the values behind it) and its 95% interval, the glide-path value expected at `at`, baseline, goal and due date, in the target's unit. The time range does not apply.",
+		unit:  unitNone,
+		sql: `SELECT metric, filter, status, current, n, ci_low, ci_high, expected, baseline, goal, unit,
+    toString(due) AS due, at
+FROM key_results
+ORDER BY position`, w: 18, h: 8,
+	}, neutral()).
+		Mappings(statusMappings()).
+		OverrideByName("status", []dashboard.DynamicConfigValue{
+			{Id: "custom.cellOptions", Value: map[string]any{"type": "color-background", "mode": "basic"}}}).
+		OverrideByName("n", unitOf(unitCount)).
+		OverrideByName("due", unitOf(unitText)).
+		OverrideByName("at", unitOf(unitTime)))
+}
 
-	th := neutral()
-	cols := "if(n > 0, value, NULL) AS current"
-	if t.Baseline != nil && t.Goal != nil {
-		b, g := *t.Baseline, *t.Goal
-		desc += fmt.Sprintf(" Baseline %s, goal %s; progress is the share of the way from baseline to goal.", num(b), num(g))
-		cols += ", " + num(b) + " AS baseline, " + num(g) + " AS goal"
-		if g != b {
-			cols += fmt.Sprintf(", if(n > 0, (value - %s) / (%s), NULL) AS progress", num(b), num(g-b))
-		}
-		if g < b { // lower is better
-			th = thresholds(base("green"), at(g, "orange"), at(b, "red"))
-		} else {
-			th = thresholds(base("red"), at(b, "orange"), at(g, "green"))
-		}
-	} else {
-		desc += " The baseline is unknown (no data in its period), so there is no goal line."
+// statuses are the four statuses (docs/definitions.md §18), and
+// statusColors their colours, as the HTML report shows them.
+var (
+	statuses     = []string{"met", "on_track", "behind", "no_data"}
+	statusColors = map[string]string{"met": "green", "on_track": "blue", "behind": "red", "no_data": "text"}
+)
+
+func fixedColor(color string) []dashboard.DynamicConfigValue {
+	return []dashboard.DynamicConfigValue{{Id: "color", Value: map[string]any{"mode": "fixed", "fixedColor": color}}}
+}
+
+// statusMappings colour a status column.
+func statusMappings() []dashboard.ValueMapping {
+	opts := map[string]dashboard.ValueMappingResult{}
+	i := int32(0)
+	for _, s := range statuses {
+		text, color, idx := strings.ReplaceAll(s, "_", " "), statusColors[s], i
+		opts[s] = dashboard.ValueMappingResult{Text: &text, Color: &color, Index: &idx}
+		i++
 	}
-	current := strings.Replace(f.currentSQL(fl), "SELECT value FROM", "SELECT "+cols+" FROM", 1)
-	current = strings.TrimSuffix(current, "\nWHERE n > 0")
-	fixed := func(color string) []dashboard.DynamicConfigValue {
-		return []dashboard.DynamicConfigValue{{Id: "color", Value: map[string]any{"mode": "fixed", "fixedColor": color}}}
+	return []dashboard.ValueMapping{{ValueMap: &dashboard.ValueMap{Type: dashboard.MappingTypeValueToText, Options: opts}}}
+}
+
+// grafanaUnits maps a figure's unit to Grafana's.
+var grafanaUnits = map[string]string{"seconds": "s", "minutes": unitMinutes, "hours": unitHours, "days": unitDays, "count": unitCount}
+
+// targetPanels adds a target's panels, read from key_results where the
+// last compute wrote it: its status with the current value, n, 95%
+// interval and expected value; and its weekly trend with the glide path
+// and the goal.
+func targetPanels(d *board, ds string, t Target) {
+	name := t.Metric
+	if t.Filter != "" {
+		name += " (" + t.Filter + ")"
 	}
-	stat := single(ds, panel{title: name + ": current", desc: desc, unit: f.unit, sql: current, w: 8, h: 7}, th).
-		ColorMode(common.BigValueColorModeValue)
-	if t.Baseline != nil && t.Goal != nil {
-		stat.OverrideByName("baseline", fixed("text")).OverrideByName("goal", fixed("blue"))
-		if *t.Goal != *t.Baseline {
-			stat.OverrideByName("progress", append(fixed("text"), dashboard.DynamicConfigValue{Id: "unit", Value: unitRatio}))
-		}
+	unit, ok := grafanaUnits[t.Unit]
+	if !ok {
+		unit = unitNone
+	}
+	cond := "metric = " + quote(t.Metric) + " AND filter = " + quote(t.Filter)
+	desc := fmt.Sprintf("Key result %s as the last compute judged it (view key_results; SPEC \"Key results\", docs/definitions.md §18), the numbers of `codepace report`.", name)
+	stat := single(ds, panel{
+		title: name + ": status",
+		desc:  desc + " Current: over the 28 days before the compute, with n and its 95% interval; expected: the glide path's value then.",
+		unit:  unit,
+		sql: `SELECT status, current, n, ci_low, ci_high, expected, baseline, goal
+FROM key_results
+WHERE ` + cond, w: 8, h: 7,
+	}, neutral()).
+		Mappings(statusMappings()).
+		ColorMode(common.BigValueColorModeBackground).
+		ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"}).Values(false).Fields("/.*/")).
+		OverrideByName("n", append(fixedColor("text"), unitOf(unitCount)...))
+	for _, c := range []string{"current", "ci_low", "ci_high", "expected", "baseline", "goal"} {
+		stat.OverrideByName(c, fixedColor("text"))
 	}
 	d.add(stat)
 
-	trendDesc := desc + " Trend: each point is the value over the 28 days ending at that Monday 00:00 UTC (each day, for backlog figures); the dashed lines are the goal and the baseline."
-	d.add(series(ds, panel{title: title, desc: trendDesc, unit: f.unit, sql: f.trendSQL(fl), w: 16, h: 7}, th).
-		DisplayName(t.Metric).
-		ThresholdsStyle(common.NewGraphThresholdsStyleConfigBuilder().Mode(common.GraphThresholdsStyleModeDashed)).
-		ColorScheme(dashboard.NewFieldColorBuilder().Mode(dashboard.FieldColorModeIdFixed).FixedColor("text")))
-	return nil
+	title := name + " · due " + t.Due.Format("2006-01-02")
+	d.add(series(ds, panel{
+		title: title,
+		desc: desc + " Each point is the figure over the 28 days ending then (the report's weekly trend, at the last compute); " +
+			"the dotted line is the glide path, baseline + (goal − baseline)·f with f the share of the time from start to the end of the due day gone by, and the dashed line the goal. The time range does not apply.",
+		unit: unit,
+		sql: `SELECT t AS time, v AS value,
+    baseline + (goal - baseline) * if(due_at > toUInt32(start), least(1, greatest(0, (toFloat64(toUInt32(t)) - toUInt32(start)) / (due_at - toUInt32(start)))), 1) AS glide_path,
+    goal
+FROM
+(
+    SELECT trend_at, trend, baseline, goal, start, (toUInt32(due) + 1) * 86400 AS due_at
+    FROM key_results
+    WHERE ` + cond + `
+)
+ARRAY JOIN trend_at AS t, trend AS v
+ORDER BY time`, w: 16, h: 7,
+	}, neutral()).
+		OverrideByName("value", fixedColor("blue")).
+		OverrideByName("glide_path", append(fixedColor("text"), dashboard.DynamicConfigValue{Id: "custom.lineStyle", Value: map[string]any{"fill": "dot", "dash": []int{2, 6}}})).
+		OverrideByName("goal", append(fixedColor("green"), dashboard.DynamicConfigValue{Id: "custom.lineStyle", Value: map[string]any{"fill": "dash", "dash": []int{10, 10}}})))
 }
 
-func targetFilterText(t Target) string {
-	var parts []string
-	for _, kv := range [][2]string{{"source", t.Source}, {"project", t.Project}, {"cohort", t.Cohort}} {
-		if kv[1] != "" {
-			parts = append(parts, kv[0]+"="+kv[1])
-		}
-	}
-	return strings.Join(parts, ", ")
+// quote makes s a ClickHouse string literal.
+func quote(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
 }
-
-// num formats a number as a SQL literal and for titles.
-func num(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }

@@ -6,10 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
+	"github.com/codepace/codepace/config"
 	"github.com/codepace/codepace/dashboards"
-	"github.com/codepace/codepace/keyresults"
 )
 
 // runProvision creates or updates the Grafana data source, folder,
@@ -30,11 +29,7 @@ func runProvision(ctx context.Context, m *Main, args []string) error {
 	}
 	cfg := m.Config
 
-	targets, err := provisionTargets(ctx, m)
-	if err != nil {
-		return err
-	}
-	boards, err := dashboards.Build(dashboards.Options{Targets: targets})
+	boards, err := dashboards.Build(dashboards.Options{Targets: provisionTargets(cfg)})
 	if err != nil {
 		return err
 	}
@@ -45,7 +40,7 @@ func runProvision(ctx context.Context, m *Main, args []string) error {
 		m.Log.Info("wrote dashboards", "dir", *out, "dashboards", len(boards))
 	}
 	if *dryRun {
-		m.Log.Info("dry run: Grafana not contacted", "dashboards", len(boards), "targets", len(targets))
+		m.Log.Info("dry run: Grafana not contacted", "dashboards", len(boards), "targets", len(cfg.Targets))
 		return nil
 	}
 
@@ -90,28 +85,17 @@ func runProvision(ctx context.Context, m *Main, args []string) error {
 }
 
 // provisionTargets turns the config's targets into the key results
-// dashboard's, with their baselines and goals as `report` computes them
-// now (a baseline period without data gets no goal line, and a warning).
-func provisionTargets(ctx context.Context, m *Main) ([]dashboards.Target, error) {
-	results, err := keyresults.Evaluate(ctx, m.Store, m.Config, time.Now().UTC(), 1)
-	if err != nil {
-		return nil, fmt.Errorf("%w (has `codepace run` or `migrate` been run on this database?)", err)
-	}
+// dashboard's, which read the scoreboard compute writes to key_results.
+func provisionTargets(cfg *config.Config) []dashboards.Target {
 	var out []dashboards.Target
-	for i, t := range m.Config.Targets {
-		if t.Manual {
-			continue // no figure to chart: the scoreboard shows it
-		}
-		r := results[i]
-		dt := dashboards.Target{Metric: t.Metric, Source: t.Filter.Source, Project: t.Filter.Project, Cohort: t.Filter.Cohort,
-			Due: t.Due, Baseline: r.Baseline, Goal: r.Goal}
-		if r.Baseline == nil {
-			m.Log.Warn("target baseline has no data in its period: no goal line", "metric", t.Metric,
-				"from", t.BaselineFrom.Format("2006-01-02"), "to", t.BaselineTo.Format("2006-01-02"))
+	for _, t := range cfg.Targets {
+		dt := dashboards.Target{Metric: t.Metric, Filter: t.Filter.String(), Due: t.Due}
+		if !t.Manual && !t.Figure.IsCount() {
+			dt.Unit = t.Figure.Unit.Name
 		}
 		out = append(out, dt)
 	}
-	return out, nil
+	return out
 }
 
 // provisionWriteJSON writes each dashboard's JSON into dir.
