@@ -19,7 +19,8 @@ db=$(grep -o 'kept database [A-Za-z0-9_]*' <<<"$log" | awk '{print $3}')
 [ -n "$db" ] || { echo "no database kept:" >&2; echo "$log" >&2; exit 1; }
 ch() { clickhouse-client --host "${addr%:*}" --port "${addr##*:}" "$@"; }
 for t in compute_runs change_metrics_data review_actions_data builds_data \
-         newcomers_data review_backlog_daily_data collector_runs_log; do
+         newcomers_data review_backlog_daily_data collector_runs_log \
+         review_backlog_changes_data key_results_log; do
   ch -d "$db" -q "SELECT * FROM $t FORMAT Native" >"$work/$t.native"
 done
 ch -q "DROP DATABASE $db"
