@@ -90,8 +90,10 @@ func TestDemoReportInBrowser(t *testing.T) {
 		}
 		statuses[c[1]] = true
 	}
-	if len(statuses) < 3 {
-		t.Errorf("the demo shows statuses %v: want a mix", statuses)
+	// The newcomer targets lack data and the survey is on track whatever
+	// the date; the others move with the weekday the history starts on.
+	if !statuses["no_data"] || !statuses["on_track"] {
+		t.Errorf("the demo shows statuses %v: want a mix, no_data and on_track among them", statuses)
 	}
 	if n := strings.Count(dom, "<svg "); n != len(cfg.Targets) {
 		t.Errorf("%d charts for %d targets", n, len(cfg.Targets))
