@@ -60,20 +60,6 @@ var figures = []figure{
 	newFigure("build_spikes", "Build spikes"),
 }
 
-// figureNamed returns a figure of the registry by name.
-func figureNamed(name string) (figure, bool) {
-	for _, f := range figures {
-		if f.name == name {
-			return f, true
-		}
-	}
-	f, err := kfigure.Parse(name)
-	if err != nil {
-		return figure{}, false
-	}
-	return figure{name: name, title: name, unit: unitOfFigure(f), fig: f}, true
-}
-
 // definition is the registry's definition, for panel descriptions.
 func (f figure) definition() string { return f.fig.Measure.Text }
 
