@@ -270,25 +270,25 @@ func TestActionsIncremental(t *testing.T) {
 
 	b := sink.builds["1001"]
 	if b.Change != 42 || b.Pipeline != "CI" || b.Job != "test (ubuntu-latest, 3.12)" || b.Result != "FAILURE" ||
-		b.DurationS != 880 || !eqInt64(b.QueuedS, ptr(20)) || b.Project != "acme/widgets" {
+		b.DurationS != 880 || !eqInt64(b.QueuedS, ptr[int64](20)) || b.Project != "acme/widgets" {
 		t.Errorf("job 1001: %+v queued %v", b, deref(b.QueuedS))
 	}
 	if b := sink.builds["1002"]; b.Result != "TIMED_OUT" || b.DurationS != 60 {
 		t.Errorf("job 1002: %+v", b)
 	}
 	// A re-run: both attempts are builds of their own.
-	if b := sink.builds["911"]; b.Result != "CANCELLED" || b.Pipeline != "Nightly" || b.DurationS != 3540 || !eqInt64(b.QueuedS, ptr(60)) {
+	if b := sink.builds["911"]; b.Result != "CANCELLED" || b.Pipeline != "Nightly" || b.DurationS != 3540 || !eqInt64(b.QueuedS, ptr[int64](60)) {
 		t.Errorf("attempt 1: %+v", b)
 	}
-	if b := sink.builds["912"]; b.Result != "SUCCESS" || !b.Started.Equal(from.Add(hours(2.5)+30*time.Second)) || !eqInt64(b.QueuedS, ptr(30)) {
+	if b := sink.builds["912"]; b.Result != "SUCCESS" || !b.Started.Equal(from.Add(hours(2.5)+30*time.Second)) || !eqInt64(b.QueuedS, ptr[int64](30)) {
 		t.Errorf("attempt 2: %+v", b)
 	}
 	// Without created_at, queue time is the run's: run_started_at − created_at.
-	if b := sink.builds["1021"]; !eqInt64(b.QueuedS, ptr(90)) || b.DurationS != 900 {
+	if b := sink.builds["1021"]; !eqInt64(b.QueuedS, ptr[int64](90)) || b.DurationS != 900 {
 		t.Errorf("job 1021: %+v queued %v", b, deref(b.QueuedS))
 	}
 	// Never started: it starts when the run started.
-	if b := sink.builds["1022"]; !b.Started.Equal(from.Add(4*time.Hour+90*time.Second)) || b.DurationS != 1710 || !eqInt64(b.QueuedS, ptr(90)) {
+	if b := sink.builds["1022"]; !b.Started.Equal(from.Add(4*time.Hour+90*time.Second)) || b.DurationS != 1710 || !eqInt64(b.QueuedS, ptr[int64](90)) {
 		t.Errorf("job 1022: %+v queued %v", b, deref(b.QueuedS))
 	}
 
@@ -310,8 +310,6 @@ func TestActionsIncremental(t *testing.T) {
 		t.Errorf("second collection stored %v, want the run completed since", got)
 	}
 }
-
-func ptr(v int64) *int64 { return &v }
 
 func TestActionsSplitsLargeSpans(t *testing.T) {
 	var runs []*gt.Run
@@ -480,7 +478,7 @@ func TestActionsBuildsEdges(t *testing.T) {
 	if a := out[0]; a.DurationS != 0 || !a.Started.Equal(a.Finished) || a.QueuedS != nil {
 		t.Errorf("job a: %+v", a)
 	}
-	if d := out[1]; d.Result != "STARTUP_FAILURE" || d.Pipeline != "CI" || !eqInt64(d.QueuedS, ptr(30)) {
+	if d := out[1]; d.Result != "STARTUP_FAILURE" || d.Pipeline != "CI" || !eqInt64(d.QueuedS, ptr[int64](30)) {
 		t.Errorf("job d: %+v queued %v", d, deref(d.QueuedS))
 	}
 	for _, b := range bad {

@@ -294,14 +294,24 @@ func (p *policy) sleep(ctx context.Context, d time.Duration) error {
 type limiter struct {
 	next http.RoundTripper
 	p    *policy
+	// anyMethod retries every method, not only GET and HEAD: GraphQL
+	// queries are POSTs that change nothing.
+	anyMethod bool
 }
 
 func (l *limiter) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
-	retryable := req.Method == http.MethodGet || req.Method == http.MethodHead
+	retryable := req.Method == http.MethodGet || req.Method == http.MethodHead || l.anyMethod
 	attempts, failures, limits := 0, 0, 0
 	for {
 		attempts++
+		if attempts > 1 && req.GetBody != nil {
+			body, err := req.GetBody()
+			if err != nil {
+				return nil, err
+			}
+			req.Body = body
+		}
 		resp, err := l.next.RoundTrip(req)
 		if ctx.Err() != nil {
 			if resp != nil {
@@ -456,6 +466,7 @@ type client struct {
 
 	mu   sync.Mutex
 	rate gh.Rate // the last rate limit state GitHub reported
+	gql  budget  // the last GraphQL budget GitHub reported
 }
 
 // counts returns the requests sent and the 304 answers so far.

@@ -128,6 +128,7 @@ import (
 	"time"
 
 	gh "github.com/google/go-github/v60/github"
+	"github.com/shurcooL/githubv4"
 
 	"github.com/codepace/codepace/collectors"
 )
@@ -147,8 +148,12 @@ type Options struct {
 	// BaseURL is the GitHub Enterprise Server URL (https://ghe.example.org/
 	// or .../api/v3/); empty means github.com.
 	BaseURL string
+	// API is how pull requests are read: APIGraphQL (the default, see
+	// graphql.go) or APIREST, for servers without GraphQL. Actions runs
+	// are read by REST either way.
+	API string
 	// PageSize is how many items one list request asks for, at most 100
-	// (the default).
+	// (the default); a GraphQL page holds at most 50 pull requests.
 	PageSize int
 	// Timeout bounds one HTTP request (default 1 minute).
 	Timeout time.Duration
@@ -201,8 +206,12 @@ const (
 type Collector struct {
 	opts Options
 	gh   *gh.Client
-	c    *client
-	log  *slog.Logger
+	// gql reads pull requests with Options.API graphql, at gqlURL (without
+	// credentials).
+	gql    *githubv4.Client
+	gqlURL string
+	c      *client
+	log    *slog.Logger
 	// pulls and actions say what a collection reads.
 	pulls, actions bool
 }
@@ -219,6 +228,13 @@ func New(opts Options) (*Collector, error) {
 	}
 	if opts.Owner == "" && len(opts.Repos) == 0 {
 		return nil, fmt.Errorf("github source %q: no owner: set owner (an organisation or user) or list repos as owner/name", opts.Name)
+	}
+	switch opts.API {
+	case "":
+		opts.API = APIGraphQL
+	case APIGraphQL, APIREST:
+	default:
+		return nil, fmt.Errorf("github source %q: api %q: want graphql or rest", opts.Name, opts.API)
 	}
 	if opts.PageSize <= 0 || opts.PageSize > maxPageSize {
 		opts.PageSize = maxPageSize
@@ -273,7 +289,10 @@ func New(opts Options) (*Collector, error) {
 	if opts.ActionsLookback <= 0 {
 		opts.ActionsLookback = defaultActionsLookback
 	}
-	return &Collector{opts: opts, gh: ghc, c: c, log: log, pulls: true, actions: opts.Actions}, nil
+	endpoint := graphQLEndpoint(opts.BaseURL)
+	gqlHTTP := &http.Client{Transport: &gqlTransport{next: &limiter{next: c.att, p: p, anyMethod: true}, token: opts.Token, p: p}}
+	return &Collector{opts: opts, gh: ghc, c: c, log: log, pulls: true, actions: opts.Actions,
+		gql: githubv4.NewEnterpriseClient(endpoint, gqlHTTP), gqlURL: safeURL(endpoint)}, nil
 }
 
 // safeURL returns s without user information, for messages.
@@ -311,6 +330,9 @@ func parseRepo(owner, s string) (repoRef, error) {
 // all of them are done.
 func (g *Collector) Collect(ctx context.Context, w collectors.Window, sink collectors.Sink) (st collectors.Stats, err error) {
 	req0, nm0 := g.c.counts()
+	g.c.mu.Lock()
+	points0 := g.c.gql.points
+	g.c.mu.Unlock()
 	g.c.p.mu.Lock()
 	waited0 := g.c.p.waited
 	g.c.p.mu.Unlock()
@@ -319,13 +341,16 @@ func (g *Collector) Collect(ctx context.Context, w collectors.Window, sink colle
 		req, nm := g.c.counts()
 		st.Requests = req - req0
 		g.c.mu.Lock()
-		rate := g.c.rate
+		rate, gql := g.c.rate, g.c.gql
 		g.c.mu.Unlock()
 		g.c.p.mu.Lock()
 		waited := g.c.p.waited - waited0
 		g.c.p.mu.Unlock()
 		args := []any{"requests", st.Requests, "not_modified", nm - nm0, "changes", st.Changes, "builds", st.Builds,
 			"waited", waited.Round(time.Millisecond).String(), "took", time.Since(started).Round(time.Millisecond).String()}
+		if gql.points > points0 {
+			args = append(args, "graphql_points", gql.points-points0, "graphql_remaining", gql.remaining)
+		}
 		if rate.Limit > 0 {
 			args = append(args, "rate_remaining", rate.Remaining, "rate_limit", rate.Limit,
 				"rate_reset", rate.Reset.UTC().Format(time.RFC3339))
@@ -425,55 +450,96 @@ func (g *Collector) repos(ctx context.Context, st *collectors.Stats) ([]repoRef,
 	return out, nil
 }
 
+// listed is one pull request of a page of a repository's pull requests.
+type listed struct {
+	number  int
+	updated time.Time
+	// load returns the pull request with all that belongs to it: read
+	// (REST) or completed (GraphQL).
+	load func() (collectors.Change, []omission, error)
+}
+
+// pager returns the next page of a repository's pull requests, newest
+// update first; more is false on the last one.
+type pager func() (page []listed, more bool, err error)
+
 // repo stores the pull requests of one repository updated since from,
-// one Write per page of the list.
+// one Write per page, through the API the source uses.
 func (g *Collector) repo(ctx context.Context, r repoRef, from time.Time, sink collectors.Sink, st *collectors.Stats) error {
+	if g.opts.API == APIREST {
+		return g.store(ctx, r, from, g.restPages(ctx, r, st), sink, st)
+	}
+	return g.store(ctx, r, from, g.graphQLPages(ctx, r), sink, st)
+}
+
+// restPages lists a repository's pull requests by REST, state=all,
+// sort=updated, direction=desc; each is then read request by request.
+func (g *Collector) restPages(ctx context.Context, r repoRef, st *collectors.Stats) pager {
 	opt := &gh.PullRequestListOptions{State: "all", Sort: "updated", Direction: "desc",
 		ListOptions: gh.ListOptions{PerPage: g.opts.PageSize}}
-	seen := map[int]time.Time{}
-	stored := 0
-	for {
+	return func() ([]listed, bool, error) {
 		prs, resp, err := fetch(ctx, g.c, aList, func() ([]*gh.PullRequest, *gh.Response, error) {
 			return g.gh.PullRequests.List(ctx, r.owner, r.name, opt)
 		})
+		if err != nil {
+			return nil, false, err
+		}
+		var page []listed
+		for _, pr := range prs {
+			if pr == nil || pr.Number == nil || pr.UpdatedAt == nil || pr.UpdatedAt.IsZero() {
+				st.Skipped++
+				g.log.Error("skipped a pull request GitHub listed without number or updated_at", "repo", r.String(), "id", pr.GetID())
+				continue
+			}
+			n := pr.GetNumber()
+			page = append(page, listed{number: n, updated: at(pr.UpdatedAt),
+				load: func() (collectors.Change, []omission, error) { return g.pull(ctx, r, n) }})
+		}
+		more := resp.NextPage > opt.Page
+		opt.Page = resp.NextPage
+		return page, more, nil
+	}
+}
+
+// store stores the pull requests next returns until one was last updated
+// before from.
+func (g *Collector) store(ctx context.Context, r repoRef, from time.Time, next pager, sink collectors.Sink, st *collectors.Stats) error {
+	seen := map[int]time.Time{}
+	stored := 0
+	for {
+		page, more, err := next()
 		if err != nil {
 			return err
 		}
 		var batch collectors.Batch
 		var last time.Time
 		done := false
-		for _, listed := range prs {
-			if listed == nil || listed.Number == nil || listed.UpdatedAt == nil || listed.UpdatedAt.IsZero() {
-				st.Skipped++
-				g.log.Error("skipped a pull request GitHub listed without number or updated_at", "repo", r.String(), "id", listed.GetID())
-				continue
-			}
-			n, updated := listed.GetNumber(), at(listed.UpdatedAt)
-			if updated.Before(from) {
+		for _, l := range page {
+			if l.updated.Before(from) {
 				done = true // the rest of the list is older still
 				break
 			}
-			if prev, ok := seen[n]; ok && prev.Equal(updated) {
+			if prev, ok := seen[l.number]; ok && prev.Equal(l.updated) {
 				continue // read again because the list moved while paging
 			}
-			seen[n] = updated
-			c, left, err := g.pull(ctx, r, n)
+			seen[l.number] = l.updated
+			c, left, err := l.load()
 			var skip *skippedPull
 			if errors.As(err, &skip) {
 				st.Skipped++
-				g.log.Error("skipped a pull request codepace cannot store", "repo", r.String(), "number", n, "reason", skip.reason)
+				g.log.Error("skipped a pull request codepace cannot store", "repo", r.String(), "number", l.number, "reason", skip.reason)
 				continue
 			}
 			if err != nil {
-				return fmt.Errorf("pull request #%d: %w", n, err)
+				return fmt.Errorf("pull request #%d: %w", l.number, err)
 			}
 			for _, o := range left {
 				st.Skipped += o.count
-				g.log.Error("left out of a pull request what codepace cannot use", "repo", r.String(), "number", n,
+				g.log.Error("left out of a pull request what codepace cannot use", "repo", r.String(), "number", l.number,
 					"item", o.what, "count", o.count)
 			}
 			batch.Changes = append(batch.Changes, c)
-			last = updated
+			last = l.updated
 		}
 		if len(batch.Changes) > 0 {
 			if err := sink.Write(ctx, batch); err != nil {
@@ -485,11 +551,10 @@ func (g *Collector) repo(ctx context.Context, r repoRef, from time.Time, sink co
 				g.opts.Progress(collectors.Progress{Source: g.opts.Name, Item: r.String(), At: last, From: from, Changes: st.Changes, Builds: st.Builds})
 			}
 		}
-		if done || resp.NextPage <= opt.Page {
+		if done || !more {
 			g.log.Debug("repository collected", "repo", r.String(), "changes", stored)
 			return nil
 		}
-		opt.Page = resp.NextPage
 	}
 }
 
@@ -549,7 +614,13 @@ func (g *Collector) pull(ctx context.Context, r repoRef, n int) (c collectors.Ch
 	if err != nil {
 		return c, nil, err
 	}
-	c, left = mapPull(g.opts.Name, r.String(), p)
+	return g.change(r, p)
+}
+
+// change maps what was read about a pull request onto a Change; one with
+// a time ClickHouse cannot hold is skipped (a *skippedPull).
+func (g *Collector) change(r repoRef, p pull) (collectors.Change, []omission, error) {
+	c, left := mapPull(g.opts.Name, r.String(), p)
 	if err := storable(c); err != nil {
 		return c, nil, &skippedPull{err.Error()}
 	}

@@ -34,7 +34,7 @@ func TestCollectScenario(t *testing.T) {
 		t.Errorf("cursors %v, want [%v]", sink.cursors, now)
 	}
 	for _, p := range srv.Log() {
-		if !strings.HasPrefix(p, "/api/v3/") {
+		if !strings.HasPrefix(p, "/api/v3/") && p != "/api/graphql" {
 			t.Errorf("request %s is not under the Enterprise API path", p)
 		}
 	}
@@ -122,7 +122,7 @@ func TestCollectScenario(t *testing.T) {
 func TestPagingAcrossPages(t *testing.T) {
 	srv := gt.New(token, scenario()...)
 	defer srv.Close()
-	c, _ := newCollector(t, srv, nil) // PageSize 3: 9 PRs are 3 pages
+	c, _ := newCollector(t, srv, restAPI) // PageSize 3: 9 PRs are 3 pages
 	if _, err := c.Collect(context.Background(), collectors.Window{From: t0.AddDate(0, 0, -1)}, newSink()); err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +154,7 @@ func TestPagingAcrossPages(t *testing.T) {
 func TestStopAtCursor(t *testing.T) {
 	srv := gt.New(token, scenario()...)
 	defer srv.Close()
-	c, _ := newCollector(t, srv, nil)
+	c, _ := newCollector(t, srv, restAPI)
 	sink := newSink()
 	// #9 (updated day 9 +2h) and #8 (day 8 +4h) are in the window; #7
 	// (day 7 +1h), third on the first page, is not: paging stops there.
@@ -204,7 +204,7 @@ func TestAllReposOfOwner(t *testing.T) {
 			repos = append(repos, &gt.Repo{Owner: &owner, Name: "empty", ID: 77002})
 			srv := gt.New(token, repos...)
 			defer srv.Close()
-			c, _ := newCollector(t, srv, func(o *Options) { o.Repos = nil })
+			c, _ := newCollector(t, srv, func(o *Options) { o.Repos = nil; o.API = APIREST })
 			sink := newSink()
 			if _, err := c.Collect(context.Background(), collectors.Window{From: t0.AddDate(0, 0, -1)}, sink); err != nil {
 				t.Fatal(err)
@@ -255,7 +255,7 @@ func TestMissingRepoLeavesCursor(t *testing.T) {
 func TestSinkFailure(t *testing.T) {
 	srv := gt.New(token, scenario()...)
 	defer srv.Close()
-	c, _ := newCollector(t, srv, func(o *Options) { o.Repos = []string{"widgets", "widgets"} })
+	c, _ := newCollector(t, srv, func(o *Options) { o.Repos = []string{"widgets", "widgets"}; o.API = APIREST })
 	sink := newSink()
 	sink.fail = true
 	if _, err := c.Collect(context.Background(), collectors.Window{From: t0.AddDate(0, 0, -1)}, sink); err == nil ||
@@ -280,7 +280,7 @@ func TestSinkFailure(t *testing.T) {
 func TestUnauthorized(t *testing.T) {
 	srv := gt.New("another-token", scenario()...)
 	defer srv.Close()
-	c, logs := newCollector(t, srv, nil)
+	c, logs := newCollector(t, srv, restAPI)
 	sink := newSink()
 	_, err := c.Collect(context.Background(), collectors.Window{From: t0}, sink)
 	var he *HTTPError
@@ -345,7 +345,7 @@ func TestRetries5xx(t *testing.T) {
 			}
 			return false
 		})
-		c, logs := newCollector(t, srv, nil)
+		c, logs := newCollector(t, srv, restAPI)
 		st, err := c.Collect(context.Background(), collectors.Window{From: t0.AddDate(0, 0, -1)}, newSink())
 		if err != nil {
 			t.Fatal(err)
@@ -364,7 +364,7 @@ func TestRetries5xx(t *testing.T) {
 			gt.ServerError(w, http.StatusServiceUnavailable)
 			return true
 		})
-		c, _ := newCollector(t, srv, func(o *Options) { o.Retries = 2 })
+		c, _ := newCollector(t, srv, func(o *Options) { o.API = APIREST; o.Retries = 2 })
 		sink := newSink()
 		_, err := c.Collect(context.Background(), collectors.Window{From: t0}, sink)
 		if err == nil || !strings.Contains(err.Error(), "gave up after 3 attempts") ||
@@ -380,106 +380,112 @@ func TestRetries5xx(t *testing.T) {
 // TestRateLimits: primary and secondary limits, as 403 and as 429, are
 // waited out as GitHub documents and the collection then completes.
 func TestRateLimits(t *testing.T) {
-	for _, tt := range []struct {
-		name    string
-		fault   func(w http.ResponseWriter)
-		minWait time.Duration
-		log     string
-	}{
-		{"primary 403", func(w http.ResponseWriter) {
-			gt.PrimaryLimit(w, http.StatusForbidden, time.Now().Add(1500*time.Millisecond))
-		}, 400 * time.Millisecond, "primary rate limit"},
-		{"primary 429", func(w http.ResponseWriter) {
-			gt.PrimaryLimit(w, http.StatusTooManyRequests, time.Now().Add(1500*time.Millisecond))
-		}, 400 * time.Millisecond, "primary rate limit"},
-		{"secondary 403 without Retry-After", func(w http.ResponseWriter) {
-			gt.SecondaryLimit(w, http.StatusForbidden, "")
-		}, 5 * time.Millisecond, "secondary rate limit"},
-		{"secondary 429 without Retry-After", func(w http.ResponseWriter) {
-			gt.SecondaryLimit(w, http.StatusTooManyRequests, "")
-		}, 5 * time.Millisecond, "secondary rate limit"},
-		{"secondary 403 with Retry-After", func(w http.ResponseWriter) {
-			gt.SecondaryLimit(w, http.StatusForbidden, "1")
-		}, time.Second, "secondary rate limit"},
-		{"secondary 429 with Retry-After", func(w http.ResponseWriter) {
-			gt.SecondaryLimit(w, http.StatusTooManyRequests, "1")
-		}, time.Second, "secondary rate limit"},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			srv := gt.New(token, scenario()...)
-			defer srv.Close()
-			var n atomic.Int32
-			srv.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
-				if n.Add(1) == 3 {
-					tt.fault(w)
-					return true
+	forBothAPIs(t, func(t *testing.T, api func(*Options)) {
+		for _, tt := range []struct {
+			name    string
+			fault   func(w http.ResponseWriter)
+			minWait time.Duration
+			log     string
+		}{
+			{"primary 403", func(w http.ResponseWriter) {
+				gt.PrimaryLimit(w, http.StatusForbidden, time.Now().Add(1500*time.Millisecond))
+			}, 400 * time.Millisecond, "primary rate limit"},
+			{"primary 429", func(w http.ResponseWriter) {
+				gt.PrimaryLimit(w, http.StatusTooManyRequests, time.Now().Add(1500*time.Millisecond))
+			}, 400 * time.Millisecond, "primary rate limit"},
+			{"secondary 403 without Retry-After", func(w http.ResponseWriter) {
+				gt.SecondaryLimit(w, http.StatusForbidden, "")
+			}, 5 * time.Millisecond, "secondary rate limit"},
+			{"secondary 429 without Retry-After", func(w http.ResponseWriter) {
+				gt.SecondaryLimit(w, http.StatusTooManyRequests, "")
+			}, 5 * time.Millisecond, "secondary rate limit"},
+			{"secondary 403 with Retry-After", func(w http.ResponseWriter) {
+				gt.SecondaryLimit(w, http.StatusForbidden, "1")
+			}, time.Second, "secondary rate limit"},
+			{"secondary 429 with Retry-After", func(w http.ResponseWriter) {
+				gt.SecondaryLimit(w, http.StatusTooManyRequests, "1")
+			}, time.Second, "secondary rate limit"},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				srv := gt.New(token, scenario()...)
+				defer srv.Close()
+				var n atomic.Int32
+				srv.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
+					if n.Add(1) == 3 {
+						tt.fault(w)
+						return true
+					}
+					return false
+				})
+				c, logs := newCollector(t, srv, api)
+				sink := newSink()
+				start := time.Now()
+				st, err := c.Collect(context.Background(), collectors.Window{From: t0.AddDate(0, 0, -1)}, sink)
+				if err != nil {
+					t.Fatal(err)
 				}
-				return false
+				if took := time.Since(start); took < tt.minWait {
+					t.Errorf("took %v, want a wait of at least %v", took, tt.minWait)
+				}
+				if st.Changes != 9 || len(sink.cursors) != 1 {
+					t.Errorf("changes %d, cursors %v", st.Changes, sink.cursors)
+				}
+				if !strings.Contains(logs.String(), tt.log) {
+					t.Errorf("log lacks %q:\n%s", tt.log, logs)
+				}
 			})
-			c, logs := newCollector(t, srv, nil)
-			sink := newSink()
-			start := time.Now()
-			st, err := c.Collect(context.Background(), collectors.Window{From: t0.AddDate(0, 0, -1)}, sink)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if took := time.Since(start); took < tt.minWait {
-				t.Errorf("took %v, want a wait of at least %v", took, tt.minWait)
-			}
-			if st.Changes != 9 || len(sink.cursors) != 1 {
-				t.Errorf("changes %d, cursors %v", st.Changes, sink.cursors)
-			}
-			if !strings.Contains(logs.String(), tt.log) {
-				t.Errorf("log lacks %q:\n%s", tt.log, logs)
-			}
-		})
-	}
+		}
+	})
 }
 
 func TestPrimaryLimitTooFarAway(t *testing.T) {
-	srv := gt.New(token, scenario()...)
-	defer srv.Close()
-	srv.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
-		gt.PrimaryLimit(w, http.StatusForbidden, time.Now().Add(2*time.Hour))
-		return true
+	forBothAPIs(t, func(t *testing.T, api func(*Options)) {
+		srv := gt.New(token, scenario()...)
+		defer srv.Close()
+		srv.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
+			gt.PrimaryLimit(w, http.StatusForbidden, time.Now().Add(2*time.Hour))
+			return true
+		})
+		c, _ := newCollector(t, srv, api)
+		sink := newSink()
+		start := time.Now()
+		_, err := c.Collect(context.Background(), collectors.Window{From: t0}, sink)
+		if !errors.Is(err, ErrRateLimited) || !strings.Contains(err.Error(), "run again after the reset") {
+			t.Fatalf("error %v, want ErrRateLimited", err)
+		}
+		if time.Since(start) > 5*time.Second || len(sink.cursors) != 0 {
+			t.Errorf("took %v, cursors %v", time.Since(start), sink.cursors)
+		}
 	})
-	c, _ := newCollector(t, srv, nil)
-	sink := newSink()
-	start := time.Now()
-	_, err := c.Collect(context.Background(), collectors.Window{From: t0}, sink)
-	if !errors.Is(err, ErrRateLimited) || !strings.Contains(err.Error(), "run again after the reset") {
-		t.Fatalf("error %v, want ErrRateLimited", err)
-	}
-	if time.Since(start) > 5*time.Second || len(sink.cursors) != 0 {
-		t.Errorf("took %v, cursors %v", time.Since(start), sink.cursors)
-	}
 }
 
 func TestSecondaryLimitBacksOff(t *testing.T) {
-	srv := gt.New(token, scenario()...)
-	defer srv.Close()
-	var n atomic.Int32
-	srv.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
-		if k := n.Add(1); k >= 2 && k <= 4 {
-			gt.SecondaryLimit(w, http.StatusForbidden, "")
-			return true
+	forBothAPIs(t, func(t *testing.T, api func(*Options)) {
+		srv := gt.New(token, scenario()...)
+		defer srv.Close()
+		var n atomic.Int32
+		srv.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
+			if k := n.Add(1); k >= 2 && k <= 4 {
+				gt.SecondaryLimit(w, http.StatusForbidden, "")
+				return true
+			}
+			return false
+		})
+		c, logs := newCollector(t, srv, func(o *Options) { api(o); o.SecondaryWait = 20 * time.Millisecond })
+		start := time.Now()
+		if _, err := c.Collect(context.Background(), collectors.Window{From: t0.AddDate(0, 0, -1)}, newSink()); err != nil {
+			t.Fatal(err)
 		}
-		return false
+		// 20ms, 40ms, 80ms.
+		if took := time.Since(start); took < 140*time.Millisecond {
+			t.Errorf("took %v, want the waits to double", took)
+		}
+		for _, want := range []string{"wait=20ms", "wait=40ms", "wait=80ms"} {
+			if !strings.Contains(logs.String(), want) {
+				t.Errorf("log lacks %s:\n%s", want, logs)
+			}
+		}
 	})
-	c, logs := newCollector(t, srv, func(o *Options) { o.SecondaryWait = 20 * time.Millisecond })
-	start := time.Now()
-	if _, err := c.Collect(context.Background(), collectors.Window{From: t0.AddDate(0, 0, -1)}, newSink()); err != nil {
-		t.Fatal(err)
-	}
-	// 20ms, 40ms, 80ms.
-	if took := time.Since(start); took < 140*time.Millisecond {
-		t.Errorf("took %v, want the waits to double", took)
-	}
-	for _, want := range []string{"wait=20ms", "wait=40ms", "wait=80ms"} {
-		if !strings.Contains(logs.String(), want) {
-			t.Errorf("log lacks %s:\n%s", want, logs)
-		}
-	}
 }
 
 func TestCancelDuringWait(t *testing.T) {
@@ -505,7 +511,7 @@ func TestBudgetUsedUp(t *testing.T) {
 	srv := gt.New(token, scenario()...)
 	defer srv.Close()
 	srv.SetBudget(3, time.Now().Add(1500*time.Millisecond))
-	c, logs := newCollector(t, srv, nil)
+	c, logs := newCollector(t, srv, restAPI)
 	sink := newSink()
 	st, err := c.Collect(context.Background(), collectors.Window{From: t0.AddDate(0, 0, -1)}, sink)
 	if err != nil {

@@ -47,6 +47,9 @@ type pull struct {
 	reviewComments []*gh.PullRequestComment
 	events         []*gh.Timeline
 	commits        []*gh.RepositoryCommit
+	// eventKeys are the message ids (after "event/") of the events read
+	// by GraphQL whose database id, REST's event id, is not known.
+	eventKeys map[*gh.Timeline]string
 }
 
 // account maps a GitHub user. A missing user and GitHub's "ghost" (the
@@ -159,7 +162,7 @@ func mapPull(source, project string, p pull) (collectors.Change, []omission) {
 	left.add("null entries in the issue comments", nulls(p.comments))
 	left.add("null entries in the review comments", nulls(p.reviewComments))
 	left.add("null entries in the timeline", nulls(p.events))
-	msgs = append(msgs, eventMessages(c, at(p.pr.ClosedAt), p.events)...)
+	msgs = append(msgs, eventMessages(c, at(p.pr.ClosedAt), p.events, p.eventKeys)...)
 
 	// A message without a date cannot be placed on the timeline, nor
 	// stored.
@@ -327,14 +330,18 @@ func openedAsDraft(pr *gh.PullRequest, events []*gh.Timeline) bool {
 // "closed" event that comes with a merge is dropped (closed means closed
 // without merge); a closed or merged pull request whose timeline lacks the
 // event gets one from closed_at / merged_at.
-func eventMessages(c collectors.Change, closedAt time.Time, events []*gh.Timeline) []collectors.Message {
+func eventMessages(c collectors.Change, closedAt time.Time, events []*gh.Timeline, keys map[*gh.Timeline]string) []collectors.Message {
 	var out []collectors.Message
 	merged, closed := false, false
 	for _, e := range events {
 		if e == nil {
 			continue
 		}
-		m := collectors.Message{ID: "event/" + strconv.FormatInt(e.GetID(), 10), Author: account(e.Actor), Date: at(e.CreatedAt)}
+		key := keys[e]
+		if key == "" {
+			key = strconv.FormatInt(e.GetID(), 10)
+		}
+		m := collectors.Message{ID: "event/" + key, Author: account(e.Actor), Date: at(e.CreatedAt)}
 		switch e.GetEvent() {
 		case "ready_for_review":
 			m.Tag, m.Text = TagReadyForReview, "Marked ready for review"

@@ -42,7 +42,7 @@ func generated(n int) *gt.Repo {
 	return &gt.Repo{Owner: org, Name: "widgets", ID: 77001, Pulls: pulls}
 }
 
-// TestRequestCost measures what a backfill and an incremental run cost,
+// TestRequestCost measures what a REST backfill and incremental run cost,
 // in requests and in primary rate limit budget (a 304 costs none).
 func TestRequestCost(t *testing.T) {
 	const n = 250
@@ -59,7 +59,7 @@ func TestRequestCost(t *testing.T) {
 		}
 	}
 	last := repo.Pulls[n-1].Updated
-	opts := func(o *Options) { o.PageSize = 100 }
+	opts := func(o *Options) { o.PageSize = 100; o.API = APIREST }
 	run := func(c *Collector, from time.Time) (collectors.Stats, int, int) {
 		t.Helper()
 		srv.ResetCounters()

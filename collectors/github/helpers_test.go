@@ -232,3 +232,14 @@ func tags(c collectors.Change) []string {
 	}
 	return out
 }
+
+// restAPI makes a collector read pull requests through the REST API.
+func restAPI(o *Options) { o.API = APIREST }
+
+// forBothAPIs runs f once with each API, as a subtest named after it;
+// api sets the API in a collector's options.
+func forBothAPIs(t *testing.T, f func(t *testing.T, api func(*Options))) {
+	for _, name := range []string{APIREST, APIGraphQL} {
+		t.Run(name, func(t *testing.T) { f(t, func(o *Options) { o.API = name }) })
+	}
+}

@@ -254,7 +254,7 @@ func TestHostilePullRequests(t *testing.T) {
 	srv := gt.New(token, repos...)
 	defer srv.Close()
 	sink := newSink()
-	c, logs := newCollector(t, srv, func(o *Options) { o.PageSize = 100 })
+	c, logs := newCollector(t, srv, func(o *Options) { o.API = APIREST; o.PageSize = 100 })
 	st, err := c.Collect(context.Background(), collectors.Window{From: t0.AddDate(0, 0, -1)}, sink)
 	if err != nil {
 		t.Fatal(err)
@@ -305,7 +305,7 @@ func TestUnknownPullRequestState(t *testing.T) {
 	srv := gt.New(token, repos...)
 	defer srv.Close()
 	sink := newSink()
-	c, _ := newCollector(t, srv, nil)
+	c, _ := newCollector(t, srv, restAPI)
 	st, err := c.Collect(context.Background(), collectors.Window{From: t0.AddDate(0, 0, -1)}, sink)
 	if err == nil && st.Skipped == 0 {
 		if c, ok := sink.changes["acme/widgets#3"]; ok {
@@ -418,7 +418,7 @@ func TestSamePullOnTwoPages(t *testing.T) {
 		return false
 	})
 	sink := newSink()
-	c, _ := newCollector(t, srv, nil)
+	c, _ := newCollector(t, srv, restAPI)
 	st, err := c.Collect(context.Background(), collectors.Window{From: t0.AddDate(0, 0, -1)}, sink)
 	if err != nil {
 		t.Fatal(err)
@@ -449,7 +449,7 @@ func TestSamePullOnTwoPages(t *testing.T) {
 // was stored stays, the cursor stays; the next collection from the same
 // cursor stores everything, each pull request as GitHub has it.
 func TestFailurePartWayThenResume(t *testing.T) {
-	ref := collectFrom(t, scenario(), nil, func(o *Options) { o.Actions = false })
+	ref := collectFrom(t, scenario(), nil, func(o *Options) { o.Actions = false; o.API = APIREST })
 	srv := gt.New(token, scenario()...)
 	defer srv.Close()
 	var failing atomic.Bool
@@ -462,7 +462,11 @@ func TestFailurePartWayThenResume(t *testing.T) {
 		return false
 	})
 	sink := newSink()
-	c, _ := newCollector(t, srv, func(o *Options) { o.Retries = 1; o.Now = func() time.Time { return t0.Add(6 * time.Hour) } })
+	c, _ := newCollector(t, srv, func(o *Options) {
+		o.API = APIREST
+		o.Retries = 1
+		o.Now = func() time.Time { return t0.Add(6 * time.Hour) }
+	})
 	_, err := c.Collect(context.Background(), collectors.Window{From: t0.AddDate(0, 0, -1)}, sink)
 	if err == nil || !strings.Contains(err.Error(), "pull request #5") || !strings.Contains(err.Error(), "HTTP 500") || !strings.Contains(err.Error(), "gave up after 2 attempts") {
 		t.Fatalf("error %v", err)

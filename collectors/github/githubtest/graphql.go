@@ -96,7 +96,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.token != "" && !s.authorized(r) {
-		writeJSON(w, http.StatusUnauthorized, errorBody("This endpoint requires you to be authenticated.", "https://docs.github.com/graphql/guides/forming-calls-with-graphql#authenticating-with-graphql"))
+		writeJSON(w, http.StatusUnauthorized, errorBody("Bad credentials", "https://docs.github.com/graphql"))
 		return
 	}
 	var in struct {

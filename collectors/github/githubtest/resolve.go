@@ -82,10 +82,13 @@ func optTime(t time.Time) *dateTime {
 	return &dateTime{t}
 }
 
-// text is the URI and GitObjectID scalars.
+// text is the URI, GitObjectID and BigInt scalars (GitHub sends a BigInt
+// as a string).
 type text string
 
-func (text) ImplementsGraphQLType(name string) bool { return name == "URI" || name == "GitObjectID" }
+func (text) ImplementsGraphQLType(name string) bool {
+	return name == "URI" || name == "GitObjectID" || name == "BigInt"
+}
 func (t *text) UnmarshalGraphQL(in any) error {
 	s, ok := in.(string)
 	if !ok {
@@ -99,6 +102,13 @@ func (t text) MarshalJSON() ([]byte, error) { return json.Marshal(string(t)) }
 func dbID(id int64) *int32 {
 	v := int32(id)
 	return &v
+}
+
+// bigInt is a database id as GitHub's fullDatabaseId: a BigInt, which
+// holds the ids past 2^31 that databaseId (an Int) cannot.
+func bigInt(id int64) *text {
+	t := text(strconv.FormatInt(id, 10))
+	return &t
 }
 
 // gqlRoot is the Query type.
@@ -375,12 +385,13 @@ type reviewR struct {
 	r    Review
 }
 
-func (r *reviewR) ID() graphql.ID     { return graphql.ID(nodeID("PRR", r.r.ID)) }
-func (r *reviewR) DatabaseID() *int32 { return dbID(r.r.ID) }
-func (r *reviewR) Author() *actorR    { return newActor(r.r.User) }
-func (r *reviewR) State() string      { return r.r.State }
-func (r *reviewR) Body() string       { return r.r.Body }
-func (r *reviewR) Commit() *commitR   { return commitOf(r.p, r.r.CommitID) }
+func (r *reviewR) ID() graphql.ID        { return graphql.ID(nodeID("PRR", r.r.ID)) }
+func (r *reviewR) DatabaseID() *int32    { return dbID(r.r.ID) }
+func (r *reviewR) FullDatabaseID() *text { return bigInt(r.r.ID) }
+func (r *reviewR) Author() *actorR       { return newActor(r.r.User) }
+func (r *reviewR) State() string         { return r.r.State }
+func (r *reviewR) Body() string          { return r.r.Body }
+func (r *reviewR) Commit() *commitR      { return commitOf(r.p, r.r.CommitID) }
 func (r *reviewR) SubmittedAt() *dateTime {
 	if r.r.State == "PENDING" {
 		return nil
@@ -406,6 +417,7 @@ type reviewCommentR struct {
 
 func (r *reviewCommentR) ID() graphql.ID           { return graphql.ID(nodeID("PRRC", r.c.ID)) }
 func (r *reviewCommentR) DatabaseID() *int32       { return dbID(r.c.ID) }
+func (r *reviewCommentR) FullDatabaseID() *text    { return bigInt(r.c.ID) }
 func (r *reviewCommentR) Author() *actorR          { return newActor(r.c.User) }
 func (r *reviewCommentR) Body() string             { return r.c.Body }
 func (r *reviewCommentR) Path() string             { return r.c.Path }
@@ -423,11 +435,12 @@ func (r *reviewCommentR) PullRequestReview() *reviewR {
 
 type commentR struct{ c Comment }
 
-func (r *commentR) ID() graphql.ID      { return graphql.ID(nodeID("IC", r.c.ID)) }
-func (r *commentR) DatabaseID() *int32  { return dbID(r.c.ID) }
-func (r *commentR) Author() *actorR     { return newActor(r.c.User) }
-func (r *commentR) Body() string        { return r.c.Body }
-func (r *commentR) CreatedAt() dateTime { return dateTime{r.c.Created} }
+func (r *commentR) ID() graphql.ID        { return graphql.ID(nodeID("IC", r.c.ID)) }
+func (r *commentR) DatabaseID() *int32    { return dbID(r.c.ID) }
+func (r *commentR) FullDatabaseID() *text { return bigInt(r.c.ID) }
+func (r *commentR) Author() *actorR       { return newActor(r.c.User) }
+func (r *commentR) Body() string          { return r.c.Body }
+func (r *commentR) CreatedAt() dateTime   { return dateTime{r.c.Created} }
 
 type prCommitR struct{ c Commit }
 
