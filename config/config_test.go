@@ -97,6 +97,7 @@ func TestSpecExample(t *testing.T) {
 		{"github since", gh.Since, date("2019-07-01")},
 		{"github schedule", gh.Schedule, DefaultSchedule},
 		{"github page size", gh.PageSize, 100},
+		{"github api", gh.API, "graphql"},
 
 		{"jenkins name", j.Name, "ci"},
 		{"jenkins type", j.Type, "jenkins"},
@@ -369,6 +370,8 @@ func TestValidation(t *testing.T) {
 			[]string{"t.yaml:8: sources[0].page_size: must be between 1 and 10000, got 20000"}, nil},
 		{"github page_size", head + ghSrc + "    page_size: 500\n",
 			[]string{"t.yaml:13: sources[1].page_size: must be between 1 and 100, got 500"}, nil},
+		{"github api", head + ghSrc + "    api: soap\n",
+			[]string{`t.yaml:13: sources[1].api: want graphql or rest, got "soap"`}, nil},
 		{"page_size not int", head + "    page_size: lots\n",
 			[]string{`t.yaml:8: sources[0].page_size: want an integer, got "lots"`}, nil},
 		{"retries", head + "    retries: 21\n",

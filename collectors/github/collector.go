@@ -1,10 +1,14 @@
 // Package github collects pull requests, their reviews, comments and
 // timeline events from GitHub (github.com or GitHub Enterprise Server)
-// through its REST API with go-github, and, with Options.Actions (or
+// through its GraphQL API with githubv4 (see graphql.go) or its REST API
+// with go-github (Options.API), and, with Options.Actions (or
 // NewActions), the jobs of GitHub Actions workflow runs as CI builds (see
 // actions.go for how runs are read and mapped).
 //
 // # What a collection reads
+//
+// What follows is the REST path; the GraphQL path reads the same facts in
+// pages of 50 pull requests (graphql.go) and maps them the same way.
 //
 // Repositories are taken one by one: the configured ones, or every
 // repository of the owner (the organisation's, else the user's public
@@ -66,7 +70,11 @@
 //
 // # Cost
 //
-// A backfill costs, per repository, one list request per PageSize pull
+// Through GraphQL, a backfill costs one query per 50 pull requests, plus
+// a few for each pull request with more reviews (20), review comments of
+// a review (20), comments, timeline events or commits (100) than the
+// first page holds; an unchanged incremental run one query per
+// repository. Through REST, a backfill costs, per repository, one list request per PageSize pull
 // requests, then per pull request 4 requests (pull request, reviews,
 // timeline, commits), plus 1 when it has issue comments and 1 when it has
 // review comments, plus one per extra page of any of those lists. An

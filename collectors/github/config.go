@@ -27,6 +27,10 @@ type Config struct {
 	Token config.Secret `yaml:"token"`
 	// BaseURL is the GitHub Enterprise API URL; empty means github.com.
 	BaseURL config.URL `yaml:"base_url"`
+	// API is how pull requests are read: "graphql" (the default: a few
+	// queries per hundred pull requests) or "rest" (about five requests
+	// per pull request), for servers without GraphQL.
+	API string `yaml:"api"`
 	// Actions also collects the repositories' GitHub Actions workflow runs
 	// and jobs as builds.
 	Actions bool `yaml:"actions"`
@@ -41,6 +45,7 @@ func DefaultConfig() Config {
 	return Config{
 		SourceCommon:    config.DefaultSourceCommon(typeName, maxPageSize),
 		ActionsLookback: defaultActionsLookback,
+		API:             APIGraphQL,
 	}
 }
 
@@ -49,6 +54,9 @@ func (c *Config) Validate() error {
 	errs := []error{
 		config.Between("page_size", c.PageSize, 1, maxPageSize),
 		config.Positive("actions_lookback", c.ActionsLookback),
+	}
+	if c.API != APIGraphQL && c.API != APIREST {
+		errs = append(errs, config.KeyError("api", "want graphql or rest, got %q", c.API))
 	}
 	if c.Owner == "" {
 		errs = append(errs, config.Required(true, "owner", "the organisation or user whose repositories are collected"))
@@ -78,7 +86,7 @@ func Type() collectors.SourceType {
 // and makes no request.
 func fromConfig(c *Config, env collectors.Env) (collectors.Collector, error) {
 	opts := Options{
-		Name: c.Name, Owner: c.Owner, Repos: c.Repos, BaseURL: string(c.BaseURL),
+		Name: c.Name, Owner: c.Owner, Repos: c.Repos, BaseURL: string(c.BaseURL), API: c.API,
 		PageSize: c.PageSize, Timeout: c.Timeout, Retries: c.Retries,
 		Actions: c.Actions, ActionsLookback: c.ActionsLookback,
 		Logger: env.Logger, Progress: env.Progress,
