@@ -252,7 +252,8 @@ targets:
 // TestDaemonKeepsGitHubETags checks that the daemon keeps a source's
 // collector between runs: the GitHub collector's second run sends the ETag
 // of the first one's answers, so an unchanged list is a 304, which costs no
-// rate limit. A collector made afresh for each run would send none.
+// rate limit. A collector made afresh for each run would send none. (REST:
+// GraphQL queries are POSTs, never conditional.)
 func TestDaemonKeepsGitHubETags(t *testing.T) {
 	org := &ght.User{Login: "acme", ID: 9001, Type: "Organization"}
 	al := &ght.User{Login: "alice", ID: 1001, Type: "User"}
@@ -272,6 +273,7 @@ func TestDaemonKeepsGitHubETags(t *testing.T) {
     since: 2024-01-01
     schedule: "@every 1s"
     retries: 0
+    api: rest
 daemon:
   jitter: 0s
   grace_period: 1s

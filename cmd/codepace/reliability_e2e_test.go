@@ -679,7 +679,8 @@ func TestSourceFaultsThroughRun(t *testing.T) {
 	defer jk.Close()
 	t.Setenv("E2E_GITHUB_TOKEN", ghToken)
 	t.Setenv("E2E_JENKINS_TOKEN", jkToken)
-	extra := everySourceConfig(gh, jk, "    retries: 1\n", "    retries: 2\n")
+	// REST: the faults below are on REST paths.
+	extra := everySourceConfig(gh, jk, "    retries: 1\n    api: rest\n", "    retries: 2\n")
 	ref := setup(t, history(), extra)
 	ref.mustRun(t, "run")
 
