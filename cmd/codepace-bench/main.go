@@ -16,8 +16,9 @@
 // every row, summed up as the median of the medians and the worst median.
 // BENCHMARKS.md records the figures.
 //
-// -latency-only measures only the dashboard queries, against an existing
-// database that `codepace run` filled:
+// -github measures GitHub collection through REST and GraphQL instead (see
+// github.go). -latency-only measures only the dashboard queries, against an
+// existing database that `codepace run` filled:
 //
 //	go run ./cmd/codepace-bench -latency-only codepace -queries
 package main
@@ -78,6 +79,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&o.latencyRuns, "latency-runs", 5, "timed runs of each dashboard query (after one warm-up)")
 	fs.BoolVar(&o.allQueries, "queries", false, "print the latency of every dashboard query, not only the 5 slowest")
 	latencyOnly := fs.String("latency-only", "", "measure only the dashboard queries, against this existing database")
+	github := fs.Bool("github", false, "measure GitHub collection through REST and GraphQL instead (sizes in pull requests, default 1000,10000)")
+	delay := fs.Duration("delay", 0, "with -github: delay every answer of the GitHub test server by this much")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -95,12 +98,22 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		reportLatency(out, []latency{l}, o.allQueries)
 		return nil
 	}
+	if *github {
+		sizesSet := false
+		fs.Visit(func(f *flag.Flag) { sizesSet = sizesSet || f.Name == "sizes" })
+		if !sizesSet {
+			*sizes = "1000,10000"
+		}
+	}
 	for _, s := range strings.Split(*sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n <= 0 {
 			return fmt.Errorf("-sizes: %q is not a positive number", s)
 		}
 		o.sizes = append(o.sizes, n)
+	}
+	if *github {
+		return measureGitHub(ctx, out, o, *delay)
 	}
 	dir, err := os.MkdirTemp("", "codepace-bench")
 	if err != nil {
