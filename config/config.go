@@ -124,18 +124,51 @@ func (c ClickHouse) Addrs() []string {
 type Metrics struct {
 	// NewcomerDays is how long after a person's first change their changes
 	// count in the `new` cohort.
-	NewcomerDays int
-	Spike        Spike
+	NewcomerDays int   `yaml:"newcomer_days"`
+	Spike        Spike `yaml:"spike"`
+}
+
+// DefaultMetrics returns the metrics section's defaults.
+func DefaultMetrics() Metrics {
+	return Metrics{
+		NewcomerDays: DefaultNewcomerDays,
+		Spike: Spike{
+			Ratio:      DefaultSpikeRatio,
+			FloorS:     DefaultSpikeFloorS,
+			WindowDays: DefaultSpikeWindowDays,
+			MinBuilds:  DefaultSpikeMinBuilds,
+		},
+	}
+}
+
+// validate checks what the decoder cannot; FieldErrors.
+func (m *Metrics) validate() error {
+	return Between("newcomer_days", m.NewcomerDays, 1, 100000)
 }
 
 // Spike defines a build spike: a build longer than both Ratio × the median of
 // the same job's successful builds in the preceding WindowDays and that
 // median + FloorS seconds, given at least MinBuilds such builds.
 type Spike struct {
-	Ratio      float64
-	FloorS     int64
-	WindowDays int
-	MinBuilds  int
+	Ratio      float64 `yaml:"ratio"`
+	FloorS     int64   `yaml:"floor_s"`
+	WindowDays int     `yaml:"window_days"`
+	MinBuilds  int     `yaml:"min_builds"`
+}
+
+// validate checks what the decoder cannot; FieldErrors.
+func (s *Spike) validate() error {
+	var errs []error
+	if s.Ratio <= 1 {
+		errs = append(errs, KeyError("ratio", "must be more than 1, got %v", s.Ratio))
+	}
+	if s.FloorS < 0 {
+		errs = append(errs, KeyError("floor_s", "must be at least 0, got %d", s.FloorS))
+	}
+	if s.MinBuilds < 1 {
+		errs = append(errs, KeyError("min_builds", "must be at least 1, got %d", s.MinBuilds))
+	}
+	return errors.Join(append(errs, Between("window_days", s.WindowDays, 1, 100000))...)
 }
 
 // Target is a key result (docs/definitions.md §18): a figure, its

@@ -36,8 +36,6 @@ var (
 var (
 	rootKeys     = structKeys(reflect.TypeFor[Config]())
 	personKeys   = []string{"name", "accounts", "team"}
-	metricsKeys  = []string{"newcomer_days", "spike"}
-	spikeKeys    = []string{"ratio", "floor_s", "window_days", "min_builds"}
 	targetKeys   = []string{"metric", "manual", "baseline", "goal", "due", "start", "min_n", "filter"}
 	baselineKeys = []string{"from", "to"}
 	filterKeys   = []string{"source", "project", "cohort", "team", "system", "pipeline", "job"}
@@ -683,13 +681,14 @@ func (d *decoder) config(root *yaml.Node) *Config {
 	m := d.mapping(root, root, "", rootKeys)
 	cfg := &Config{
 		ClickHouse: DefaultClickHouse(),
-		Metrics:    d.metrics(d.section(m, "metrics", metricsKeys)),
+		Metrics:    DefaultMetrics(),
 		Grafana:    Grafana{Folder: DefaultGrafanaFolder},
 		Daemon:     DefaultDaemon(),
 	}
-	d.structSection(m, "clickhouse", &cfg.ClickHouse, cfg.ClickHouse.validate)
-	d.structSection(m, "grafana", &cfg.Grafana, cfg.Grafana.validate)
-	d.structSection(m, "daemon", &cfg.Daemon, cfg.Daemon.validate)
+	d.structSection(m, "clickhouse", &cfg.ClickHouse)
+	d.structSection(m, "metrics", &cfg.Metrics)
+	d.structSection(m, "grafana", &cfg.Grafana)
+	d.structSection(m, "daemon", &cfg.Daemon)
 	cfg.Sources = d.sources(m)
 	cfg.People = d.people(m, cfg.Sources)
 	cfg.Targets = d.targets(m, cfg.Sources, cfg.People)
@@ -752,38 +751,6 @@ func (d *decoder) people(root *mapping, sources []Source) []Person {
 		})
 		out = append(out, p)
 	}
-	return out
-}
-
-func (d *decoder) metrics(m *mapping) Metrics {
-	out := Metrics{
-		NewcomerDays: DefaultNewcomerDays,
-		Spike: Spike{
-			Ratio:      DefaultSpikeRatio,
-			FloorS:     DefaultSpikeFloorS,
-			WindowDays: DefaultSpikeWindowDays,
-			MinBuilds:  DefaultSpikeMinBuilds,
-		},
-	}
-	if m == nil {
-		return out
-	}
-	out.NewcomerDays = int(d.integer(m, "newcomer_days", int64(out.NewcomerDays), 1, 100000))
-	sp := d.section(m, "spike", spikeKeys)
-	if sp == nil {
-		return out
-	}
-	if r, ok := d.float(sp, "ratio", out.Spike.Ratio); ok {
-		if r <= 1 {
-			n, _ := sp.get("ratio")
-			d.errorf(n, sp.at("ratio"), "must be more than 1, got %v", r)
-		} else {
-			out.Spike.Ratio = r
-		}
-	}
-	out.Spike.FloorS = d.integer(sp, "floor_s", out.Spike.FloorS, 0, math.MaxInt64)
-	out.Spike.WindowDays = int(d.integer(sp, "window_days", int64(out.Spike.WindowDays), 1, 100000))
-	out.Spike.MinBuilds = int(d.integer(sp, "min_builds", int64(out.Spike.MinBuilds), 1, math.MaxInt32))
 	return out
 }
 

@@ -46,7 +46,7 @@ func TestParseDuration(t *testing.T) {
 // TestExampleShowsSectionKeys checks that every key of the sections other
 // than sources appears in example.yaml, so that it documents all.
 func TestExampleShowsSectionKeys(t *testing.T) {
-	keys := slices.Concat(rootKeys, metricsKeys, spikeKeys, targetKeys, baselineKeys, filterKeys,
+	keys := slices.Concat(rootKeys, structKeys(reflect.TypeFor[Metrics]()), structKeys(reflect.TypeFor[Spike]()), targetKeys, baselineKeys, filterKeys,
 		structKeys(reflect.TypeFor[ClickHouse]()), structKeys(reflect.TypeFor[Grafana]()), structKeys(reflect.TypeFor[Daemon]()))
 	for _, k := range keys {
 		if !strings.Contains(example, k+":") {

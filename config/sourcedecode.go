@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"path"
 	"reflect"
 	"regexp"
@@ -211,10 +212,15 @@ func (d *decoder) source(m *mapping) Source {
 	return Source{SourceCommon: common, Settings: cfg}
 }
 
+// validator is a configuration section with checks the decoder cannot
+// make; validate returns FieldErrors.
+type validator interface{ validate() error }
+
 // structSection decodes the section under key of m into the struct v
-// points to, which holds the defaults, by its yaml tags, then reports the
-// FieldErrors of validate.
-func (d *decoder) structSection(m *mapping, key string, v any, validate func() error) {
+// points to, which holds the defaults, by its yaml tags (a struct field
+// with a key is a section within), then reports the FieldErrors of its
+// validate method, if it has one.
+func (d *decoder) structSection(m *mapping, key string, v any) {
 	rv := reflect.ValueOf(v).Elem()
 	sm := d.section(m, key, structKeys(rv.Type()))
 	if sm == nil {
@@ -222,7 +228,9 @@ func (d *decoder) structSection(m *mapping, key string, v any, validate func() e
 	}
 	failed := map[string]bool{}
 	d.decodeStruct(sm, rv, failed)
-	d.fieldErrors(sm, validate(), failed)
+	if val, ok := v.(validator); ok {
+		d.fieldErrors(sm, val.validate(), failed)
+	}
 }
 
 // fieldErrors reports the FieldErrors in err, each at its key's line, except
@@ -291,9 +299,12 @@ func (d *decoder) decodeStruct(m *mapping, v reflect.Value, failed map[string]bo
 
 // decodeField sets field from the value under key, by the field's type.
 func (d *decoder) decodeField(m *mapping, key string, field reflect.Value, credHint string) {
-	switch field.Type() {
-	case secretType:
+	switch {
+	case field.Type() == secretType:
 		field.Set(reflect.ValueOf(d.secret(m, key)))
+		return
+	case field.Kind() == reflect.Struct && field.Type() != timeType:
+		d.structSection(m, key, field.Addr().Interface())
 		return
 	}
 	n, ok := m.get(key)
@@ -318,7 +329,11 @@ func (d *decoder) decodeField(m *mapping, key string, field reflect.Value, credH
 		case reflect.Bool:
 			field.SetBool(d.boolean(m, key, field.Bool()))
 		case reflect.Int, reflect.Int64:
-			field.SetInt(d.integer(m, key, field.Int(), -1<<31, 1<<31-1))
+			field.SetInt(d.integer(m, key, field.Int(), math.MinInt64, math.MaxInt64))
+		case reflect.Float64:
+			if v, ok := d.float(m, key, field.Float()); ok {
+				field.SetFloat(v)
+			}
 		case reflect.Slice:
 			if field.Type().Elem().Kind() == reflect.String {
 				field.Set(reflect.ValueOf(d.strList(m, key, nil)).Convert(field.Type()))
