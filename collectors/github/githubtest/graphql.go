@@ -89,8 +89,19 @@ func (s *Server) SetGraphQLBudget(remaining int, reset time.Time) {
 	s.gqlRemaining, s.gqlReset = remaining, reset.Truncate(time.Second)
 }
 
+// GraphQLRequests is how many requests came to the GraphQL endpoint
+// (the rest of Requests went to the REST API).
+func (s *Server) GraphQLRequests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.gqlRequests
+}
+
 // serveGraphQL answers one GraphQL request.
 func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.gqlRequests++
+	s.mu.Unlock()
 	if r.Method != http.MethodPost {
 		writeJSON(w, http.StatusNotFound, errorBody("Not Found", "https://docs.github.com/graphql"))
 		return

@@ -158,8 +158,8 @@ func TestGraphQLPages(t *testing.T) {
 	if fmt.Sprint(numbers) != "[5 4 3 2 1]" {
 		t.Errorf("pull requests %v, want newest update first", numbers)
 	}
-	if s.GraphQLUsed() != 3 || s.Requests() != 3 {
-		t.Errorf("%d points, %d requests; want 3, 3", s.GraphQLUsed(), s.Requests())
+	if s.GraphQLUsed() != 3 || s.Requests() != 3 || s.GraphQLRequests() != 3 {
+		t.Errorf("%d points, %d requests (%d GraphQL); want 3, 3, 3", s.GraphQLUsed(), s.Requests(), s.GraphQLRequests())
 	}
 }
 

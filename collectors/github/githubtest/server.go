@@ -62,7 +62,9 @@ type Server struct {
 	remaining   int
 	reset       time.Time
 
-	// GraphQL (graphql.go): the points spent, the budget, and the fault.
+	// GraphQL (graphql.go): the requests, the points spent, the budget,
+	// and the fault.
+	gqlRequests  int
 	points       int
 	gqlRemaining int
 	gqlReset     time.Time
@@ -115,7 +117,7 @@ func (s *Server) ResetCounters() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.notModified, s.remaining = 0, RateLimit
-	s.points, s.gqlRemaining = 0, GraphQLLimit
+	s.gqlRequests, s.points, s.gqlRemaining = 0, 0, GraphQLLimit
 }
 
 // ServeHTTP answers one request.
