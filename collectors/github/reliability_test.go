@@ -126,21 +126,28 @@ func withRuns() []*gt.Repo {
 // cursor, and its error must name the source, the repository and the
 // request, and say what was wrong.
 func TestBrokenAnswers(t *testing.T) {
-	ref := collectFrom(t, withRuns(), nil, nil)
-	if ref.err != nil || len(ref.changes) != 9 || len(ref.builds) != 6 || len(ref.cursors) != 1 {
-		t.Fatalf("reference collection: %v, %d changes, %d builds, cursors %v", ref.err, len(ref.changes), len(ref.builds), ref.cursors)
+	// The references: clean collections through each API.
+	refs := map[string]collected{}
+	for _, api := range []string{APIREST, APIGraphQL} {
+		ref := collectFrom(t, withRuns(), nil, func(o *Options) { o.API = api })
+		if ref.err != nil || len(ref.changes) != 9 || len(ref.builds) != 6 || len(ref.cursors) != 1 {
+			t.Fatalf("%s reference collection: %v, %d changes, %d builds, cursors %v", api, ref.err, len(ref.changes), len(ref.builds), ref.cursors)
+		}
+		refs[api] = ref
 	}
 	places := []struct {
 		name  string
 		match func(*http.Request) bool
+		api   string
 	}{
-		{"pull request list", pathIs("/repos/acme/widgets/pulls")},
-		{"pull request", pathIs("/pulls/4")},
-		{"reviews", pathIs("/pulls/8/reviews")},
-		{"timeline", pathIs("/issues/1/timeline")},
-		{"commits", pathIs("/pulls/1/commits")},
-		{"workflow runs", pathIs("/actions/runs")},
-		{"jobs of a run", pathIs("/actions/runs/100/jobs")},
+		{"pull request list", pathIs("/repos/acme/widgets/pulls"), APIREST},
+		{"pull request", pathIs("/pulls/4"), APIREST},
+		{"reviews", pathIs("/pulls/8/reviews"), APIREST},
+		{"timeline", pathIs("/issues/1/timeline"), APIREST},
+		{"commits", pathIs("/pulls/1/commits"), APIREST},
+		{"workflow runs", pathIs("/actions/runs"), APIREST},
+		{"jobs of a run", pathIs("/actions/runs/100/jobs"), APIREST},
+		{"GraphQL query", pathIs("/api/graphql"), APIGraphQL},
 	}
 	badTime := regexp.MustCompile(`"(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)Z"`)
 	breakages := []struct {
@@ -171,7 +178,9 @@ func TestBrokenAnswers(t *testing.T) {
 	for _, p := range places {
 		for _, b := range breakages {
 			t.Run(p.name+"/"+b.name, func(t *testing.T) {
-				got := collectFrom(t, withRuns(), func(srv *gt.Server) gt.FaultFunc { return b.fault(srv, p.match) }, nil)
+				ref := refs[p.api]
+				got := collectFrom(t, withRuns(), func(srv *gt.Server) gt.FaultFunc { return b.fault(srv, p.match) },
+					func(o *Options) { o.API = p.api })
 				if got.panic != nil {
 					knownBug(t, "B9", "the collector panics on a %s answer to the %s request: %v", b.name, p.name, got.panic)
 				}
@@ -218,7 +227,11 @@ func TestBrokenAnswers(t *testing.T) {
 				}
 				// The request must be named, as the Gerrit and Jenkins
 				// collectors do for answers that are not JSON.
-				if !strings.Contains(msg, "/repos/acme/widgets/") || (strings.HasPrefix(b.name, "HTML") && !strings.Contains(msg, "HTML")) {
+				request := "/repos/acme/widgets/"
+				if p.api == APIGraphQL {
+					request = "/api/graphql"
+				}
+				if !strings.Contains(msg, request) || (strings.HasPrefix(b.name, "HTML") && !strings.Contains(msg, "HTML")) {
 					knownBug(t, "B3", "the error for a %s answer to the %s request names neither the request nor (for an HTML page) what came instead of JSON: %q", b.name, p.name, msg)
 				}
 			})
