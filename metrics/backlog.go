@@ -15,6 +15,10 @@ type BacklogItem struct {
 	// Intervals are the spans during which the change was open and ready
 	// (see ReadyIntervals); they must not overlap.
 	Intervals []Interval
+	// Turns split Intervals into waits on a reviewer or the author (see
+	// Turns); only the waits on a reviewer are read, and they must lie
+	// within Intervals.
+	Turns []TurnSpan
 }
 
 // BacklogDay is one row of the review_backlog_daily view.
@@ -25,186 +29,273 @@ type BacklogDay struct {
 	MeanAgeDays     float64
 	MedianAgeDays   float64
 	OlderThan7d     int
+	// WaitingOnReviewer and WaitingOnAuthor split OpenReady by whose turn
+	// it is (docs/definitions.md §19).
+	WaitingOnReviewer, WaitingOnAuthor int
+	// ReviewerWaitMeanDays is the mean of t − waiting_since over the
+	// changes waiting on a reviewer; 0 when there is none.
+	ReviewerWaitMeanDays float64
 }
 
-// Backlog implements the SPEC rule "Review backlog": for each source and
-// project, one row per UTC day from the day its first ready interval starts
-// up to and including the day of now, counting the changes open and ready at
-// the end of the day (the next day's 00:00 UTC; now, for the day containing
-// now). A change counts when one of its intervals contains that instant t
-// (From <= t < To, or From <= t when To is zero). Its age is t − ReadyAt in
-// days; a zero ReadyAt, or one later than the start of the change's first
-// interval, is replaced by that start, so that ages are never negative.
-// A row holds the count, the mean and the exact median of the ages (the mean
-// of the two middle ones for an even count), and how many ages are strictly
-// greater than 7 days; a day with no such change has a row of zeros. Rows
-// are sorted by source, project and day. Empty intervals (To not after
-// From) and intervals with a zero From are ignored.
+// Backlog implements docs/definitions.md §13 "Review backlog" and the
+// daily whose-turn split of §19: for each source and project, one row per
+// UTC day from the day its first ready interval starts up to and including
+// the day of now, counting the changes open and ready at the end of the day
+// (the next day's 00:00 UTC; now, for the day containing now). A change
+// counts when one of its intervals contains that instant t (From <= t < To,
+// or From <= t when To is zero). Its age is t − ReadyAt in days; a zero
+// ReadyAt, or one later than the start of the change's first interval, is
+// replaced by that start, so that ages are never negative. A row holds the
+// count, the mean and the exact median of the ages (the mean of the two
+// middle ones for an even count), and how many ages are strictly greater
+// than 7 days; then how many of the changes wait on a reviewer at t (a
+// reviewer span of Turns contains t, by the same rule) and the mean of
+// their t − Since in days, and how many wait on their author (the others).
+// A day with no such change has a row of zeros. Rows are sorted by
+// source, project and day. Empty intervals (To not after From) and
+// intervals with a zero From are ignored.
 //
 // Instants are handled in nanoseconds and clamped to the years 1823 to 2116.
-// The cost is O((intervals + rows) × log(changes)).
+// The cost is O((intervals + turns + rows) × log(changes)).
 func Backlog(items []BacklogItem, now time.Time) []BacklogDay {
-	type key struct{ source, project string }
-	// An event starts (ref = item) or ends (ref = ^item) an interval.
-	type event struct {
-		at    int64
-		group int32
-		ref   int32
+	g := groupBacklog(items)
+	nowN := nanos(now)
+	out := make([]BacklogDay, 0, g.rows(nowN))
+	var sw backlogSweep
+	for _, gi := range g.order() {
+		out = sw.run(out, g, gi, nowN)
 	}
-	usable := func(iv Interval) bool { return !iv.From.IsZero() && (iv.To.IsZero() || iv.To.After(iv.From)) }
+	return out
+}
+
+// usable reports whether the backlog counts an interval (see Backlog).
+func usable(iv Interval) bool {
+	return !iv.From.IsZero() && (iv.To.IsZero() || iv.To.After(iv.From))
+}
+
+// backlogEvent starts or ends a ready interval or a wait on a reviewer.
+type backlogEvent struct {
+	at    int64
+	since int64 // a reviewer wait's waiting_since
+	group int32
+	ref   int32 // the item; ^item for an end
+	wait  bool  // a wait on a reviewer rather than a ready interval
+}
+
+// backlogGroups are the items grouped by source and project, with their
+// events sorted by group and time.
+type backlogGroups struct {
+	keys   []struct{ source, project string }
+	first  []int64 // per group: the earliest interval start
+	ready  []int64 // per item: its ready instant (see Backlog)
+	events []backlogEvent
+	starts []int // starts[g]: index of group g's first event
+}
+
+// groupBacklog groups the items that have a usable interval and lists the
+// starts and ends of their intervals and reviewer waits.
+func groupBacklog(items []BacklogItem) *backlogGroups {
+	type key = struct{ source, project string }
+	g := &backlogGroups{ready: make([]int64, len(items))}
 	groupOf := map[key]int32{}
-	var keys []key
-	var first []int64 // per group: the earliest interval start
-	ready := make([]int64, len(items))
-	group := make([]int32, len(items)) // -1: no usable interval
-	nEvents := 0
 	for i, it := range items {
-		group[i] = -1
 		start, ok := int64(0), false
 		for _, iv := range it.Intervals {
-			if !usable(iv) {
-				continue
-			}
-			if f := nanos(iv.From); !ok || f < start {
+			if f := nanos(iv.From); usable(iv) && (!ok || f < start) {
 				start, ok = f, true
-			}
-			nEvents++
-			if !iv.To.IsZero() {
-				nEvents++
 			}
 		}
 		if !ok {
 			continue
 		}
-		ready[i] = start
+		g.ready[i] = start
 		if !it.ReadyAt.IsZero() {
-			ready[i] = min(start, nanos(it.ReadyAt))
+			g.ready[i] = min(start, nanos(it.ReadyAt))
 		}
 		k := key{it.Source, it.Project}
-		g, seen := groupOf[k]
+		gi, seen := groupOf[k]
 		if !seen {
-			g = int32(len(keys))
-			groupOf[k] = g
-			keys = append(keys, k)
-			first = append(first, start)
+			gi = int32(len(g.keys))
+			groupOf[k] = gi
+			g.keys = append(g.keys, k)
+			g.first = append(g.first, start)
 		}
-		first[g] = min(first[g], start)
-		group[i] = g
+		g.first[gi] = min(g.first[gi], start)
+		g.events = appendItemEvents(g.events, it, gi, int32(i))
 	}
-	events := make([]event, 0, nEvents)
-	for i, it := range items {
-		if group[i] < 0 {
-			continue
-		}
-		for _, iv := range it.Intervals {
-			if !usable(iv) {
-				continue
-			}
-			events = append(events, event{nanos(iv.From), group[i], int32(i)})
-			if !iv.To.IsZero() {
-				events = append(events, event{nanos(iv.To), group[i], ^int32(i)})
-			}
-		}
-	}
-	slices.SortFunc(events, func(a, b event) int {
+	slices.SortFunc(g.events, func(a, b backlogEvent) int {
 		if c := cmp.Compare(a.group, b.group); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.at, b.at)
 	})
-	// starts[g] is the index of group g's first event.
-	starts := make([]int, len(keys)+1)
-	for _, e := range events {
-		starts[e.group+1]++
+	g.starts = make([]int, len(g.keys)+1)
+	for _, e := range g.events {
+		g.starts[e.group+1]++
 	}
-	for g := range keys {
-		starts[g+1] += starts[g]
+	for gi := range g.keys {
+		g.starts[gi+1] += g.starts[gi]
 	}
-	order := make([]int32, len(keys))
-	for g := range order {
-		order[g] = int32(g)
+	return g
+}
+
+// appendItemEvents appends the starts and ends of the item's usable
+// intervals and of its usable waits on a reviewer.
+func appendItemEvents(events []backlogEvent, it BacklogItem, group, item int32) []backlogEvent {
+	add := func(iv Interval, since int64, wait bool) {
+		events = append(events, backlogEvent{at: nanos(iv.From), since: since, group: group, ref: item, wait: wait})
+		if !iv.To.IsZero() {
+			events = append(events, backlogEvent{at: nanos(iv.To), since: since, group: group, ref: ^item, wait: wait})
+		}
+	}
+	for _, iv := range it.Intervals {
+		if usable(iv) {
+			add(iv, 0, false)
+		}
+	}
+	for _, s := range it.Turns {
+		if !s.OnAuthor && usable(s.Interval) {
+			add(s.Interval, nanos(s.Since), true)
+		}
+	}
+	return events
+}
+
+// rows is how many rows Backlog returns up to the day of now.
+func (g *backlogGroups) rows(nowN int64) int {
+	nowDay := floorDiv(nowN, dayNanos)
+	n := 0
+	for _, f := range g.first {
+		n += int(max(0, nowDay-floorDiv(f, dayNanos)+1))
+	}
+	return n
+}
+
+// order returns the groups sorted by source and project.
+func (g *backlogGroups) order() []int32 {
+	order := make([]int32, len(g.keys))
+	for gi := range order {
+		order[gi] = int32(gi)
 	}
 	slices.SortFunc(order, func(a, b int32) int {
-		if c := cmp.Compare(keys[a].source, keys[b].source); c != 0 {
+		if c := cmp.Compare(g.keys[a].source, g.keys[b].source); c != 0 {
 			return c
 		}
-		return cmp.Compare(keys[a].project, keys[b].project)
+		return cmp.Compare(g.keys[a].project, g.keys[b].project)
 	})
+	return order
+}
 
-	nowN := nanos(now)
-	nowDay := floorDiv(nowN, dayNanos)
-	rows := 0
-	for _, f := range first {
-		rows += int(max(0, nowDay-floorDiv(f, dayNanos)+1))
+// instantSum keeps the count and the exact sum of a multiset of instants,
+// split into seconds and nanoseconds so that it cannot overflow.
+type instantSum struct{ n, sec, nsec int64 }
+
+func (s *instantSum) add(at, d int64) {
+	s.n += d
+	s.sec += d * (at / 1e9)
+	s.nsec += d * (at % 1e9)
+}
+
+// meanDaysBefore is the mean of t − x over the instants x, in days; 0 for
+// none.
+func (s *instantSum) meanDaysBefore(t int64) float64 {
+	if s.n == 0 {
+		return 0
 	}
-	out := make([]BacklogDay, 0, rows)
-	rank := make([]int32, len(items))
-	var vals []int64
-	for _, g := range order {
-		evs := events[starts[g]:starts[g+1]]
-		firstDay := floorDiv(first[g], dayNanos)
-		if firstDay > nowDay {
-			continue
+	total := float64(s.n*(t/1e9)-s.sec) + float64(s.n*(t%1e9)-s.nsec)/1e9
+	return total / float64(s.n) / 86400
+}
+
+// backlogSweep walks one group's events day by day; its buffers are
+// reused from group to group.
+type backlogSweep struct {
+	rank []int32 // per item: the rank of its ready instant in vals
+	vals []int64 // the group's distinct ready instants, ascending
+}
+
+// run appends the rows of group gi to out.
+func (sw *backlogSweep) run(out []BacklogDay, g *backlogGroups, gi int32, nowN int64) []BacklogDay {
+	evs := g.events[g.starts[gi]:g.starts[gi+1]]
+	firstDay, nowDay := floorDiv(g.first[gi], dayNanos), floorDiv(nowN, dayNanos)
+	if firstDay > nowDay {
+		return out
+	}
+	active := sw.rankReady(g, evs)
+	var ready, waits instantSum
+	p := 0
+	for day := firstDay; day <= nowDay; day++ {
+		t := (day + 1) * dayNanos
+		if day == nowDay {
+			t = nowN
 		}
-		// Rank the group's ready times.
-		vals = vals[:0]
-		for _, e := range evs {
-			if e.ref >= 0 {
-				vals = append(vals, ready[e.ref])
+		for ; p < len(evs) && evs[p].at <= t; p++ {
+			e := evs[p]
+			item, d := e.ref, int64(1)
+			if item < 0 {
+				item, d = ^item, -1
 			}
+			if e.wait {
+				waits.add(e.since, d)
+				continue
+			}
+			active.add(int(sw.rank[item]), int32(d))
+			ready.add(g.ready[item], d)
 		}
-		slices.Sort(vals)
-		vals = slices.Compact(vals)
-		for _, e := range evs {
-			if e.ref >= 0 {
-				r, _ := slices.BinarySearch(vals, ready[e.ref])
-				rank[e.ref] = int32(r)
-			}
+		row := BacklogDay{
+			Day:     time.Unix(day*86400, 0).UTC(),
+			Source:  g.keys[gi].source,
+			Project: g.keys[gi].project,
 		}
-		active := newCounts(len(vals))
-		n, sumSec, sumNsec := int64(0), int64(0), int64(0)
-		p := 0
-		for day := firstDay; day <= nowDay; day++ {
-			t := (day + 1) * dayNanos
-			if day == nowDay {
-				t = nowN
-			}
-			for ; p < len(evs) && evs[p].at <= t; p++ {
-				item, d := evs[p].ref, int64(1)
-				if item < 0 {
-					item, d = ^item, -1
-				}
-				r := ready[item]
-				active.add(int(rank[item]), int32(d))
-				n += d
-				sumSec += d * (r / 1e9)
-				sumNsec += d * (r % 1e9)
-			}
-			row := BacklogDay{
-				Day:       time.Unix(day*86400, 0).UTC(),
-				Source:    keys[g].source,
-				Project:   keys[g].project,
-				OpenReady: int(n),
-			}
-			if n > 0 {
-				// Σ(t − r) exactly, split into seconds and nanoseconds.
-				total := float64(n*(t/1e9)-sumSec) + float64(n*(t%1e9)-sumNsec)/1e9
-				row.MeanAgeDays = total / float64(n) / 86400
-				mid := vals[active.kth(int((n+1)/2))]
-				if n%2 == 0 {
-					row.MedianAgeDays = (ageDays(t, mid) + ageDays(t, vals[active.kth(int(n/2+1))])) / 2
-				} else {
-					row.MedianAgeDays = ageDays(t, mid)
-				}
-				// Ages strictly greater than 7 days: ready before t − 7d.
-				row.OlderThan7d = active.below(sort.Search(len(vals), func(i int) bool {
-					return vals[i] >= t-7*dayNanos
-				}))
-			}
-			out = append(out, row)
-		}
+		sw.fill(&row, active, &ready, &waits, t)
+		out = append(out, row)
 	}
 	return out
+}
+
+// rankReady ranks the ready instants of the items the events start, and
+// returns an empty multiset over those ranks.
+func (sw *backlogSweep) rankReady(g *backlogGroups, evs []backlogEvent) counts {
+	if len(sw.rank) < len(g.ready) {
+		sw.rank = make([]int32, len(g.ready))
+	}
+	sw.vals = sw.vals[:0]
+	for _, e := range evs {
+		if e.ref >= 0 && !e.wait {
+			sw.vals = append(sw.vals, g.ready[e.ref])
+		}
+	}
+	slices.Sort(sw.vals)
+	sw.vals = slices.Compact(sw.vals)
+	for _, e := range evs {
+		if e.ref >= 0 && !e.wait {
+			r, _ := slices.BinarySearch(sw.vals, g.ready[e.ref])
+			sw.rank[e.ref] = int32(r)
+		}
+	}
+	return newCounts(len(sw.vals))
+}
+
+// fill sets the figures of a row at instant t from the active changes.
+func (sw *backlogSweep) fill(row *BacklogDay, active counts, ready, waits *instantSum, t int64) {
+	n := ready.n
+	row.OpenReady = int(n)
+	row.WaitingOnReviewer = int(waits.n)
+	row.WaitingOnAuthor = int(n - waits.n)
+	row.ReviewerWaitMeanDays = waits.meanDaysBefore(t)
+	if n == 0 {
+		return
+	}
+	row.MeanAgeDays = ready.meanDaysBefore(t)
+	mid := sw.vals[active.kth(int((n+1)/2))]
+	if n%2 == 0 {
+		row.MedianAgeDays = (ageDays(t, mid) + ageDays(t, sw.vals[active.kth(int(n/2+1))])) / 2
+	} else {
+		row.MedianAgeDays = ageDays(t, mid)
+	}
+	// Ages strictly greater than 7 days: ready before t − 7d.
+	row.OlderThan7d = active.below(sort.Search(len(sw.vals), func(i int) bool {
+		return sw.vals[i] >= t-7*dayNanos
+	}))
 }
 
 // ageDays is the time from ready to t, in days; both are clamped nanoseconds.

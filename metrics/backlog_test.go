@@ -16,24 +16,24 @@ func TestBacklog(t *testing.T) {
 	now := day(12, 12)
 	items := []BacklogItem{
 		// gerrit/A
-		{"gerrit", "A", day(1, 0), []Interval{span(day(1, 0), day(3, 12))}},                   // I1
-		{"gerrit", "A", day(1, 12), []Interval{span(day(1, 12), day(2, 0)), open(day(8, 0))}}, // I2: ends exactly at the end of day 1
-		{"gerrit", "A", time.Time{}, []Interval{span(day(2, 6), day(2, 18))}},                 // I3: never open at a day's end
-		{"gerrit", "A", day(2, 0), []Interval{span(day(2, 0), day(6, 0))}},                    // I4
-		{"gerrit", "A", day(8, 6), []Interval{open(day(8, 6))}},                               // I5
-		{"gerrit", "A", day(7, 12), []Interval{span(day(7, 12), day(10, 0))}},                 // I6
-		{"gerrit", "A", day(1, 0), []Interval{span(day(5, 0), day(5, 0)), {To: day(6, 0)}}},   // only unusable intervals
-		{"gerrit", "A", day(1, 0), nil},                                                       // no interval at all
-		{"gerrit", "B", time.Time{}, []Interval{open(day(10, 0))}},                            // J1: zero ReadyAt
-		{"gerrit", "B", day(11, 0), []Interval{span(day(10, 12), day(11, 6))}},                // J2: ReadyAt after the start
-		{"github", "A", day(12, 0), []Interval{open(day(12, 6))}},                             // another source
-		{"gerrit", "C", day(1, 0), nil},                                                       // no rows
-		{"gerrit", "D", day(13, 0), []Interval{open(day(13, 0))}},                             // starts after now: no rows
-		{"gerrit", "E", day(12, 12), []Interval{open(day(12, 12))}},                           // starts at now
-		{"gerrit", "E", day(12, 11), []Interval{span(day(12, 11), day(12, 12))}},              // ends at now
+		{"gerrit", "A", day(1, 0), []Interval{span(day(1, 0), day(3, 12))}, nil},                   // I1
+		{"gerrit", "A", day(1, 12), []Interval{span(day(1, 12), day(2, 0)), open(day(8, 0))}, nil}, // I2: ends exactly at the end of day 1
+		{"gerrit", "A", time.Time{}, []Interval{span(day(2, 6), day(2, 18))}, nil},                 // I3: never open at a day's end
+		{"gerrit", "A", day(2, 0), []Interval{span(day(2, 0), day(6, 0))}, nil},                    // I4
+		{"gerrit", "A", day(8, 6), []Interval{open(day(8, 6))}, nil},                               // I5
+		{"gerrit", "A", day(7, 12), []Interval{span(day(7, 12), day(10, 0))}, nil},                 // I6
+		{"gerrit", "A", day(1, 0), []Interval{span(day(5, 0), day(5, 0)), {To: day(6, 0)}}, nil},   // only unusable intervals
+		{"gerrit", "A", day(1, 0), nil, nil},                                                       // no interval at all
+		{"gerrit", "B", time.Time{}, []Interval{open(day(10, 0))}, nil},                            // J1: zero ReadyAt
+		{"gerrit", "B", day(11, 0), []Interval{span(day(10, 12), day(11, 6))}, nil},                // J2: ReadyAt after the start
+		{"github", "A", day(12, 0), []Interval{open(day(12, 6))}, nil},                             // another source
+		{"gerrit", "C", day(1, 0), nil, nil},                                                       // no rows
+		{"gerrit", "D", day(13, 0), []Interval{open(day(13, 0))}, nil},                             // starts after now: no rows
+		{"gerrit", "E", day(12, 12), []Interval{open(day(12, 12))}, nil},                           // starts at now
+		{"gerrit", "E", day(12, 11), []Interval{span(day(12, 11), day(12, 12))}, nil},              // ends at now
 	}
 	row := func(src, proj string, d, n int, mean, median float64, older int) BacklogDay {
-		return BacklogDay{day(d, 0), src, proj, n, mean, median, older}
+		return BacklogDay{Day: day(d, 0), Source: src, Project: proj, OpenReady: n, MeanAgeDays: mean, MedianAgeDays: median, OlderThan7d: older, WaitingOnAuthor: n}
 	}
 	want := []BacklogDay{
 		row("gerrit", "A", 1, 2, 0.5, 0.5, 0),  // I1 1.0, I4 0.0 (I2 ended at the instant)
@@ -70,7 +70,7 @@ func TestBacklog(t *testing.T) {
 
 func TestBacklogOlderThan7dBoundary(t *testing.T) {
 	// At the end of day 8 the change is exactly 7 days old: not older.
-	items := []BacklogItem{{"s", "p", day(2, 0), []Interval{{From: day(2, 0)}}}}
+	items := []BacklogItem{{"s", "p", day(2, 0), []Interval{{From: day(2, 0)}}, nil}}
 	got := Backlog(items, day(9, 1))
 	if r := got[6]; !r.Day.Equal(day(8, 0)) || r.MeanAgeDays != 7 || r.OlderThan7d != 0 {
 		t.Errorf("day 8: %+v, want age 7 and none older", r)
@@ -105,6 +105,7 @@ func TestBacklogBruteForce(t *testing.T) {
 					break
 				}
 			}
+			it.Turns = randomTurns(rng, it.Intervals)
 			if len(it.Intervals) > 0 && rng.IntN(5) > 0 {
 				it.ReadyAt = it.Intervals[0].From.Add(-time.Duration(rng.IntN(10*24)) * time.Hour)
 			}
@@ -137,7 +138,7 @@ func backlogBruteForce(items []BacklogItem, now time.Time) []BacklogDay {
 			if d.Equal(nowDay) {
 				at = now
 			}
-			var ages []float64
+			var ages, waits []float64
 			for _, it := range items {
 				if (key{it.Source, it.Project}) != k || len(it.Intervals) == 0 {
 					continue
@@ -151,8 +152,17 @@ func backlogBruteForce(items []BacklogItem, now time.Time) []BacklogDay {
 						ages = append(ages, at.Sub(ready).Hours()/24)
 					}
 				}
+				for _, s := range it.Turns {
+					if !s.OnAuthor && !at.Before(s.From) && (s.To.IsZero() || at.Before(s.To)) {
+						waits = append(waits, at.Sub(s.Since).Hours()/24)
+					}
+				}
 			}
-			r := BacklogDay{Day: d, Source: k.s, Project: k.p, OpenReady: len(ages)}
+			r := BacklogDay{Day: d, Source: k.s, Project: k.p, OpenReady: len(ages),
+				WaitingOnReviewer: len(waits), WaitingOnAuthor: len(ages) - len(waits)}
+			for _, w := range waits {
+				r.ReviewerWaitMeanDays += w / float64(len(waits))
+			}
 			if len(ages) > 0 {
 				sort.Float64s(ages)
 				sum := 0.0
@@ -199,9 +209,35 @@ func diffBacklog(got, want []BacklogDay) string {
 	for i := range got {
 		g, w := got[i], want[i]
 		if !g.Day.Equal(w.Day) || g.Source != w.Source || g.Project != w.Project || g.OpenReady != w.OpenReady ||
-			!near(g.MeanAgeDays, w.MeanAgeDays) || !near(g.MedianAgeDays, w.MedianAgeDays) || g.OlderThan7d != w.OlderThan7d {
+			!near(g.MeanAgeDays, w.MeanAgeDays) || !near(g.MedianAgeDays, w.MedianAgeDays) || g.OlderThan7d != w.OlderThan7d ||
+			g.WaitingOnReviewer != w.WaitingOnReviewer || g.WaitingOnAuthor != w.WaitingOnAuthor ||
+			!near(g.ReviewerWaitMeanDays, w.ReviewerWaitMeanDays) {
 			return fmt.Sprintf("row %d = %+v, want %+v", i, g, w)
 		}
 	}
 	return ""
+}
+
+// randomTurns splits each interval into spans on alternating sides at
+// random instants, each waiting since a random instant between its
+// interval's start and its own start.
+func randomTurns(rng *rand.Rand, ivs []Interval) []TurnSpan {
+	var out []TurnSpan
+	for _, iv := range ivs {
+		from, onAuthor := iv.From, rng.IntN(2) == 0
+		for {
+			s := TurnSpan{Interval: Interval{From: from}, OnAuthor: onAuthor}
+			s.Since = iv.From.Add(time.Duration(rng.Int64N(int64(from.Sub(iv.From)) + 1)))
+			cut := from.Add(time.Duration(1+rng.IntN(3*24*4)) * 15 * time.Minute)
+			if rng.IntN(3) == 0 || (!iv.To.IsZero() && !cut.Before(iv.To)) {
+				s.To = iv.To
+				out = append(out, s)
+				break
+			}
+			s.To = cut
+			out = append(out, s)
+			from, onAuthor = cut, !onAuthor
+		}
+	}
+	return out
 }

@@ -19,6 +19,31 @@ type Figures struct {
 	TimeToFirstReviewS, TimeToMergeS, CycleTimeS *int64
 	Patchsets, ReviewRounds                      int
 	Cohort                                       string // CohortNew or CohortRamped
+	// CycleStart is where cycle_time_s starts: min(c.Created, c.AuthorDate).
+	CycleStart time.Time
+}
+
+// WorkDurations are a change's durations in working time: the _work_s
+// columns of change_metrics (docs/definitions.md §19).
+type WorkDurations struct {
+	TimeToFirstReviewS, TimeToMergeS, CycleTimeS *int64
+}
+
+// WorkTime returns the working seconds between the same instants as
+// TimeToFirstReviewS, TimeToMergeS and CycleTimeS, by the calendar (see
+// Calendar.WorkSeconds); null where the plain duration is.
+func (f Figures) WorkTime(cal *Calendar) WorkDurations {
+	work := func(from, to time.Time, plain *int64) *int64 {
+		if plain == nil {
+			return nil
+		}
+		return cal.WorkSeconds(from, to)
+	}
+	return WorkDurations{
+		TimeToFirstReviewS: work(f.ReadyAt, f.FirstReviewAt, f.TimeToFirstReviewS),
+		TimeToMergeS:       work(f.ReadyAt, f.MergedAt, f.TimeToMergeS),
+		CycleTimeS:         work(f.CycleStart, f.MergedAt, f.CycleTimeS),
+	}
 }
 
 // ChangeFigures computes the figures of one change (SPEC "Metric
@@ -70,6 +95,7 @@ func ChangeFigures(c collectors.Change, bots Bots, ownerFirstChange time.Time, n
 		start = c.AuthorDate
 	}
 	f.CycleTimeS = seconds(start, f.MergedAt)
+	f.CycleStart = start
 
 	f.Patchsets = len(c.Revisions)
 	if f.Patchsets == 0 {

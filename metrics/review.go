@@ -34,6 +34,24 @@ type ReviewAction struct {
 	Actor           collectors.Account
 	Kind            string // KindVote or KindComment
 	Value           string // the vote tokens for KindVote, else empty
+	// IsFirstReview marks the action at first_review_at (see
+	// MarkFirstReview).
+	IsFirstReview bool
+}
+
+// MarkFirstReview marks the change's first review (docs/definitions.md
+// §5): the first of the actions, in their order, made at firstReviewAt.
+// Nothing is marked when firstReviewAt is zero.
+func MarkFirstReview(actions []ReviewAction, firstReviewAt time.Time) {
+	if firstReviewAt.IsZero() {
+		return
+	}
+	for i := range actions {
+		if actions[i].At.Equal(firstReviewAt) {
+			actions[i].IsFirstReview = true
+			return
+		}
+	}
 }
 
 // ReviewActions returns every review action of the change (SPEC "Review

@@ -3,6 +3,7 @@ package metrics
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/codepace/codepace/collectors"
 )
@@ -94,14 +95,28 @@ func TestReviewActions(t *testing.T) {
 	}
 	got := ReviewActions(c, testBots)
 	want := []ReviewAction{
-		{"wikimedia", "mediawiki/core", 42, c.Messages[2].ID, h(1), alice, KindComment, ""},
-		{"wikimedia", "mediawiki/core", 42, c.Messages[1].ID, h(5), bob, KindVote, "Code-Review+2"},
-		{"wikimedia", "mediawiki/core", 42, c.Messages[6].ID, h(5), alice, KindVote, "-Code-Review"},
+		{"wikimedia", "mediawiki/core", 42, c.Messages[2].ID, h(1), alice, KindComment, "", false},
+		{"wikimedia", "mediawiki/core", 42, c.Messages[1].ID, h(5), bob, KindVote, "Code-Review+2", false},
+		{"wikimedia", "mediawiki/core", 42, c.Messages[6].ID, h(5), alice, KindVote, "-Code-Review", false},
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("ReviewActions =\n%+v\nwant\n%+v", got, want)
 	}
 	if c.Messages[1].Date != h(5) || c.Messages[2].Date != h(1) {
 		t.Error("ReviewActions reordered the change's messages")
+	}
+}
+
+func TestMarkFirstReview(t *testing.T) {
+	actions := []ReviewAction{{At: h(1)}, {At: h(3)}, {At: h(3)}, {At: h(4)}}
+	MarkFirstReview(actions, h(3))
+	for i, want := range []bool{false, true, false, false} {
+		if actions[i].IsFirstReview != want {
+			t.Errorf("action %d: IsFirstReview = %v, want %v", i, actions[i].IsFirstReview, want)
+		}
+	}
+	MarkFirstReview(actions[:1], time.Time{})
+	if actions[0].IsFirstReview {
+		t.Error("no first review: nothing marked")
 	}
 }
