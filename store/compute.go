@@ -27,6 +27,8 @@ type ComputeOptions struct {
 	Spike        metrics.SpikeConfig
 	// Now is the instant the backlog of the current day is taken at.
 	Now time.Time
+	// WorkTime gives each change's working-time calendar.
+	WorkTime metrics.WorkTime
 	// Fingerprint identifies the settings and code the figures come from;
 	// it is recorded with the generation (see NeedsCompute).
 	Fingerprint string
@@ -81,81 +83,21 @@ func (s *Store) Compute(ctx context.Context, o ComputeOptions) (ComputeStats, er
 	}()
 	defer builds.Wait() // no builds written after Compute returns
 	defer stopBuilds()
-	var newcomers metrics.NewcomerTally
-	names := map[[2]string]string{} // (source, person key) -> how the person is shown
-	changes, actions, backlog := s.changeWriter(), s.actionWriter(), s.backlogWriter()
-	spans := s.backlogChangeWriter()
-	defer changes.abort()
-	defer actions.abort()
-	defer backlog.abort()
-	defer spans.abort()
-	// project holds the backlog items of the project being read; a
-	// project's changes come one after another.
-	var project []metrics.BacklogItem
-	endProject := func() error {
-		for _, d := range metrics.Backlog(project, o.Now) {
-			if err := writeBacklogDay(ctx, backlog, gen, d); err != nil {
-				return err
-			}
-		}
-		clear(project) // let the intervals go
-		project = project[:0]
-		return nil
-	}
-	err = s.eachChange(ctx, func(c collectors.Change) error {
-		if len(project) > 0 && (project[0].Source != c.Source || project[0].Project != c.Project) {
-			if err := endProject(); err != nil {
-				return err
-			}
-		}
-		bots := o.Bots[c.Source]
-		key, name := o.People.Resolve(c.Source, c.Owner)
-		f := metrics.ChangeFigures(c, bots, firsts[[2]string{c.Source, key}], o.NewcomerDays)
-		if err := writeChange(ctx, changes, gen, c, f, bots.IsBot(c.Owner), name); err != nil {
-			return err
-		}
-		for _, a := range metrics.ReviewActions(c, bots) {
-			if err := writeAction(ctx, actions, gen, a); err != nil {
-				return err
-			}
-		}
-		if !f.ReadyAt.IsZero() {
-			ivs := metrics.ReadyIntervals(c)
-			project = append(project, metrics.BacklogItem{
-				Source: c.Source, Project: c.Project, ReadyAt: f.ReadyAt, Intervals: ivs,
-			})
-			if err := writeBacklogChange(ctx, spans, gen, c, f, name, ivs); err != nil {
-				return err
-			}
-		}
-		newcomers.Add(metrics.NewcomerInput{
-			Source: c.Source, Person: key, IsBot: bots.IsBot(c.Owner),
-			Created: c.Created, ReadyAt: f.ReadyAt, FirstReviewAt: f.FirstReviewAt, MergedAt: f.MergedAt,
-		})
-		if name == "" {
-			name = person(c.Owner)
-		}
-		names[[2]string{c.Source, key}] = name
-		st.Changes++
-		return nil
-	})
+	pass := s.newChangePass(gen, o, firsts)
+	defer pass.abort()
+	err = s.eachChange(ctx, func(c collectors.Change) error { return pass.add(ctx, c) })
 	if err == nil {
-		err = endProject()
-	}
-	for _, w := range []*rowWriter{changes, actions, backlog, spans} {
-		if err == nil {
-			err = w.flush()
-		}
+		err = pass.finish(ctx)
 	}
 	if err != nil {
 		return st, fmt.Errorf("compute changes: %w", err)
 	}
-	st.ReviewActions, st.BacklogDays = actions.rows, backlog.rows
+	st.Changes, st.ReviewActions, st.BacklogDays = pass.changes.rows, pass.actions.rows, pass.backlog.rows
 	if builds.Wait(); buildsErr != nil {
 		return st, fmt.Errorf("compute builds: %w", buildsErr)
 	}
 	st.Builds = nBuilds
-	if st.Newcomers, err = s.writeNewcomers(ctx, gen, newcomers.Rows(), names); err != nil {
+	if st.Newcomers, err = s.writeNewcomers(ctx, gen, pass.newcomers.Rows(), pass.names); err != nil {
 		return st, fmt.Errorf("compute newcomers: %w", err)
 	}
 	err = s.insert(ctx, "compute_inputs (generation, fingerprint)", func(b driver.Batch) error {
@@ -172,6 +114,109 @@ func (s *Store) Compute(ctx context.Context, o ComputeOptions) (ComputeStats, er
 		return st, fmt.Errorf("record compute: %w", err)
 	}
 	return st, s.dropGenerationsBefore(ctx, gen)
+}
+
+// changePass computes and writes the figures of the changes as they are
+// read, in (source, project, number) order: one change's figures, review
+// actions and whose-turn state from one pass over its timeline, and the
+// backlog of each project once its last change is read.
+type changePass struct {
+	gen                       uint64
+	o                         ComputeOptions
+	firsts                    map[[2]string]time.Time
+	changes, actions, backlog *rowWriter
+	spans                     *rowWriter // review_backlog_changes_data
+	// project holds the backlog items of the project being read; a
+	// project's changes come one after another.
+	project   []metrics.BacklogItem
+	newcomers metrics.NewcomerTally
+	names     map[[2]string]string // (source, person key) -> how the person is shown
+}
+
+func (s *Store) newChangePass(gen uint64, o ComputeOptions, firsts map[[2]string]time.Time) *changePass {
+	return &changePass{gen: gen, o: o, firsts: firsts, names: map[[2]string]string{},
+		changes: s.changeWriter(), actions: s.actionWriter(), backlog: s.backlogWriter(),
+		spans: s.backlogChangeWriter()}
+}
+
+// add computes and writes one change's rows.
+func (p *changePass) add(ctx context.Context, c collectors.Change) error {
+	if len(p.project) > 0 && (p.project[0].Source != c.Source || p.project[0].Project != c.Project) {
+		if err := p.endProject(ctx); err != nil {
+			return err
+		}
+	}
+	bots := p.o.Bots[c.Source]
+	key, name := p.o.People.Resolve(c.Source, c.Owner)
+	row := changeRow{
+		Figures: metrics.ChangeFigures(c, bots, p.firsts[[2]string{c.Source, key}], p.o.NewcomerDays),
+		isBot:   bots.IsBot(c.Owner),
+		person:  name,
+	}
+	row.work = row.WorkTime(p.o.WorkTime.For(name))
+	if !row.ReadyAt.IsZero() {
+		ready := metrics.ReadyIntervals(c)
+		turns := metrics.Turns(c, bots, ready)
+		if n := len(turns); n > 0 && turns[n-1].To.IsZero() {
+			row.now = &turns[n-1]
+		}
+		p.project = append(p.project, metrics.BacklogItem{
+			Source: c.Source, Project: c.Project, ReadyAt: row.ReadyAt, Intervals: ready, Turns: turns,
+		})
+		if err := writeBacklogChange(ctx, p.spans, p.gen, c, row.Figures, name, ready); err != nil {
+			return err
+		}
+	}
+	if err := writeChange(ctx, p.changes, p.gen, c, row); err != nil {
+		return err
+	}
+	actions := metrics.ReviewActions(c, bots)
+	metrics.MarkFirstReview(actions, row.FirstReviewAt)
+	for _, a := range actions {
+		if err := writeAction(ctx, p.actions, p.gen, a); err != nil {
+			return err
+		}
+	}
+	p.newcomers.Add(metrics.NewcomerInput{
+		Source: c.Source, Person: key, IsBot: row.isBot,
+		Created: c.Created, ReadyAt: row.ReadyAt, FirstReviewAt: row.FirstReviewAt, MergedAt: row.MergedAt,
+	})
+	if name == "" {
+		name = person(c.Owner)
+	}
+	p.names[[2]string{c.Source, key}] = name
+	return nil
+}
+
+// endProject writes the backlog of the project read so far.
+func (p *changePass) endProject(ctx context.Context) error {
+	for _, d := range metrics.Backlog(p.project, p.o.Now) {
+		if err := writeBacklogDay(ctx, p.backlog, p.gen, d); err != nil {
+			return err
+		}
+	}
+	clear(p.project) // let the intervals go
+	p.project = p.project[:0]
+	return nil
+}
+
+// finish writes the last project's backlog and sends what is left.
+func (p *changePass) finish(ctx context.Context) error {
+	if err := p.endProject(ctx); err != nil {
+		return err
+	}
+	for _, w := range []*rowWriter{p.changes, p.actions, p.backlog, p.spans} {
+		if err := w.flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *changePass) abort() {
+	for _, w := range []*rowWriter{p.changes, p.actions, p.backlog, p.spans} {
+		w.abort()
+	}
 }
 
 // writeNewcomers writes the newcomers rows, each with how its person is

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
@@ -69,35 +70,54 @@ func (s *Store) changeWriter() *rowWriter {
 	return s.rowWriter(`change_metrics_data (generation, source, project, branch, number, url, subject,
 		owner, owner_id, owner_person, owner_is_bot, status, is_wip, created_at, updated_at, ready_at, first_review_at,
 		merged_at, closed_at, time_to_first_review_s, time_to_merge_s, cycle_time_s, patchsets,
-		review_rounds, insertions, deletions, owner_cohort)`)
+		review_rounds, insertions, deletions, owner_cohort, time_to_first_review_work_s,
+		time_to_merge_work_s, cycle_time_work_s, waiting_on, waiting_since)`)
 }
 
-// writeChange writes a change's row; ownerPerson is the people: name its
-// owner maps to, empty for none.
-func writeChange(ctx context.Context, w *rowWriter, gen uint64, c collectors.Change, f metrics.Figures, isBot bool, ownerPerson string) error {
+// changeRow is what a change_metrics row holds beyond the change itself.
+type changeRow struct {
+	metrics.Figures
+	work  metrics.WorkDurations
+	isBot bool
+	// person is the people: name the owner maps to, empty for none.
+	person string
+	// now is the span the change is in at the compute's instant, when it
+	// is open and ready then.
+	now *metrics.TurnSpan
+}
+
+func writeChange(ctx context.Context, w *rowWriter, gen uint64, c collectors.Change, r changeRow) error {
+	waitingOn, waitingSince := "", (*time.Time)(nil)
+	if r.now != nil {
+		waitingOn, waitingSince = r.now.WaitingOn(), nullTime(r.now.Since)
+	}
 	return w.add(ctx, gen, c.Source, c.Project, c.Branch, c.Number, c.URL, c.Subject,
-		person(c.Owner), c.Owner.ID, ownerPerson, b8(isBot), c.Status, b8(c.WIP), c.Created, c.Updated,
-		nullTime(f.ReadyAt), nullTime(f.FirstReviewAt), nullTime(f.MergedAt), nullTime(f.ClosedAt),
-		f.TimeToFirstReviewS, f.TimeToMergeS, f.CycleTimeS, int32(f.Patchsets), int32(f.ReviewRounds),
-		c.Insertions, c.Deletions, f.Cohort)
+		person(c.Owner), c.Owner.ID, r.person, b8(r.isBot), c.Status, b8(c.WIP), c.Created, c.Updated,
+		nullTime(r.ReadyAt), nullTime(r.FirstReviewAt), nullTime(r.MergedAt), nullTime(r.ClosedAt),
+		r.TimeToFirstReviewS, r.TimeToMergeS, r.CycleTimeS, int32(r.Patchsets), int32(r.ReviewRounds),
+		c.Insertions, c.Deletions, r.Cohort, r.work.TimeToFirstReviewS, r.work.TimeToMergeS, r.work.CycleTimeS,
+		waitingOn, waitingSince)
 }
 
 func (s *Store) actionWriter() *rowWriter {
 	return s.rowWriter(`review_actions_data (generation, source, project, number, message_id, at,
-		actor, actor_id, kind, value)`)
+		actor, actor_id, kind, value, is_first_review)`)
 }
 
 func writeAction(ctx context.Context, w *rowWriter, gen uint64, a metrics.ReviewAction) error {
-	return w.add(ctx, gen, a.Source, a.Project, a.Number, a.MessageID, a.At, person(a.Actor), a.Actor.ID, a.Kind, a.Value)
+	return w.add(ctx, gen, a.Source, a.Project, a.Number, a.MessageID, a.At, person(a.Actor), a.Actor.ID, a.Kind, a.Value,
+		b8(a.IsFirstReview))
 }
 
 func (s *Store) backlogWriter() *rowWriter {
 	return s.rowWriter(`review_backlog_daily_data (generation, day, source, project, open_ready,
-		mean_age_days, median_age_days, older_than_7d)`)
+		mean_age_days, median_age_days, older_than_7d, waiting_on_reviewer, waiting_on_author,
+		reviewer_wait_mean_days)`)
 }
 
 func writeBacklogDay(ctx context.Context, w *rowWriter, gen uint64, d metrics.BacklogDay) error {
-	return w.add(ctx, gen, d.Day, d.Source, d.Project, uint32(d.OpenReady), d.MeanAgeDays, d.MedianAgeDays, uint32(d.OlderThan7d))
+	return w.add(ctx, gen, d.Day, d.Source, d.Project, uint32(d.OpenReady), d.MeanAgeDays, d.MedianAgeDays,
+		uint32(d.OlderThan7d), uint32(d.WaitingOnReviewer), uint32(d.WaitingOnAuthor), d.ReviewerWaitMeanDays)
 }
 
 func (s *Store) backlogChangeWriter() *rowWriter {

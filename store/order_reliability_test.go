@@ -79,11 +79,13 @@ func viewsOfSource(source string) []string {
 	return []string{
 		`SELECT project, branch, number, subject, owner, owner_id, owner_is_bot, status, is_wip, created_at, updated_at,
 			ready_at, first_review_at, merged_at, closed_at, time_to_first_review_s, time_to_merge_s, cycle_time_s,
-			patchsets, review_rounds, insertions, deletions, owner_cohort FROM change_metrics` + w + ` ORDER BY project, number`,
-		`SELECT project, number, message_id, at, actor, actor_id, kind, value FROM review_actions` + w + ` ORDER BY project, number, message_id`,
+			patchsets, review_rounds, insertions, deletions, owner_cohort, time_to_first_review_work_s,
+			time_to_merge_work_s, cycle_time_work_s, waiting_on, waiting_since FROM change_metrics` + w + ` ORDER BY project, number`,
+		`SELECT project, number, message_id, at, actor, actor_id, kind, value, is_first_review FROM review_actions` + w + ` ORDER BY project, number, message_id`,
 		`SELECT person, person_id, first_change_at, first_review_at, first_merge_at, time_to_first_review_s,
 			time_to_first_merge_s FROM newcomers` + w + ` ORDER BY person_id`,
-		`SELECT day, project, open_ready, mean_age_days, median_age_days, older_than_7d FROM review_backlog_daily` + w + ` ORDER BY project, day`,
+		`SELECT day, project, open_ready, mean_age_days, median_age_days, older_than_7d, waiting_on_reviewer,
+			waiting_on_author, reviewer_wait_mean_days FROM review_backlog_daily` + w + ` ORDER BY project, day`,
 	}
 }
 
