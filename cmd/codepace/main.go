@@ -64,6 +64,7 @@ var verbs = []verb{
 	{"report", "[--format table|json|csv] [--at DATE] [--weeks N]", "print the key-result scoreboard", runReport},
 	{"record", "METRIC VALUE [--at DATE] [--note TEXT] | --file FILE.csv", "store a value of a manual target (a survey score)", runRecord},
 	{"figures", "", "list every figure name a target can use, with its definition", runFigures},
+	{"queue", "[--project GLOB] [--waiting-on reviewer|author] [--cohort new|ramped] [--limit N] [--format table|json|csv]", "print the changes open and ready, longest wait first: whose turn it is and since when", runQueue},
 	{"daemon", "[--listen ADDR] [--lock FILE]", "each source on its own schedule, /healthz and /metrics, until SIGTERM, SIGINT or SIGHUP", runDaemon},
 	{"provision", "[--dry-run] [--out DIR]", "create or update the Grafana data source, folder, dashboards and alert rules (idempotent)", runProvision},
 }
