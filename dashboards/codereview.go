@@ -80,6 +80,27 @@ GROUP BY day
 HAVING sum(open_ready) > 0
 ORDER BY day`, w: 12, h: 8,
 	}, slowAfter(7, 14)))
+	d.add(bars(ds, panel{
+		title: "Review backlog per day: whose turn",
+		desc:  "docs/definitions.md §19: the open ready changes at the end of each UTC day split by whose turn it is: waiting on a reviewer, or on their author (a negative Code-Review vote or a failed CI verdict on the current patch set; review_backlog_daily.waiting_on_reviewer, waiting_on_author), reconstructed for every past day.",
+		unit:  unitCount,
+		sql: `SELECT day, sum(waiting_on_reviewer) AS on_reviewers, sum(waiting_on_author) AS on_authors
+FROM review_backlog_daily
+WHERE ` + where("day >= toDate($__fromTime, 'UTC')", "day <= toDate($__toTime, 'UTC')", bySource, byProject) + `
+GROUP BY day
+ORDER BY day`, w: 12, h: 8,
+	}, neutral()))
+	d.add(series(ds, panel{
+		title: "Reviewer wait per day: mean days waiting on a reviewer",
+		desc:  "docs/definitions.md §19: the mean time since waiting_since, in days, of the changes waiting on a reviewer at the end of each UTC day (review_backlog_daily.reviewer_wait_mean_days, weighted by waiting_on_reviewer across projects). Figure reviewer_wait_mean_days on each day.",
+		unit:  unitDays,
+		sql: `SELECT day, sum(reviewer_wait_mean_days * waiting_on_reviewer) / sum(waiting_on_reviewer) AS reviewer_wait
+FROM review_backlog_daily
+WHERE ` + where("day >= toDate($__fromTime, 'UTC')", "day <= toDate($__toTime, 'UTC')", bySource, byProject) + `
+GROUP BY day
+HAVING sum(waiting_on_reviewer) > 0
+ORDER BY day`, w: 12, h: 8,
+	}, slowAfter(7, 14)))
 	d.add(grid(ds, panel{
 		title: "Review backlog by project at the end of the time range",
 		desc:  "SPEC review backlog on the last day of the time range, per project: open ready changes, their mean and median age since ready_at in days (review_backlog_daily.mean_age_days, median_age_days) and how many are older than 7 days.",
@@ -105,6 +126,20 @@ FROM change_metrics
 WHERE ` + where("status = 'open'", "is_wip = 0", "ready_at IS NOT NULL", bySource, byProject, byCohort) + `
 ORDER BY waiting_days DESC, source, project, number
 LIMIT 50`, w: 24, h: 10,
+	}, neutral()).
+		OverrideByName("waiting_days", withUnit(nil, unitDays)).
+		OverrideByName("subject", linkTo("Open the change", "${__data.fields.url}")).
+		OverrideByName("url", linkTo("Open the change", "${__value.raw}")))
+	d.add(grid(ds, panel{
+		title: "Waiting on reviewers",
+		desc:  "The review queue (docs/definitions.md §19, view review_queue): the changes open and ready at the last compute that wait on a reviewer, longest wait first, the rows `codepace queue --waiting-on reviewer` prints. waiting_since is when the change last entered that state; waiting_days the time since. This table shows the current state and ignores the time range. The subject and url link to the change.",
+		unit:  unitNone,
+		sql: `SELECT subject, project, number, owner, owner_cohort AS cohort, patchset, waiting_since,
+    round(waiting_days, 1) AS waiting_days, url
+FROM review_queue
+WHERE ` + where("waiting_on = 'reviewer'", bySource, byProject, byCohort) + `
+ORDER BY waiting_since, source, project, number
+LIMIT 100`, w: 24, h: 10,
 	}, neutral()).
 		OverrideByName("waiting_days", withUnit(nil, unitDays)).
 		OverrideByName("subject", linkTo("Open the change", "${__data.fields.url}")).
@@ -145,5 +180,38 @@ LIMIT 200`, w: 24, h: 8,
 		OverrideByName("first_review_p50_hours", unitOf(unitHours)).
 		OverrideByName("merge_p50_days", unitOf(unitDays)).
 		OverrideByName("cycle_p50_days", unitOf(unitDays)))
+
+	d.row("Reviewer load")
+	d.add(series(ds, panel{
+		title: "First reviews given by the busiest 10% of reviewers, per week",
+		desc:  "How concentrated first reviews are: per UTC week (Monday), the share of the changes' first reviews (review_actions.is_first_review, docs/definitions.md §5) given by the busiest tenth of that week's reviewers (everyone with a review action that week, ranked by first reviews given; at least one reviewer), with the number of reviewers. 1 means a few people give every first review. The view reviewer_load has the same per-week figures per reviewer.",
+		unit:  unitRatio,
+		sql: `SELECT week,
+    arraySum(arraySlice(arrayReverseSort(groupArray(firsts)), 1, toUInt32(ceil(count() / 10)))) / sum(firsts) AS busiest_tenth_share,
+    count() AS reviewers
+FROM
+(
+    SELECT toMonday(toDate(at)) AS week, actor_id, sum(is_first_review) AS firsts
+    FROM review_actions
+    WHERE ` + where("$__timeFilter(at)", bySource, byProject) + `
+    GROUP BY week, actor_id
+)
+GROUP BY week
+HAVING sum(firsts) > 0
+ORDER BY week`, w: 12, h: 8,
+	}, neutral()).
+		OverrideByName("reviewers", unitOf(unitCount)))
+	d.add(grid(ds, panel{
+		title: "Reviewer load in the time range",
+		desc:  "Per reviewer over the time range (review_actions; the view reviewer_load has it per week): review actions, distinct changes reviewed and first reviews given (docs/definitions.md §4, §5), busiest first.",
+		unit:  unitNone,
+		sql: `SELECT argMax(actor, at) AS reviewer, count() AS review_actions,
+    uniqExact(project, number) AS changes_reviewed, sum(is_first_review) AS first_reviews
+FROM review_actions
+WHERE ` + where("$__timeFilter(at)", bySource, byProject) + `
+GROUP BY source, actor_id
+ORDER BY review_actions DESC, reviewer
+LIMIT 100`, w: 12, h: 8,
+	}, neutral()))
 	return d.build()
 }
