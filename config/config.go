@@ -57,8 +57,13 @@ type Config struct {
 	Metrics    Metrics    `yaml:"metrics"`
 	Targets    []Target   `yaml:"targets"`
 	People     []Person   `yaml:"people"`
-	Grafana    Grafana    `yaml:"grafana"`
-	Daemon     Daemon     `yaml:"daemon"`
+	// Calendar is the working time of changes whose owner's team has no
+	// calendar of its own (DefaultCalendar without a `calendar:` key).
+	Calendar Calendar `yaml:"calendar"`
+	// Teams holds the teams' settings, by name.
+	Teams   map[string]Team `yaml:"teams"`
+	Grafana Grafana         `yaml:"grafana"`
+	Daemon  Daemon          `yaml:"daemon"`
 }
 
 // ClickHouse says where the facts and figures are stored.

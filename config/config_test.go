@@ -460,6 +460,20 @@ func TestValidation(t *testing.T) {
 		{"daemon jitter", head + "daemon:\n  jitter: soon\n", []string{`t.yaml:9: daemon.jitter: bad duration "soon"`}, nil},
 		{"daemon grace_period", head + "daemon:\n  grace_period: -1s\n", []string{`t.yaml:9: daemon.grace_period: must not be negative`}, nil},
 		{"daemon report_html a directory", head + "daemon:\n  report_html: /var/www/\n", []string{`t.yaml:9: daemon.report_html: want the path of a file, such as /var/lib/codepace/key-results.html`}, nil},
+		// Working-time calendars.
+		{"calendar time zone", head + "calendar:\n  time_zone: Mars/Olympus\n", []string{`t.yaml:9: calendar.time_zone: unknown time zone "Mars/Olympus"`}, nil},
+		{"calendar time zone Local", head + "calendar:\n  time_zone: Local\n", []string{`t.yaml:9: calendar.time_zone: unknown time zone "Local"`}, nil},
+		{"calendar hours backwards", head + "calendar:\n  hours: \"17:00-09:00\"\n", []string{`t.yaml:9: calendar.hours: bad hours "17:00-09:00": the end must be after the start`}, nil},
+		{"calendar hours past 24", head + "calendar:\n  hours: \"09:00-24:30\"\n", []string{`t.yaml:9: calendar.hours: bad hours "09:00-24:30": "24:30" is not a time from 00:00 to 24:00`}, nil},
+		{"calendar hours shape", head + "calendar:\n  hours: 9-17\n", []string{`t.yaml:9: calendar.hours: bad hours "9-17"`}, nil},
+		{"calendar workday", head + "calendar:\n  workdays: [mon, tues]\n", []string{`t.yaml:9: calendar.workdays[1]: unknown day "tues"`}, nil},
+		{"calendar workday twice", head + "calendar:\n  workdays: [mon, Mon]\n", []string{`t.yaml:9: calendar.workdays[1]: "Mon" is listed twice`}, nil},
+		{"calendar holiday", head + "calendar:\n  holidays:\n    - 2024-12-25\n    - 2024-13-01\n", []string{`t.yaml:11: calendar.holidays[1]: bad date "2024-13-01"`}, nil},
+		{"calendar holidays not a list", head + "calendar:\n  holidays: 2024-12-25\n", []string{`t.yaml:9: calendar.holidays: want a list of dates`}, nil},
+		{"calendar unknown key", head + "calendar:\n  timezone: UTC\n", []string{`t.yaml:9: calendar.timezone: unknown key "timezone" (did you mean "time_zone"?)`}, nil},
+		{"team of nobody", head + "people:\n  - {name: A, accounts: [a@x.org], team: core}\nteams:\n  cor:\n    calendar: {time_zone: UTC}\n", []string{`t.yaml:11: teams.cor: no person has team "cor"`}, nil},
+		{"team calendar zone", head + "people:\n  - {name: A, accounts: [a@x.org], team: core}\nteams:\n  core:\n    calendar:\n      time_zone: Europe/Berln\n", []string{`t.yaml:13: teams.core.calendar.time_zone: unknown time zone "Europe/Berln"`}, nil},
+		{"teams not a mapping", head + "teams: [core]\n", []string{`t.yaml:8: teams: want a mapping of team names`}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -492,6 +506,45 @@ func TestValidation(t *testing.T) {
 }
 
 // TestAllErrors checks that every problem is reported, in line order.
+func TestCalendars(t *testing.T) {
+	cfg, err := Parse([]byte(head+`people:
+  - {name: A, accounts: [a@x.org], team: core}
+  - {name: B, accounts: [b@x.org], team: web}
+calendar:
+  time_zone: America/Los_Angeles
+  hours: "09:00-17:30"
+  holidays: [2024-12-25, 2024-07-04, 2024-12-25]
+teams:
+  core:
+    calendar: {time_zone: Europe/Berlin, workdays: [mon, tue, wed, thu], holidays: [2024-12-26]}
+  web: {}
+`), "t.yaml", types)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cfg.Calendar
+	if c.TimeZone != "America/Los_Angeles" || c.Location.String() != "America/Los_Angeles" || c.Start != 9*3600 || c.End != 17*3600+1800 ||
+		len(c.Workdays) != 5 || !slices.Equal(c.Holidays, []time.Time{date("2024-07-04"), date("2024-12-25")}) {
+		t.Errorf("calendar = %+v", c)
+	}
+	core := cfg.Teams["core"].Calendar
+	if core == nil || core.TimeZone != "Europe/Berlin" || core.Start != 9*3600 || core.End != 17*3600+1800 ||
+		!slices.Equal(core.Workdays, []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday}) ||
+		!slices.Equal(core.Holidays, []time.Time{date("2024-12-26")}) {
+		t.Errorf("team core's calendar (its keys, else calendar:'s) = %+v", core)
+	}
+	if web, ok := cfg.Teams["web"]; !ok || web.Calendar != nil {
+		t.Errorf("team web = %+v, %v; want no calendar of its own", web, ok)
+	}
+	def, err := Parse([]byte(head), "t.yaml", types)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(def.Calendar, DefaultCalendar()) || def.Calendar.End != 86400 || len(def.Calendar.Workdays) != 5 {
+		t.Errorf("default calendar = %+v", def.Calendar)
+	}
+}
+
 func TestAllErrors(t *testing.T) {
 	y := head + "    schedule: \"bad\"\n" + // 8
 		"    retries: -1\n" + // 9

@@ -692,6 +692,8 @@ func (d *decoder) config(root *yaml.Node) *Config {
 	cfg.Sources = d.sources(m)
 	cfg.People = d.people(m, cfg.Sources)
 	cfg.Targets = d.targets(m, cfg.Sources, cfg.People)
+	cfg.Calendar = d.calendar(d.section(m, "calendar", calendarKeys), DefaultCalendar())
+	cfg.Teams = d.teams(m, cfg.People, cfg.Calendar)
 	return cfg
 }
 

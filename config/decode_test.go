@@ -47,6 +47,7 @@ func TestParseDuration(t *testing.T) {
 // than sources appears in example.yaml, so that it documents all.
 func TestExampleShowsSectionKeys(t *testing.T) {
 	keys := slices.Concat(rootKeys, structKeys(reflect.TypeFor[Metrics]()), structKeys(reflect.TypeFor[Spike]()), targetKeys, baselineKeys, filterKeys,
+		calendarKeys, teamKeys,
 		structKeys(reflect.TypeFor[ClickHouse]()), structKeys(reflect.TypeFor[Grafana]()), structKeys(reflect.TypeFor[Daemon]()))
 	for _, k := range keys {
 		if !strings.Contains(example, k+":") {

@@ -149,8 +149,15 @@ func (m *Main) computeOptions() (store.ComputeOptions, error) {
 		},
 	}
 	accounts := map[string][]string{}
+	o.WorkTime = metrics.WorkTime{Default: calendar(cfg.Calendar), Teams: map[string]*metrics.Calendar{}, TeamOf: map[string]string{}}
 	for _, p := range cfg.People {
 		accounts[p.Name] = p.Accounts
+		o.WorkTime.TeamOf[p.Name] = p.Team
+	}
+	for name, t := range cfg.Teams {
+		if t.Calendar != nil {
+			o.WorkTime.Teams[name] = calendar(*t.Calendar)
+		}
 	}
 	o.People = metrics.NewPeople(accounts)
 	bots := map[string][]string{}
@@ -166,10 +173,12 @@ func (m *Main) computeOptions() (store.ComputeOptions, error) {
 	// binary itself, whose code is the definitions.
 	h := sha256.New()
 	settings, err := json.Marshal(struct {
-		Bots   map[string][]string
-		People []config.Person
-		Metric config.Metrics
-	}{bots, cfg.People, cfg.Metrics})
+		Bots     map[string][]string
+		People   []config.Person
+		Metric   config.Metrics
+		Calendar config.Calendar
+		Teams    map[string]config.Team
+	}{bots, cfg.People, cfg.Metrics, cfg.Calendar, cfg.Teams})
 	if err != nil {
 		return o, err
 	}
@@ -182,6 +191,11 @@ func (m *Main) computeOptions() (store.ComputeOptions, error) {
 	}
 	o.Fingerprint = hex.EncodeToString(h.Sum(nil))
 	return o, nil
+}
+
+// calendar is a configured calendar as the metrics use it.
+func calendar(c config.Calendar) *metrics.Calendar {
+	return metrics.NewCalendar(c.Location, c.Workdays, c.Start, c.End, c.Holidays)
 }
 
 func newRunID() string {

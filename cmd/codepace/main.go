@@ -18,6 +18,9 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	// The IANA time zones of calendar: and daemon.time_zone, for systems
+	// without /usr/share/zoneinfo (distroless images).
+	_ "time/tzdata"
 )
 
 // defaultMemoryLimit is the soft memory limit codepace runs under unless
