@@ -64,3 +64,28 @@ func BenchmarkSpikes(b *testing.B) {
 		Spikes(builds, cfg)
 	}
 }
+
+// BenchmarkTurns: one change of three patch sets, each with a Zuul report
+// of six jobs, two reviews and an upload.
+func BenchmarkTurns(b *testing.B) {
+	c := collectors.Change{Owner: owner, Created: h(0)}
+	at := 0.0
+	for ps := 1; ps <= 3; ps++ {
+		c.Revisions = append(c.Revisions, collectors.Revision{Number: ps, Created: h(at)})
+		c.Messages = append(c.Messages, onPS(ps, msg(h(at), owner, tagUpload, fmt.Sprintf("Uploaded patch set %d.", ps))))
+		jobs := []string{}
+		for j := range 6 {
+			jobs = append(jobs, fmt.Sprintf("job-%d https://zuul.example.org/t/main/build/%d%d : SUCCESS in 7m 03s", j, ps, j))
+		}
+		c.Messages = append(c.Messages,
+			onPS(ps, msg(h(at+1), ciBot, tagZuul, zuulReport(ps, "+1", jobs...))),
+			onPS(ps, msg(h(at+2), alice, "", fmt.Sprintf("Patch Set %d: Code-Review-1\n\n(3 comments)", ps))),
+			onPS(ps, msg(h(at+3), owner, "", fmt.Sprintf("Patch Set %d:\n\n(3 comments)\n\nDone", ps))))
+		at += 10
+	}
+	ready := ReadyIntervals(c)
+	b.ReportAllocs()
+	for b.Loop() {
+		Turns(c, testBots, ready)
+	}
+}
