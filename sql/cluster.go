@@ -67,6 +67,7 @@ var shardingKeys = map[string]string{
 	"review_backlog_changes_data": "cityHash64(source, project, number)",
 	"recorded_values":             "cityHash64(metric, at)",
 	"key_results_log":             "cityHash64(evaluation)",
+	"reviewer_waits_data":         "cityHash64(source, project, number)",
 }
 
 // ShardingKey returns the sharding key of table's Distributed table; ok is

@@ -49,6 +49,7 @@ type ComputeStats struct {
 var derivedTables = []string{
 	"change_metrics_data", "review_actions_data", "builds_data",
 	"newcomers_data", "review_backlog_daily_data", "review_backlog_changes_data",
+	"reviewer_waits_data",
 }
 
 // Compute rebuilds every derived table from the raw facts, as a new
@@ -126,6 +127,7 @@ type changePass struct {
 	firsts                    map[[2]string]time.Time
 	changes, actions, backlog *rowWriter
 	spans                     *rowWriter // review_backlog_changes_data
+	waits                     *rowWriter // reviewer_waits_data
 	// project holds the backlog items of the project being read; a
 	// project's changes come one after another.
 	project   []metrics.BacklogItem
@@ -136,7 +138,7 @@ type changePass struct {
 func (s *Store) newChangePass(gen uint64, o ComputeOptions, firsts map[[2]string]time.Time) *changePass {
 	return &changePass{gen: gen, o: o, firsts: firsts, names: map[[2]string]string{},
 		changes: s.changeWriter(), actions: s.actionWriter(), backlog: s.backlogWriter(),
-		spans: s.backlogChangeWriter()}
+		spans: s.backlogChangeWriter(), waits: s.waitWriter()}
 }
 
 // add computes and writes one change's rows.
@@ -159,6 +161,9 @@ func (p *changePass) add(ctx context.Context, c collectors.Change) error {
 		turns := metrics.Turns(c, bots, ready)
 		if n := len(turns); n > 0 && turns[n-1].To.IsZero() {
 			row.now = &turns[n-1]
+		}
+		if err := writeReviewerWaits(ctx, p.waits, p.gen, c, row, name, turns); err != nil {
+			return err
 		}
 		p.project = append(p.project, metrics.BacklogItem{
 			Source: c.Source, Project: c.Project, ReadyAt: row.ReadyAt, Intervals: ready, Turns: turns,
@@ -205,7 +210,7 @@ func (p *changePass) finish(ctx context.Context) error {
 	if err := p.endProject(ctx); err != nil {
 		return err
 	}
-	for _, w := range []*rowWriter{p.changes, p.actions, p.backlog, p.spans} {
+	for _, w := range []*rowWriter{p.changes, p.actions, p.backlog, p.spans, p.waits} {
 		if err := w.flush(); err != nil {
 			return err
 		}
@@ -214,7 +219,7 @@ func (p *changePass) finish(ctx context.Context) error {
 }
 
 func (p *changePass) abort() {
-	for _, w := range []*rowWriter{p.changes, p.actions, p.backlog, p.spans} {
+	for _, w := range []*rowWriter{p.changes, p.actions, p.backlog, p.spans, p.waits} {
 		w.abort()
 	}
 }

@@ -144,6 +144,27 @@ func writeBacklogChange(ctx context.Context, w *rowWriter, gen uint64, c collect
 	return nil
 }
 
+func (s *Store) waitWriter() *rowWriter {
+	return s.rowWriter(`reviewer_waits_data (generation, source, project, number, owner_person, owner_cohort,
+		owner_is_bot, waiting_since, from_at, to_at)`)
+}
+
+// writeReviewerWaits writes one row per span during which the change
+// waited on a reviewer (docs/definitions.md §19); ownerPerson is the
+// people: name its owner maps to, empty for none.
+func writeReviewerWaits(ctx context.Context, w *rowWriter, gen uint64, c collectors.Change, r changeRow, ownerPerson string, turns []metrics.TurnSpan) error {
+	for _, t := range turns {
+		if t.OnAuthor {
+			continue
+		}
+		if err := w.add(ctx, gen, c.Source, c.Project, c.Number, ownerPerson, r.Cohort, b8(r.isBot),
+			t.Since, t.From, nullTime(t.To)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (s *Store) newcomerWriter() *rowWriter {
 	return s.rowWriter(`newcomers_data (generation, source, person, person_id, first_change_at,
 		first_review_at, first_merge_at, time_to_first_review_s, time_to_first_merge_s)`)

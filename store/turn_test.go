@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/codepace/codepace/collectors"
+	krfigure "github.com/codepace/codepace/keyresults/figure"
 	"github.com/codepace/codepace/metrics"
 )
 
@@ -94,5 +95,53 @@ func TestWhoseTurnViews(t *testing.T) {
 	want = []string{"1001 | Reviewer | 2024-03-04T00:00:00Z | 3 | 2 | 2"}
 	if !slices.Equal(got, want) {
 		t.Errorf("reviewer_load:\n got %q\nwant %q", got, want)
+	}
+	got = rowsAsText(t, s, `SELECT number, owner_person, owner_cohort, waiting_since, from_at, to_at FROM reviewer_waits ORDER BY number, from_at`)
+	want = []string{
+		"7 | Olive | new | 2024-03-04T09:00:00Z | 2024-03-04T09:00:00Z | 2024-03-04T12:00:00Z",
+		"7 | Olive | new | 2024-03-04T14:00:00Z | 2024-03-04T14:00:00Z | 2024-03-06T09:00:00Z",
+		"8 | Olive | new | 2024-03-04T09:00:00Z | 2024-03-04T09:00:00Z | 2024-03-05T09:00:00Z",
+		"9 |  | new | 2024-03-06T09:00:00Z | 2024-03-06T09:00:00Z | NULL",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("reviewer_waits:\n got %q\nwant %q", got, want)
+	}
+	// The registry's figures read these views: at the end of March 5,
+	// change 7 waits on a reviewer since 14:00 the day before (34 hours).
+	endMar5, endMar6 := t0.Add(day+15*hour), t0.Add(2*day+15*hour)
+	for _, tc := range []struct {
+		name string
+		to   time.Time // the end of the period, the instant of the backlog figures
+		want []float64
+	}{
+		{"review_backlog_waiting_on_reviewer", endMar5, []float64{1}},
+		{"reviewer_wait_mean_hours", endMar5, []float64{34 * 3600}},
+		{"reviewer_wait_mean_hours", endMar6, []float64{15 * 3600}}, // change 9 since 09:00
+		{"time_to_first_review_work_p50_hours", endMar5, []float64{0, 28800}},
+		{"time_to_merge_work_mean_days", endMar6, []float64{57600}},
+		{"cycle_time_work_max_days", endMar6, []float64{57600}},
+	} {
+		name, want := tc.name, tc.want
+		f, err := krfigure.Parse(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, args := krfigure.Query{Measure: f.Measure, From: t0.AddDate(0, 0, -3), To: tc.to}.SQL()
+		rows, err := s.conn.Query(ctx, q+" ORDER BY 1", args...)
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", name, err, q)
+		}
+		var vals []float64
+		for rows.Next() {
+			var v float64
+			if err := rows.Scan(&v); err != nil {
+				t.Fatal(err)
+			}
+			vals = append(vals, v)
+		}
+		rows.Close()
+		if !slices.Equal(vals, want) {
+			t.Errorf("%s: values %v, want %v", name, vals, want)
+		}
 	}
 }

@@ -184,6 +184,21 @@ var measures = []*Measure{
 		Text: "builds finished in the period"},
 	{Name: "build_spikes", Kind: Count, View: "builds", Period: "finished_at", Where: "is_spike = 1", Columns: buildColumns,
 		Text: "build spikes (§15) finished in the period"},
+	// Whose turn and working time (§19).
+	{Name: "review_backlog_waiting_on_reviewer", Kind: Count, View: "reviewer_waits", AtInstant: true, Columns: changeColumns,
+		Text: "changes open and ready at 24:00 UTC of the period's last day that wait on a reviewer (§19)"},
+	{Name: "reviewer_wait", Kind: Duration, View: "reviewer_waits", Value: "toInt64({t}) - toInt64(waiting_since)", AtInstant: true,
+		Columns: changeColumns,
+		Text:    "how long each change waiting on a reviewer at 24:00 UTC of the period's last day has waited, since its waiting_since (§19)"},
+	{Name: "time_to_first_review_work", Kind: Duration, View: "change_metrics", Value: "time_to_first_review_work_s", Period: "first_review_at",
+		Where: "owner_is_bot = 0 AND time_to_first_review_work_s IS NOT NULL", Columns: changeColumns,
+		Text: "time_to_first_review_work_s (the working time between ready_at and first_review_at by the owner's calendar, §19) of each change of a human owner whose first review falls in the period"},
+	{Name: "time_to_merge_work", Kind: Duration, View: "change_metrics", Value: "time_to_merge_work_s", Period: "merged_at",
+		Where: humanMerged + " AND time_to_merge_work_s IS NOT NULL", Columns: changeColumns,
+		Text: "time_to_merge_work_s (the working time between ready_at and merged_at, §19) of each change of a human owner merged in the period"},
+	{Name: "cycle_time_work", Kind: Duration, View: "change_metrics", Value: "cycle_time_work_s", Period: "merged_at",
+		Where: humanMerged + " AND cycle_time_work_s IS NOT NULL", Columns: changeColumns,
+		Text: "cycle_time_work_s (the working time of cycle_time_s, §19) of each change of a human owner merged in the period"},
 }
 
 // aliases are first-version names that the grammar does not produce.

@@ -129,3 +129,31 @@ func TestGlobRegexp(t *testing.T) {
 		}
 	}
 }
+
+func TestParseWhoseTurnAndWorkTime(t *testing.T) {
+	for name, want := range map[string]string{
+		"review_backlog_waiting_on_reviewer":  "review_backlog_waiting_on_reviewer  ",
+		"reviewer_wait_mean_days":             "reviewer_wait mean days",
+		"reviewer_wait_p90_hours":             "reviewer_wait p90 hours",
+		"time_to_first_review_work_p50_hours": "time_to_first_review_work p50 hours",
+		"time_to_first_review_p50_hours":      "time_to_first_review p50 hours",
+		"time_to_merge_work_mean_days":        "time_to_merge_work mean days",
+		"cycle_time_work_p75_days":            "cycle_time_work p75 days",
+	} {
+		f, err := Parse(name)
+		if err != nil {
+			t.Errorf("Parse(%q): %v", name, err)
+			continue
+		}
+		if got := f.Measure.Name + " " + f.Stat.Name + " " + f.Unit.Name; got != want {
+			t.Errorf("Parse(%q) = %q, want %q", name, got, want)
+		}
+	}
+	f, _ := Parse("reviewer_wait_mean_days")
+	at := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	sql, args := Query{Measure: f.Measure, Filter: Filter{Cohort: "new"}, To: at}.SQL()
+	want := "SELECT toFloat64(toInt64(?) - toInt64(waiting_since)) FROM reviewer_waits WHERE from_at <= ? AND (to_at IS NULL OR to_at > ?) AND owner_cohort = ?"
+	if sql != want || len(args) != 4 {
+		t.Errorf("SQL:\n got %s %v\nwant %s", sql, args, want)
+	}
+}

@@ -1,8 +1,11 @@
 -- Whose turn it is, working time and reviewer load (docs/definitions.md
 -- §19). New columns of the derived tables, the views that show them
 -- (dropped and created again: ClickHouse 18.16 has no CREATE OR REPLACE
--- VIEW and no DROP VIEW, DROP TABLE drops a view), and the review_queue
--- and reviewer_load views. Columns are documented in sql/README.md.
+-- VIEW and no DROP VIEW, DROP TABLE drops a view), the review_queue and
+-- reviewer_load views, and reviewer_waits, the spans during which changes
+-- waited on a reviewer, for the figures taken at an instant
+-- (review_backlog_waiting_on_reviewer, reviewer_wait_STAT_UNIT). Columns
+-- are documented in sql/README.md.
 
 ALTER TABLE change_metrics_data ADD COLUMN time_to_first_review_work_s Nullable(Int64);
 ALTER TABLE change_metrics_data ADD COLUMN time_to_merge_work_s Nullable(Int64);
@@ -64,3 +67,25 @@ SELECT
 FROM review_actions_data
 WHERE generation = (SELECT max(generation) FROM compute_runs)
 GROUP BY source, reviewer_id, week;
+
+CREATE TABLE IF NOT EXISTS reviewer_waits_data (
+    generation UInt64,
+    source String,
+    project String,
+    number Int64,
+    owner_person String,
+    owner_cohort String,
+    owner_is_bot UInt8,
+    waiting_since DateTime('UTC'),
+    from_at DateTime('UTC'),
+    to_at Nullable(DateTime('UTC'))
+) ENGINE = MergeTree()
+PARTITION BY generation
+ORDER BY (generation, source, project, number, from_at);
+
+CREATE VIEW IF NOT EXISTS reviewer_waits AS
+SELECT
+    source, project, number, owner_person, owner_cohort, owner_is_bot,
+    waiting_since, from_at, to_at
+FROM reviewer_waits_data
+WHERE generation = (SELECT max(generation) FROM compute_runs);

@@ -114,3 +114,28 @@ SELECT
 FROM codepace.review_actions_data
 WHERE generation = (SELECT max(generation) FROM codepace.compute_runs)
 GROUP BY source, reviewer_id, week;
+
+CREATE TABLE IF NOT EXISTS codepace.reviewer_waits_data_local ON CLUSTER main (
+    generation UInt64,
+    source String,
+    project String,
+    number Int64,
+    owner_person String,
+    owner_cohort String,
+    owner_is_bot UInt8,
+    waiting_since DateTime('UTC'),
+    from_at DateTime('UTC'),
+    to_at Nullable(DateTime('UTC'))
+) ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/codepace/reviewer_waits_data', '{replica}')
+PARTITION BY generation
+ORDER BY (generation, source, project, number, from_at);
+
+CREATE TABLE IF NOT EXISTS codepace.reviewer_waits_data ON CLUSTER main AS codepace.reviewer_waits_data_local
+ENGINE = Distributed('main', 'codepace', 'reviewer_waits_data_local', cityHash64(source, project, number));
+
+CREATE VIEW IF NOT EXISTS codepace.reviewer_waits ON CLUSTER main AS
+SELECT
+    source, project, number, owner_person, owner_cohort, owner_is_bot,
+    waiting_since, from_at, to_at
+FROM codepace.reviewer_waits_data
+WHERE generation = (SELECT max(generation) FROM codepace.compute_runs);
