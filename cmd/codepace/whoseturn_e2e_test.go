@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -93,6 +94,10 @@ teams:
     calendar:
       time_zone: Europe/Berlin
       holidays: [2024-05-01, 2024-05-09, 2024-10-03, 2024-12-25]
+targets:
+  - {metric: review_backlog_waiting_on_reviewer, baseline: 100, goal: "-20%", due: 2025-06-30}
+  - {metric: reviewer_wait_mean_days, baseline: 30, goal: 20, due: 2025-06-30}
+  - {metric: reviewer_wait_p50_hours, baseline: 300, goal: 200, due: 2025-06-30, filter: {team: core}}
 `
 
 // turnHistory generates n changes over 2024, each a random walk of
@@ -516,4 +521,49 @@ func TestWhoseTurnAgainstIndependentModel(t *testing.T) {
 	}
 	sort.Strings(gotDays)
 	diffRows(t, "review_backlog_daily on past days", gotDays, wantDays)
+
+	// The two figures in report, at the end of 2024-09-30: the changes
+	// waiting on a reviewer then, and how long they had waited.
+	at := time.Date(2024, 10, 1, 0, 0, 0, 0, time.UTC)
+	var waits, coreWaits []float64
+	for i, m := range models {
+		for _, s := range spans[i] {
+			if !s.onAuthor && !at.Before(s.from) && (s.to.IsZero() || at.Before(s.to)) {
+				waits = append(waits, at.Sub(s.since).Seconds())
+				if m.berlin {
+					coreWaits = append(coreWaits, at.Sub(s.since).Seconds())
+				}
+			}
+		}
+	}
+	sort.Float64s(coreWaits)
+	mean := 0.0
+	for _, w := range waits {
+		mean += w / float64(len(waits))
+	}
+	out = e.mustRun(t, "report", "--format", "json", "--at", "2024-09-30")
+	var scores []struct {
+		Metric  string   `json:"metric"`
+		Current *float64 `json:"current"`
+		N       *int     `json:"n"`
+	}
+	if err := json.Unmarshal([]byte(out), &scores); err != nil || len(scores) != 3 {
+		t.Fatalf("report --format json: %v\n%s", err, out)
+	}
+	for i, want := range []struct {
+		value float64
+		n     int // -1: a count, no n
+	}{
+		{float64(len(waits)), -1},
+		{mean / 86400, len(waits)},
+		{coreWaits[len(coreWaits)/2] / 3600, len(coreWaits)},
+	} {
+		s := scores[i]
+		if s.Current == nil || math.Abs(*s.Current-want.value) > 1e-6 || (want.n < 0) != (s.N == nil) || s.N != nil && *s.N != want.n {
+			t.Errorf("report %s: current %v, n %v; want %v, n %d", s.Metric, s.Current, s.N, want.value, want.n)
+		}
+	}
+	if len(waits) < 20 || len(coreWaits) < 5 {
+		t.Errorf("only %d changes wait on a reviewer at %v (%d of team core): the check is too weak", len(waits), at, len(coreWaits))
+	}
 }
