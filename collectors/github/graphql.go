@@ -12,7 +12,9 @@ import (
 // # Pull requests through GraphQL (API v4)
 //
 // With api: graphql (the default) a repository's pull requests are read in
-// pages of graphQLPulls, ordered by update time, newest first, each pull
+// pages of graphQLPulls (the first of a run graphQLFirstPulls, so that an
+// idle run costs about 2 points rather than 12), ordered by update time,
+// newest first, each pull
 // request with its nested connections: reviews (each with its review
 // comments), issue comments, the timeline items the definitions need
 // (ready for review, convert to draft, review requested, closed, reopened,
@@ -46,6 +48,7 @@ const (
 // nested connections are free in points, only bounded by the node limit
 // (500,000) and GitHub's time limit for one query.
 const (
+	graphQLFirstPulls     = 10 // the first page of a run: all an idle run reads
 	graphQLPulls          = 50
 	graphQLReviews        = 20
 	graphQLReviewComments = 20
@@ -229,13 +232,14 @@ func nestedVars() map[string]any {
 func (g *Collector) graphQLPages(ctx context.Context, r repoRef) pager {
 	vars := nestedVars()
 	vars["owner"], vars["name"] = githubv4.String(r.owner), githubv4.String(r.name)
-	vars["pulls"] = githubv4.Int(min(g.opts.PageSize, graphQLPulls))
+	vars["pulls"] = githubv4.Int(min(g.opts.PageSize, graphQLFirstPulls))
 	vars["after"] = (*githubv4.String)(nil)
 	return func() ([]listed, bool, error) {
 		var q pullsQuery
 		if err := g.query(ctx, &q, vars); err != nil {
 			return nil, false, err
 		}
+		vars["pulls"] = githubv4.Int(min(g.opts.PageSize, graphQLPulls))
 		if q.Repository == nil {
 			return nil, false, &HTTPError{Method: "POST", URL: g.gqlURL, Status: 404,
 				Message: fmt.Sprintf("GitHub's GraphQL API has no repository %s", r)}

@@ -153,10 +153,10 @@ func TestGraphQLCost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 20 pages of 50; 20 pull requests overflow: 1 query for their
-	// reviews, 1 for the comments of a review, 1 for their comments,
-	// timeline and commits together.
-	pages, overflowing := n/graphQLPulls, (n+42)/50
+	// A page of 10, then 20 pages of 50; 20 pull requests overflow: 1
+	// query for their reviews, 1 for the comments of a review, 1 for
+	// their comments, timeline and commits together.
+	pages, overflowing := 1+(n-graphQLFirstPulls+graphQLPulls-1)/graphQLPulls, (n+42)/50
 	want := pages + 3*overflowing
 	t.Logf("GraphQL backfill of %d pull requests: %d requests, %d points", n, st.Requests, srv.GraphQLUsed())
 	if st.Changes != n || st.Requests != want || srv.Requests() != want || want > 100 {
@@ -166,8 +166,8 @@ func TestGraphQLCost(t *testing.T) {
 	last := repo.Pulls[n-1].Updated
 	srv.ResetCounters()
 	st, err = c.Collect(context.Background(), collectors.Window{From: last.Add(time.Minute)}, newSink())
-	if err != nil || st.Changes != 0 || st.Requests != 1 {
-		t.Errorf("unchanged incremental run: %+v, %v; want 1 request", st, err)
+	if err != nil || st.Changes != 0 || st.Requests != 1 || srv.GraphQLUsed() != 2 {
+		t.Errorf("unchanged incremental run: %+v, %v, %d points; want 1 request, 2 points", st, err, srv.GraphQLUsed())
 	}
 	srv.Update(func(repos []*gt.Repo) []*gt.Repo {
 		p := repos[0].Pulls[n-2]
