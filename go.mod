@@ -4,7 +4,6 @@ go 1.26.8
 
 require (
 	github.com/ClickHouse/clickhouse-go/v2 v2.51.0
-	github.com/andygrunwald/go-gerrit v1.0.0
 	github.com/google/go-github/v60 v60.0.0
 	github.com/grafana/grafana-api-golang-client v0.27.0
 	github.com/grafana/grafana-foundation-sdk/go v0.0.22

@@ -15,15 +15,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	gerrit "github.com/andygrunwald/go-gerrit"
-
 	"github.com/codepace/codepace/collectors"
+	"github.com/codepace/codepace/collectors/httpx"
 )
 
 // Options configures a Gerrit collector.
@@ -40,6 +39,9 @@ type Options struct {
 	Window time.Duration
 	// Timeout bounds one HTTP request.
 	Timeout time.Duration
+	// MaxAnswerBytes bounds one answer once decompressed (default
+	// httpx.DefaultMaxAnswerBytes).
+	MaxAnswerBytes int64
 	// Retries is how many times a retryable failure (429, 5xx, network) is
 	// retried; Backoff the first wait, doubled each time.
 	Retries int
@@ -109,17 +111,17 @@ func New(opts Options) (*Collector, error) {
 		opts.Now = time.Now
 	}
 	base := strings.TrimSuffix(opts.URL, "/") + "/"
-	gc, err := gerrit.NewClient(context.Background(), base, &http.Client{Timeout: opts.Timeout})
+	hx, err := httpx.New(httpx.Config{System: "Gerrit", BaseURL: base, Username: opts.Username, Password: opts.Password,
+		Timeout: opts.Timeout, Retries: opts.Retries, Backoff: opts.Backoff, MaxAnswerBytes: opts.MaxAnswerBytes,
+		Items: queryItems, Hints: hints, Logger: opts.Logger.With("source", opts.Name)})
 	if err != nil {
-		return nil, fmt.Errorf("gerrit source %q: url %q: %w", opts.Name, opts.URL, err)
+		return nil, fmt.Errorf("gerrit source %q: %w", opts.Name, err)
 	}
-	cl := &client{gc: gc, base: base, retries: opts.Retries, backoff: opts.Backoff}
+	cl := &client{hx: hx, base: base}
 	if opts.Username != "" {
-		gc.Authentication.SetBasicAuth(opts.Username, opts.Password)
 		cl.prefix = "a/"
 	}
-	log := opts.Logger.With("source", opts.Name)
-	cl.log = log.Warn
+	log := hx.Redactor().Logger(opts.Logger).With("source", opts.Name)
 	return &Collector{opts: opts, c: cl, log: log}, nil
 }
 
@@ -140,9 +142,19 @@ type collection struct {
 	// seen holds the update time of each change stored by this run, so one
 	// read again (through page overlap, or on the boundary two windows
 	// share) is not written twice.
-	seen map[int64]time.Time
+	seen map[changeKey]time.Time
 	st   collectors.Stats
 }
+
+// changeKey names a change on a server: numbers are unique per server in
+// general, but not on servers with changes imported from another, where
+// two projects can hold the same number.
+type changeKey struct {
+	project string
+	number  int64
+}
+
+func keyOf(c collectors.Change) changeKey { return changeKey{c.Project, c.Number} }
 
 // fresh keeps the changes not stored yet by this run, and marks them.
 func (c *collection) fresh(changes []collectors.Change) []collectors.Change {
@@ -150,10 +162,10 @@ func (c *collection) fresh(changes []collectors.Change) []collectors.Change {
 	defer c.mu.Unlock()
 	out := changes[:0]
 	for _, ch := range changes {
-		if prev, ok := c.seen[ch.Number]; ok && prev.Equal(ch.Updated) {
+		if prev, ok := c.seen[keyOf(ch)]; ok && prev.Equal(ch.Updated) {
 			continue
 		}
-		c.seen[ch.Number] = ch.Updated
+		c.seen[keyOf(ch)] = ch.Updated
 		out = append(out, ch)
 	}
 	return out
@@ -163,7 +175,7 @@ func (c *collection) fresh(changes []collectors.Change) []collectors.Change {
 // into windows and reads up to Concurrency of them at once, but saves the
 // cursor in window order, each time all windows up to it are stored.
 func (g *Collector) Collect(ctx context.Context, w collectors.Window, sink collectors.Sink) (collectors.Stats, error) {
-	start := g.c.requests.Load()
+	start := g.c.hx.Requests()
 	end := g.opts.Now().UTC()
 	var spans []span
 	for from := w.From.UTC(); from.Before(end); {
@@ -175,12 +187,12 @@ func (g *Collector) Collect(ctx context.Context, w collectors.Window, sink colle
 		spans = append(spans, span{from, to, bounded})
 		from = to
 	}
-	run := &collection{seen: map[int64]time.Time{}}
+	run := &collection{seen: map[changeKey]time.Time{}}
 	stats := func() collectors.Stats {
 		run.mu.Lock()
 		defer run.mu.Unlock()
 		st := run.st
-		st.Requests = int(g.c.requests.Load() - start)
+		st.Requests = g.c.hx.Requests() - start
 		return st
 	}
 
@@ -223,7 +235,7 @@ func (g *Collector) Collect(ctx context.Context, w collectors.Window, sink colle
 	}()
 	for i, sp := range spans {
 		if err := <-done[i]; err != nil {
-			return stats(), fmt.Errorf("gerrit source %q: %w", g.opts.Name, err)
+			return stats(), g.c.hx.Redactor().Error(fmt.Errorf("gerrit source %q: %w", g.opts.Name, err))
 		}
 		if err := sink.SaveCursor(ctx, g.opts.Name, sp.to); err != nil {
 			return stats(), err
@@ -249,6 +261,7 @@ func (g *Collector) window(ctx context.Context, sp span, end time.Time, run *col
 		q += " before:" + quoteTime(sp.to)
 	}
 	q += projectFilter(g.opts.Projects)
+	pager := httpx.Pager{What: "changes " + q}
 	for skip := 0; ; {
 		body, shown, err := g.c.query(ctx, q, g.opts.PageSize, skip, queryOptions)
 		if err != nil {
@@ -257,6 +270,10 @@ func (g *Collector) window(ctx context.Context, sp span, end time.Time, run *col
 		p, err := decodePage(body, g.opts.Name, g.c.base)
 		if err != nil {
 			return fmt.Errorf("GET %s: %w", shown, err)
+		}
+		keys := make([]string, len(p.changes))
+		for i, c := range p.changes {
+			keys[i] = c.Project + "\x00" + strconv.FormatInt(c.Number, 10)
 		}
 		for _, bad := range p.bad {
 			g.log.Error("skipped a change Gerrit sent that codepace cannot read", "query", q, "error", bad)
@@ -285,6 +302,9 @@ func (g *Collector) window(ctx context.Context, sp span, end time.Time, run *col
 			step = n - pageOverlap
 		}
 		skip += step
+		if err := pager.Page(keys, strconv.Itoa(skip)); err != nil {
+			return fmt.Errorf("GET %s: %w", shown, err)
+		}
 	}
 }
 

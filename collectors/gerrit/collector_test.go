@@ -208,7 +208,7 @@ func TestCollectFailuresKeepTheCursor(t *testing.T) {
 		{"html login page", func(w http.ResponseWriter) {
 			w.Header().Set("Content-Type", "text/html")
 			fmt.Fprint(w, "<!DOCTYPE html><html><body>Sign in</body></html>")
-		}, "not Gerrit JSON: no )]}' prefix", 1},
+		}, "is an HTML page instead of JSON (typically a login page", 1},
 		{"truncated json", func(w http.ResponseWriter) {
 			fmt.Fprint(w, ")]}'\n[{\"project\":\"p\",\"_num")
 		}, "cut short", 1},
@@ -337,7 +337,7 @@ func TestCollectStalledServer(t *testing.T) {
 	stalls.Store(-1000) // now it stalls for good
 	_, err = newCollector(t, srv, func(o *Options) { o.Timeout = 50 * time.Millisecond; o.Retries = 1 }).
 		Collect(context.Background(), collectors.Window{From: base}, newSink())
-	if err == nil || !strings.Contains(err.Error(), "Timeout") || !strings.Contains(err.Error(), "gave up after 2 attempts") {
+	if err == nil || !strings.Contains(err.Error(), "within the timeout of 50ms") || !strings.Contains(err.Error(), "gave up after 2 attempts") {
 		t.Errorf("stalled for good: %v", err)
 	}
 }

@@ -67,7 +67,7 @@ func Type() collectors.SourceType {
 func fromConfig(c *Config, env collectors.Env) (collectors.Collector, error) {
 	opts := Options{
 		Name: c.Name, URL: string(c.URL), Projects: c.Projects, Username: c.Username,
-		PageSize: c.PageSize, Window: c.Window, Timeout: c.Timeout, Retries: c.Retries,
+		PageSize: c.PageSize, Window: c.Window, Timeout: c.Timeout, Retries: c.Retries, MaxAnswerBytes: int64(c.MaxAnswerBytes),
 		Concurrency: c.Concurrency, IsBot: env.IsBot, Logger: env.Logger, Progress: env.Progress,
 	}
 	var err error

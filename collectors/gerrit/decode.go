@@ -13,14 +13,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/codepace/codepace/collectors"
+	"github.com/codepace/codepace/collectors/httpx"
 )
 
 // magicPrefix opens every Gerrit JSON answer (XSSI guard).
 var magicPrefix = []byte(")]}'")
-
-// ErrNotJSON means the server answered with something that is not Gerrit's
-// JSON: an HTML login or error page, a proxy's message, a cut body.
-var ErrNotJSON = errors.New("answer is not Gerrit JSON")
 
 // changeInfo is the part of Gerrit's ChangeInfo codepace reads. go-gerrit's
 // struct lacks real_author and parses only nine-digit timestamps, so the
@@ -152,22 +149,19 @@ type page struct {
 	bad []error
 }
 
-// decodePage reads one /changes/ answer. A body that is not Gerrit JSON is
-// an error wrapping ErrNotJSON; a single change that cannot be read is
-// reported in page.bad while the others are kept.
+// decodePage reads one /changes/ answer, after its )]}' guard. A body
+// that is not a list of changes is an error wrapping httpx.ErrNotJSON; a
+// single change that cannot be read is reported in page.bad while the
+// others are kept.
 func decodePage(body []byte, source, baseURL string) (page, error) {
 	var p page
-	rest, ok := bytes.CutPrefix(body, magicPrefix)
-	if !ok {
-		return p, fmt.Errorf("%w: no )]}' prefix; it starts with %q", ErrNotJSON, head(body))
-	}
-	dec := json.NewDecoder(bytes.NewReader(rest))
+	dec := json.NewDecoder(bytes.NewReader(body))
 	tok, err := dec.Token()
 	if err != nil {
-		return p, fmt.Errorf("%w: %v", ErrNotJSON, err)
+		return p, fmt.Errorf("%w: %v", httpx.ErrNotJSON, err)
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '[' {
-		return p, fmt.Errorf("%w: expected a list of changes, got %v", ErrNotJSON, tok)
+		return p, fmt.Errorf("%w: expected a list of changes, got %v", httpx.ErrNotJSON, tok)
 	}
 	for dec.More() {
 		var ci changeInfo
@@ -177,7 +171,7 @@ func decodePage(body []byte, source, baseURL string) (page, error) {
 				p.bad = append(p.bad, fmt.Errorf("change at offset %d: %v", typeErr.Offset, err))
 				continue
 			}
-			return p, fmt.Errorf("%w: %v (is the answer cut short?)", ErrNotJSON, err)
+			return p, fmt.Errorf("%w: %v (is the answer cut short?)", httpx.ErrNotJSON, err)
 		}
 		if ci.MoreChanges {
 			p.more = true
@@ -190,16 +184,9 @@ func decodePage(body []byte, source, baseURL string) (page, error) {
 		p.changes = append(p.changes, c)
 	}
 	if _, err := dec.Token(); err != nil {
-		return p, fmt.Errorf("%w: %v (is the answer cut short?)", ErrNotJSON, err)
+		return p, fmt.Errorf("%w: %v (is the answer cut short?)", httpx.ErrNotJSON, err)
 	}
 	return p, nil
-}
-
-func head(b []byte) string {
-	if len(b) > 60 {
-		b = b[:60]
-	}
-	return string(b)
 }
 
 // statuses maps Gerrit's change status to codepace's.

@@ -1,12 +1,21 @@
 package gerrit
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"testing"
 
 	"github.com/codepace/codepace/collectors"
+	"github.com/codepace/codepace/collectors/httpx"
 )
+
+// afterGuard returns an answer without Gerrit's )]}' guard, as the client
+// hands it to decodePage.
+func afterGuard(body []byte) []byte {
+	rest, _ := bytes.CutPrefix(body, magicPrefix)
+	return rest
+}
 
 // FuzzDecodePage feeds arbitrary answers to the change decoder: it must
 // never panic, and whatever it accepts must be well-formed records.
@@ -18,9 +27,9 @@ func FuzzDecodePage(f *testing.F) {
 	f.Add([]byte(")]}'\n[{\"project\":\"p\",\"_number\":1,\"status\":\"NEW\",\"created\":\"2024-01-02 03:04:05.000000000\",\"updated\":\"2024-01-02 03:04:05.000000000\",\"_more_changes\":true}]"))
 	f.Add([]byte("<html>login</html>"))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		p, err := decodePage(body, "s", "http://g/")
+		p, err := decodePage(afterGuard(body), "s", "http://g/")
 		if err != nil {
-			if !errors.Is(err, ErrNotJSON) {
+			if !errors.Is(err, httpx.ErrNotJSON) {
 				t.Fatalf("error %v does not wrap ErrNotJSON", err)
 			}
 			return

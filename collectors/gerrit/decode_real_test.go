@@ -36,7 +36,7 @@ func decodeRealRecording(t *testing.T) map[int64]collectors.Change {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := decodePage(body, "real", "http://127.0.0.1:8089/")
+	p, err := decodePage(afterGuard(body), "real", "http://127.0.0.1:8089/")
 	if err != nil {
 		t.Fatal(err)
 	}

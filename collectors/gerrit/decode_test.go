@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/codepace/codepace/collectors"
+	"github.com/codepace/codepace/collectors/httpx"
 )
 
 func TestDecodeRecordedChange(t *testing.T) {
@@ -15,7 +16,7 @@ func TestDecodeRecordedChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := decodePage(body, "sf", "https://review.example.org/")
+	p, err := decodePage(afterGuard(body), "sf", "https://review.example.org/")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +70,6 @@ func TestDecodeBadAnswers(t *testing.T) {
 		changes int
 		bad     string // a skipped change's reason
 	}{
-		{"no prefix", "[" + good + "]", true, 0, ""},
 		{"html login page", "<!DOCTYPE html><html><body>Sign in</body></html>", true, 0, ""},
 		{"truncated", ")]}'\n[" + good[:40], true, 0, ""},
 		{"not a list", ")]}'\n{\"message\":\"x\"}", true, 0, ""},
@@ -81,9 +81,9 @@ func TestDecodeBadAnswers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := decodePage([]byte(tt.body), "s", "http://g/")
+			p, err := decodePage(afterGuard([]byte(tt.body)), "s", "http://g/")
 			if tt.notJSON {
-				if !errors.Is(err, ErrNotJSON) {
+				if !errors.Is(err, httpx.ErrNotJSON) {
 					t.Fatalf("err %v, want ErrNotJSON", err)
 				}
 				return

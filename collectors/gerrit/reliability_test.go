@@ -20,6 +20,7 @@ import (
 
 	"github.com/codepace/codepace/collectors"
 	gt "github.com/codepace/codepace/collectors/gerrit/gerrittest"
+	"github.com/codepace/codepace/collectors/httpx"
 	"github.com/codepace/codepace/internal/testlog"
 	"github.com/codepace/codepace/internal/testserver"
 )
@@ -159,10 +160,6 @@ func TestHostileValuesPassThrough(t *testing.T) {
 func TestJSONThatIsNotAPage(t *testing.T) {
 	for _, body := range []string{")]}'\nnull", ")]}'\n{\"message\":\"quota\"}", ")]}'\n42", ")]}'", ")]}'\n", "", "[]"} {
 		t.Run(fmt.Sprintf("%q", body), func(t *testing.T) {
-			_, err := decodePage([]byte(body), "s", "http://g/")
-			if !errors.Is(err, ErrNotJSON) {
-				t.Fatalf("error %v, want ErrNotJSON", err)
-			}
 			srv := gt.New(simple(5))
 			defer srv.Close()
 			srv.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
@@ -171,8 +168,8 @@ func TestJSONThatIsNotAPage(t *testing.T) {
 				return true
 			})
 			sink := newSink()
-			_, err = newCollector(t, srv, nil).Collect(context.Background(), collectors.Window{From: base}, sink)
-			if err == nil || !errors.Is(err, ErrNotJSON) || !regexp.MustCompile(`GET http://127\.0\.0\.1:\d+/changes/\?`).MatchString(err.Error()) {
+			_, err := newCollector(t, srv, nil).Collect(context.Background(), collectors.Window{From: base}, sink)
+			if err == nil || !errors.Is(err, httpx.ErrNotJSON) || !regexp.MustCompile(`GET http://127\.0\.0\.1:\d+/changes/\?`).MatchString(err.Error()) {
 				t.Errorf("error %v: want ErrNotJSON naming the request", err)
 			}
 			if len(sink.cursors) != 0 || len(sink.changes) != 0 {

@@ -19,7 +19,7 @@ import (
 
 	gh "github.com/google/go-github/v60/github"
 
-	"github.com/codepace/codepace/collectors"
+	"github.com/codepace/codepace/collectors/httpx"
 )
 
 // The HTTP stack under go-github, top to bottom:
@@ -335,7 +335,7 @@ func (l *limiter) RoundTrip(req *http.Request) (*http.Response, error) {
 				}
 				return nil, answerError(req, resp, msg, attempts, nil)
 			}
-			pause = collectors.Backoff(l.p.backoff, failures)
+			pause = httpx.Backoff(l.p.backoff, failures)
 			if wait > pause {
 				// Retry-After on a 5xx answer, honoured up to MaxWait.
 				pause = min(wait, l.p.maxWait)
@@ -434,7 +434,7 @@ func classify(resp *http.Response, err error) (failure, time.Duration, string) {
 				return primary, time.Until(time.Unix(reset, 0)), e.Message
 			}
 		}
-		if d := collectors.RetryAfter(h.Get("Retry-After")); d > 0 {
+		if d := httpx.RetryAfter(h.Get("Retry-After")); d > 0 {
 			return secondary, d, e.Message
 		}
 		msg := strings.ToLower(e.Message)
@@ -453,7 +453,7 @@ func classify(resp *http.Response, err error) (failure, time.Duration, string) {
 		_ = json.Unmarshal(body, &e)
 		// A server in maintenance (or a proxy in front of it) may say when
 		// to come back.
-		return transient, collectors.RetryAfter(h.Get("Retry-After")), e.Message
+		return transient, httpx.RetryAfter(h.Get("Retry-After")), e.Message
 	}
 	return final, 0, ""
 }

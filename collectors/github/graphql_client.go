@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/codepace/codepace/collectors"
+	"github.com/codepace/codepace/collectors/httpx"
 )
 
 // The HTTP stack under githubv4, top to bottom:
@@ -110,7 +110,7 @@ func (t *gqlTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			if failures > t.p.retries {
 				return nil, &GraphQLError{URL: redact(req.URL), Errors: problems, Attempts: attempts}
 			}
-			pause = collectors.Backoff(t.p.backoff, failures)
+			pause = httpx.Backoff(t.p.backoff, failures)
 			t.p.log.Warn("github graphql query answered with errors, retrying", "url", redact(req.URL),
 				"errors", strings.Join(problems, "; "), "attempt", attempts, "wait", pause.String())
 		}

@@ -14,7 +14,7 @@ import (
 
 	gl "gitlab.com/gitlab-org/api/client-go/v2"
 
-	"github.com/codepace/codepace/collectors"
+	"github.com/codepace/codepace/collectors/httpx"
 )
 
 // ErrNotJSON is wrapped by the error of a 2xx answer that is not the JSON
@@ -25,7 +25,7 @@ var ErrNotJSON = errors.New("GitLab answered something that is not JSON")
 
 // transport is the RoundTripper under client-go (whose own retries and
 // rate limiter are off): it times each attempt out, retries 429, 408, 5xx
-// and network errors with collectors.Backoff or the wait the answer asks
+// and network errors with httpx.Backoff or the wait the answer asks
 // for (Retry-After, else RateLimit-Reset), refuses an answer that is not
 // JSON, and counts requests.
 type transport struct {
@@ -49,12 +49,12 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp, err := t.attempt(req)
 		retry := err != nil && req.Context().Err() == nil
 		if err == nil {
-			retry = collectors.Retryable(resp.StatusCode)
+			retry = httpx.Retryable(resp.StatusCode)
 		}
 		if !retry || failures >= t.retries {
 			return resp, err
 		}
-		wait := collectors.Backoff(t.backoff, failures+1)
+		wait := httpx.Backoff(t.backoff, failures+1)
 		if resp != nil {
 			wait = max(wait, serverWait(resp.Header))
 			resp.Body.Close()
@@ -126,7 +126,7 @@ func notJSON(contentType string, body []byte) string {
 // serverWait is the wait a 429 or 5xx answer asks for: Retry-After, else
 // until RateLimit-Reset (Unix seconds) when RateLimit-Remaining is 0.
 func serverWait(h http.Header) time.Duration {
-	if d := collectors.RetryAfter(h.Get("Retry-After")); d > 0 {
+	if d := httpx.RetryAfter(h.Get("Retry-After")); d > 0 {
 		return d
 	}
 	if h.Get("RateLimit-Remaining") == "0" {

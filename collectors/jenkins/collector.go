@@ -86,6 +86,7 @@ import (
 	"time"
 
 	"github.com/codepace/codepace/collectors"
+	"github.com/codepace/codepace/collectors/httpx"
 )
 
 // Options configures a Jenkins collector.
@@ -104,6 +105,9 @@ type Options struct {
 	// PageSize is how many builds one request asks for (default 100);
 	// the first request of each job asks for at most 25.
 	PageSize int
+	// MaxAnswerBytes bounds one answer once decompressed (default
+	// httpx.DefaultMaxAnswerBytes).
+	MaxAnswerBytes int64
 	// Timeout bounds one HTTP request (default 1 minute).
 	Timeout time.Duration
 	// Retries is how many times a retryable failure (429, 408, 5xx,
@@ -180,10 +184,14 @@ func New(opts Options) (*Collector, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	log := opts.Logger.With("source", opts.Name)
-	c := &client{hc: &http.Client{Timeout: opts.Timeout}, base: base, username: opts.Username, token: opts.Token,
-		retries: opts.Retries, backoff: opts.Backoff, log: log}
-	return &Collector{opts: opts, jobs: jobs, c: c, log: log}, nil
+	hx, err := httpx.New(httpx.Config{System: "Jenkins", BaseURL: base, Username: opts.Username, Password: opts.Token,
+		Timeout: opts.Timeout, Retries: opts.Retries, Backoff: opts.Backoff, MaxAnswerBytes: opts.MaxAnswerBytes,
+		Items: treeItems, Hints: hints, Logger: opts.Logger.With("source", opts.Name)})
+	if err != nil {
+		return nil, fmt.Errorf("jenkins source %q: %w", opts.Name, err)
+	}
+	log := hx.Redactor().Logger(opts.Logger).With("source", opts.Name)
+	return &Collector{opts: opts, jobs: jobs, c: &client{hx: hx, base: base}, log: log}, nil
 }
 
 // Name returns the source name.
@@ -205,14 +213,15 @@ type run struct {
 // w.From and has finished, job by job, and saves the cursor once every job
 // was read (see the package documentation for which instant).
 func (j *Collector) Collect(ctx context.Context, w collectors.Window, sink collectors.Sink) (st collectors.Stats, err error) {
-	req0, waited0 := j.c.requests, j.c.waited
+	req0, waited0 := j.c.hx.Requests(), j.c.hx.Waited()
 	started := time.Now()
 	r := &run{from: w.From.UTC(), start: j.opts.Now().UTC(), sink: sink, st: &st, seenJobs: map[string]bool{}}
 	r.hold = r.start
 	defer func() {
-		st.Requests = j.c.requests - req0
+		st.Requests = j.c.hx.Requests() - req0
+		err = j.c.hx.Redactor().Error(err)
 		j.log.Info("jenkins requests", "requests", st.Requests, "jobs", r.jobs, "builds", st.Builds,
-			"skipped", st.Skipped, "waited", (j.c.waited - waited0).Round(time.Millisecond).String(),
+			"skipped", st.Skipped, "waited", (j.c.hx.Waited() - waited0).Round(time.Millisecond).String(),
 			"took", time.Since(started).Round(time.Millisecond).String())
 	}()
 	roots := j.jobs
@@ -289,17 +298,15 @@ func (j *Collector) itemError(ctx context.Context, p job, configured bool, err e
 	if len(p) == 0 {
 		what = "the job list"
 	}
-	var he *HTTPError
-	var nj *notJSON
-	switch {
-	case errors.As(err, &he) && he.Status == http.StatusNotFound && !configured:
+	switch status := httpx.StatusOf(err); {
+	case status == http.StatusNotFound && !configured:
 		r.st.Skipped++
 		j.log.Warn("a job vanished while codepace read the folders (deleted or renamed meanwhile); skipped", "job", p.FullName(), "error", err.Error())
 		return nil
-	case errors.As(err, &he) && he.Status == http.StatusNotFound && len(p) > 0:
+	case status == http.StatusNotFound && len(p) > 0:
 		r.errs = append(r.errs, fmt.Errorf("%s: %w; fix jobs in the configuration (the cursor does not move until every job is read)", what, err))
 		return nil
-	case errors.As(err, &nj) && !nj.html:
+	case errors.Is(err, httpx.ErrNotJSON) && !errors.Is(err, httpx.ErrHTML):
 		r.errs = append(r.errs, fmt.Errorf("%s: %w", what, err))
 		j.log.Error("job not collected; the cursor will not move", "job", p.FullName(), "error", err.Error())
 		return nil
@@ -317,7 +324,12 @@ func (j *Collector) job(ctx context.Context, p job, configured bool, first []bui
 	r.seenJobs[name] = true
 	page, lo, n := first, 0, min(j.opts.PageSize, firstPage)
 	seen := map[int64]bool{}
+	pager := httpx.Pager{What: "builds of job " + strconv.Quote(name)}
 	for {
+		keys := make([]string, len(page))
+		for i := range page {
+			keys[i] = strconv.FormatInt(page[i].Number, 10)
+		}
 		var batch collectors.Batch
 		for i := range page {
 			b := &page[i]
@@ -359,6 +371,9 @@ func (j *Collector) job(ctx context.Context, p job, configured bool, first []bui
 			break
 		}
 		lo, n = lo+n, j.opts.PageSize
+		if err := pager.Page(keys, strconv.Itoa(lo)); err != nil {
+			return err
+		}
 		var more pageJSON
 		tree := "allBuilds[" + buildFields + "]{" + strconv.Itoa(lo) + "," + strconv.Itoa(lo+n) + "}"
 		if err := j.c.getJSON(ctx, apiPath(p, tree), &more); err != nil {

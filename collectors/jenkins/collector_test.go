@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/codepace/codepace/collectors"
+	"github.com/codepace/codepace/collectors/httpx"
 	jt "github.com/codepace/codepace/collectors/jenkins/jenkinstest"
 	"github.com/codepace/codepace/internal/testlog"
 )
@@ -348,9 +349,9 @@ func TestDeletedJobs(t *testing.T) {
 		sink := newSink()
 		c, _ := newCollector(t, srv, func(o *Options) { o.Jobs = []string{"team/gone", "app/main"} })
 		_, err := c.Collect(context.Background(), collectors.Window{From: t0}, sink)
-		var he *HTTPError
+		var he *httpx.Error
 		if !errors.As(err, &he) || he.Status != http.StatusNotFound {
-			t.Fatalf("error %v, want a 404 HTTPError", err)
+			t.Fatalf("error %v, want a 404 *httpx.Error", err)
 		}
 		for _, s := range []string{`job "team/gone"`, "HTTP 404", "no such job", "fix jobs", srv.URL() + "job/team/job/gone/api/json"} {
 			if !strings.Contains(err.Error(), s) {
@@ -405,7 +406,7 @@ func TestBadAnswers(t *testing.T) {
 		fault   jt.FaultFunc
 		want    []string // in the error
 		is      error
-		status  int // of an HTTPError, when not 0
+		status  int // of an *httpx.Error, when not 0
 		partial bool
 	}{
 		{name: "wrong token", mod: func(o *Options) { o.Token = "wrong-" + token },
@@ -414,13 +415,13 @@ func TestBadAnswers(t *testing.T) {
 			want: []string{"HTTP 403", "Overall/Read", "anonymous", "an HTML page"}, status: 403},
 		{name: "login page instead of JSON",
 			fault: only("", func(w http.ResponseWriter) { jt.SignInPage(w) }),
-			want:  []string{"HTML page", `"Sign in [Jenkins]"`, "login page", "token_env", "GET "}, is: ErrNotJSON},
+			want:  []string{"HTML page", `"Sign in [Jenkins]"`, "login page", "token_env", "GET "}, is: httpx.ErrNotJSON},
 		{name: "JSON cut short",
 			fault: only("/job/team/", func(w http.ResponseWriter) {
 				w.Header().Set("Content-Type", "application/json;charset=utf-8")
 				w.Write([]byte(`{"_class":"com.cloudbees.hudson.plugins.folder.Folder","jobs":[{"_class":"com.cloudb`))
 			}),
-			want: []string{`job "team"`, "not valid JSON", "cut short", "/job/team/api/json"}, is: ErrNotJSON, partial: true},
+			want: []string{`job "team"`, "not valid JSON", "cut short", "/job/team/api/json"}, is: httpx.ErrNotJSON, partial: true},
 		{name: "connection closed before the announced length, every time",
 			fault: only("", func(w http.ResponseWriter) {
 				w.Header().Set("Content-Length", "5000")
@@ -453,9 +454,9 @@ func TestBadAnswers(t *testing.T) {
 			if tt.is != nil && !errors.Is(err, tt.is) {
 				t.Errorf("error %v is not %v", err, tt.is)
 			}
-			var he *HTTPError
+			var he *httpx.Error
 			if tt.status != 0 && (!errors.As(err, &he) || he.Status != tt.status) {
-				t.Errorf("error %v is not an HTTPError with status %d", err, tt.status)
+				t.Errorf("error %v is not an *httpx.Error with status %d", err, tt.status)
 			}
 			if len(sink.cursors) != 0 {
 				t.Errorf("the cursor moved: %v", sink.cursors)

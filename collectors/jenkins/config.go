@@ -70,7 +70,7 @@ func Type() collectors.SourceType {
 func fromConfig(c *Config, env collectors.Env) (collectors.Collector, error) {
 	opts := Options{
 		Name: c.Name, URL: string(c.URL), Jobs: c.Jobs, Username: c.Username,
-		PageSize: c.PageSize, Timeout: c.Timeout, Retries: c.Retries, MaxRunning: c.MaxRunning,
+		PageSize: c.PageSize, Timeout: c.Timeout, Retries: c.Retries, MaxRunning: c.MaxRunning, MaxAnswerBytes: int64(c.MaxAnswerBytes),
 		Logger: env.Logger, Progress: env.Progress,
 	}
 	var err error

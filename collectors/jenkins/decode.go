@@ -32,7 +32,7 @@ type itemJSON struct {
 // (`[]` when it has none) and a folder jobs.
 func (it *itemJSON) check() string {
 	if it.Class == "" && it.Jobs == nil && it.AllBuilds == nil {
-		return "the answer is JSON but not the Jenkins item asked for: it has none of _class, jobs and allBuilds"
+		return "is JSON but not the Jenkins item asked for: it has none of _class, jobs and allBuilds"
 	}
 	return ""
 }
@@ -49,7 +49,7 @@ type pageJSON struct {
 // paging would end as if the history had.
 func (p *pageJSON) check() string {
 	if p.AllBuilds == nil {
-		return "the answer is JSON but not the page of builds asked for: it has no allBuilds"
+		return "is JSON but not the page of builds asked for: it has no allBuilds"
 	}
 	return ""
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/codepace/codepace/collectors"
+	"github.com/codepace/codepace/collectors/httpx"
 )
 
 // FuzzDecodeItem feeds arbitrary answers to the Jenkins decoder and maps
@@ -32,7 +33,7 @@ func FuzzDecodeItem(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var item itemJSON
 		if err := decode(body, "http://j/job/x/api/json", &item); err != nil {
-			if !errors.Is(err, ErrNotJSON) {
+			if !errors.Is(err, httpx.ErrNotJSON) {
 				t.Fatalf("error %v does not wrap ErrNotJSON", err)
 			}
 			return

@@ -130,12 +130,12 @@ func TestBrokenAnswers(t *testing.T) {
 		{"malformed JSON", page(`{"_class":"hudson.model.FreeStyleProject","allBuilds":[{"number":1,,}]}`),
 			[]string{"not valid JSON", "invalid character"}},
 		{"timestamp as a date string", page(`{"_class":"hudson.model.FreeStyleProject","allBuilds":[{"_class":"hudson.model.FreeStyleBuild","number":2,"timestamp":"2024-03-04T10:00:00Z","duration":1000,"result":"SUCCESS","building":false}]}`),
-			[]string{"not valid JSON", "timestamp"}},
+			[]string{"does not decode as a Jenkins answer", "timestamp"}},
 		{"duration as text", page(`{"_class":"hudson.model.FreeStyleProject","allBuilds":[{"_class":"hudson.model.FreeStyleBuild","number":2,"timestamp":1709546400000,"duration":"fast","result":"SUCCESS","building":false}]}`),
-			[]string{"not valid JSON", "duration"}},
+			[]string{"does not decode as a Jenkins answer", "duration"}},
 		{"body cut short with a matching length", page(`{"_class":"hudson.model.FreeStyleProject","allBuilds":[{"_class":"hudson.model.FreeStyleBuild","number":2,"timest`),
 			[]string{"not valid JSON", "cut short"}},
-		{"empty body", page(``), []string{"not valid JSON"}},
+		{"empty body", page(``), []string{"is empty, not JSON"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

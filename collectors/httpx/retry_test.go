@@ -1,4 +1,4 @@
-package collectors
+package httpx
 
 import (
 	"net/http"

@@ -1,0 +1,402 @@
+// Package httpx is the one HTTP layer of codepace's collectors: every
+// request to a source's API goes through a Client, which
+//
+//   - sends credentials only to the scheme, host and port of the
+//     configured URL, and refuses redirects from https to http;
+//   - bounds each attempt by a timeout that covers reading the body, and
+//     the body, once decompressed, by MaxAnswerBytes;
+//   - refuses a page with more items than were asked for;
+//   - retries what is worth retrying (network failures, 408, 429, 5xx, and
+//     what Classify says), with Backoff and Retry-After, counting attempts;
+//   - fails with one error type, *Error, that names the request, says what
+//     came and what to do, and never holds a configured secret.
+//
+// A client library (go-github) uses it as its *http.Client; code that
+// sends its own requests calls GetJSON. Pager detects paging that makes no
+// progress; Redactor removes secrets from logs and errors.
+package httpx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// DefaultMaxAnswerBytes bounds an answer's decompressed size unless
+// Config.MaxAnswerBytes says otherwise.
+const DefaultMaxAnswerBytes = 64 << 20
+
+// Defaults of Config.
+const (
+	defaultTimeout       = time.Minute
+	defaultBackoff       = time.Second
+	defaultMaxRetryAfter = 10 * time.Minute
+)
+
+// Config configures a Client. Only System and BaseURL are required.
+type Config struct {
+	// System names the server in messages: "Gerrit", "Jenkins", "GitHub".
+	System string
+	// BaseURL is the configured URL of the source: credentials are sent
+	// only to its scheme, host and port.
+	BaseURL string
+	// Username and Password are sent with HTTP Basic when Username is set;
+	// Token is sent as a Bearer token otherwise.
+	Username, Password, Token string
+	// Timeout bounds one attempt, reading the body included (default a
+	// minute).
+	Timeout time.Duration
+	// Retries is how many times a retryable failure is retried; Backoff
+	// the first wait, doubled each time (default a second).
+	Retries int
+	Backoff time.Duration
+	// MaxRetryAfter caps the wait a Retry-After header asks for (default
+	// ten minutes), so that a broken header cannot stall a run for good.
+	MaxRetryAfter time.Duration
+	// MaxAnswerBytes bounds an answer's size once decompressed (default
+	// DefaultMaxAnswerBytes).
+	MaxAnswerBytes int64
+	// Items, when set, tells how many items a request asked for and where
+	// they are in the answer (key "" for an array answer, else the member
+	// of the object); an answer with more fails with ErrTooManyItems.
+	Items func(req *http.Request) (key string, max int)
+	// Hints says what to do about an HTTP status, by status; Hints[0] is
+	// for a 2xx answer that is an HTML page (a login page).
+	Hints map[int]string
+	// Classify, when set, decides about answers the default does not
+	// retry (GitHub's rate limits); see Verdict.
+	Classify func(resp *http.Response) Verdict
+	// Limits bounds waits for rate limits (Classify's Reset and Throttled
+	// verdicts).
+	Limits Limits
+	// Wrap, when set, adds a layer between the retry loop and the attempt
+	// (GitHub's conditional requests).
+	Wrap func(http.RoundTripper) http.RoundTripper
+	// Transport sends the requests (default http.DefaultTransport).
+	Transport http.RoundTripper
+	// Logger receives a warning per retry; it is redacted.
+	Logger *slog.Logger
+}
+
+// Client sends a source's requests. It is safe for concurrent use.
+type Client struct {
+	cfg    Config
+	base   *url.URL
+	auth   string // the Authorization header value, "" for none
+	red    Redactor
+	log    *slog.Logger
+	hc     *http.Client
+	big    sync.Mutex // held while an answer over bigAnswer is read
+	nreq   atomic.Int64
+	mu     sync.Mutex
+	waited time.Duration
+}
+
+// New checks cfg.BaseURL and returns a Client; it sends nothing.
+func New(cfg Config) (*Client, error) {
+	u, err := url.Parse(strings.TrimSpace(cfg.BaseURL))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("url: want the %s URL, with http:// or https://", cfg.System)
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("url: remove user:password@ from the URL; configure the credentials apart")
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = defaultTimeout
+	}
+	if cfg.Backoff <= 0 {
+		cfg.Backoff = defaultBackoff
+	}
+	if cfg.MaxRetryAfter <= 0 {
+		cfg.MaxRetryAfter = defaultMaxRetryAfter
+	}
+	if cfg.MaxAnswerBytes <= 0 {
+		cfg.MaxAnswerBytes = DefaultMaxAnswerBytes
+	}
+	if cfg.Transport == nil {
+		cfg.Transport = http.DefaultTransport
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	c := &Client{cfg: cfg, base: u}
+	c.red = NewRedactor(cfg.Username, cfg.Password, cfg.Token)
+	c.log = c.red.Logger(cfg.Logger)
+	switch {
+	case cfg.Username != "":
+		r := &http.Request{Header: http.Header{}}
+		r.SetBasicAuth(cfg.Username, cfg.Password)
+		c.auth = r.Header.Get("Authorization")
+	case cfg.Token != "":
+		c.auth = "Bearer " + cfg.Token
+	}
+	var rt http.RoundTripper = attempt{c}
+	if cfg.Wrap != nil {
+		rt = cfg.Wrap(rt)
+	}
+	c.hc = &http.Client{Transport: &retry{c: c, next: rt}, CheckRedirect: c.checkRedirect}
+	return c, nil
+}
+
+// HTTPClient returns the client a library sends its requests with.
+func (c *Client) HTTPClient() *http.Client { return c.hc }
+
+// Redactor returns the Redactor of the configured secrets.
+func (c *Client) Redactor() Redactor { return c.red }
+
+// Requests returns how many HTTP requests were sent, retries included.
+func (c *Client) Requests() int { return int(c.nreq.Load()) }
+
+// Waited returns the time spent waiting before retries.
+func (c *Client) Waited() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.waited
+}
+
+// checkRedirect refuses a redirect from https to http, and long chains.
+// Credentials never follow a redirect elsewhere: attempt sends them only
+// to the configured scheme, host and port.
+func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return &Error{System: c.cfg.System, Method: req.Method, URL: Safe(via[0].URL), Err: ErrRedirect,
+			Detail: "was redirected more than 10 times"}
+	}
+	prev := via[len(via)-1]
+	if prev.URL.Scheme == "https" && req.URL.Scheme != "https" {
+		return &Error{System: c.cfg.System, Method: req.Method, URL: Safe(via[0].URL), Err: ErrRedirect,
+			Detail: "was redirected from https to " + Safe(req.URL) + "; codepace does not leave https (check the source's url, or the proxy in front of " + c.cfg.System + ")"}
+	}
+	return nil
+}
+
+// sameOrigin tells whether u has the configured URL's scheme, host and port.
+func (c *Client) sameOrigin(u *url.URL) bool {
+	return u.Scheme == c.base.Scheme && strings.EqualFold(hostPort(u), hostPort(c.base))
+}
+
+// hostPort returns u's host and port, the scheme's default port when u
+// names none.
+func hostPort(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	return u.Hostname() + ":" + port
+}
+
+// Safe returns u as text without user information.
+func Safe(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	s := *u
+	s.User = nil
+	return s.String()
+}
+
+// fail returns an *Error about req, with the hint of its status.
+func (c *Client) fail(req *http.Request, status int, err error) *Error {
+	e := &Error{System: c.cfg.System, Method: req.Method, URL: Safe(req.URL), Status: status, Err: err}
+	if status != 0 {
+		e.Hint = c.cfg.Hints[status]
+	}
+	return e
+}
+
+// attempt sends one request: it sets or removes the credentials, bounds
+// the request by Timeout, reads the body whole up to MaxAnswerBytes, and
+// checks the number of items.
+type attempt struct{ c *Client }
+
+func (a attempt) RoundTrip(req *http.Request) (*http.Response, error) {
+	c := a.c
+	c.nreq.Add(1)
+	ctx, cancel := context.WithTimeout(req.Context(), c.cfg.Timeout)
+	defer cancel()
+	req = req.Clone(ctx)
+	if c.auth != "" && c.sameOrigin(req.URL) {
+		req.Header.Set("Authorization", c.auth)
+	} else {
+		req.Header.Del("Authorization") // a library's own, on a redirect elsewhere
+	}
+	resp, err := c.cfg.Transport.RoundTrip(req)
+	if err != nil {
+		return nil, a.timedOut(ctx, err)
+	}
+	var items *itemCounter
+	asked := 0
+	if c.cfg.Items != nil && resp.StatusCode/100 == 2 {
+		var key string
+		if key, asked = c.cfg.Items(req); asked > 0 {
+			items = newItemCounter(key)
+		}
+	}
+	body, err := c.read(resp.Body, items, asked)
+	resp.Body.Close()
+	switch {
+	case errors.Is(err, ErrTooLarge):
+		e := c.fail(req, 0, ErrTooLarge)
+		e.Detail = fmt.Sprintf("the answer is larger than %d bytes once decompressed (max_answer_bytes); a broken server or proxy? Raise max_answer_bytes only if the server is right", c.cfg.MaxAnswerBytes)
+		return nil, e
+	case errors.Is(err, ErrTooManyItems):
+		e := c.fail(req, 0, ErrTooManyItems)
+		e.Detail = fmt.Sprintf("the answer holds at least %d items where codepace asked for at most %d; a broken server or proxy?", items.n, asked)
+		return nil, e
+	case err != nil:
+		return nil, fmt.Errorf("reading the answer: %w", a.timedOut(ctx, err))
+	}
+	resp.Body = NewBody(body)
+	resp.ContentLength = int64(len(body))
+	resp.Header.Del("Content-Length")
+	return resp, nil
+}
+
+// bigAnswer is the size past which one request of a Client at a time
+// reads its answer, so that concurrent requests (Gerrit's windows) facing
+// a hostile server do not each hold MaxAnswerBytes.
+const bigAnswer = 4 << 20
+
+// read reads a body whole, at most MaxAnswerBytes, in chunks that leave
+// no copies of a growing buffer behind. items, when set, counts the
+// page's items as they come: more than asked stops the reading at once.
+func (c *Client) read(r io.Reader, items *itemCounter, asked int) ([]byte, error) {
+	var chunks [][]byte
+	total, size := int64(0), 16<<10
+	defer func() {
+		if total > bigAnswer {
+			c.big.Unlock()
+		}
+	}()
+	for {
+		buf := make([]byte, size)
+		n, err := fill(r, buf)
+		if total <= bigAnswer && total+int64(n) > bigAnswer {
+			c.big.Lock()
+		}
+		total += int64(n)
+		if total > c.cfg.MaxAnswerBytes {
+			return nil, ErrTooLarge
+		}
+		if items != nil {
+			if items.feed(buf[:n]); items.n > asked {
+				return nil, ErrTooManyItems
+			}
+		}
+		chunks = append(chunks, buf[:n])
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		size = min(2*size, 1<<20)
+	}
+	if len(chunks) == 1 {
+		return chunks[0], nil
+	}
+	body := make([]byte, 0, total)
+	for _, ch := range chunks {
+		body = append(body, ch...)
+	}
+	return body, nil
+}
+
+// fill reads into buf until it is full or r fails (io.EOF at the end).
+func fill(r io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// timedOut says so when err comes from the attempt's timeout.
+func (a attempt) timedOut(ctx context.Context, err error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("no complete answer within the timeout of %s: %w", a.c.cfg.Timeout, err)
+	}
+	return err
+}
+
+// GetJSON sends a GET for rawURL (the configured URL's own, or one
+// relative to it) through the retry loop, and returns the body of a 200
+// answer that is JSON, after prefix. Any other answer is an *Error: a
+// status with its hint, or ErrNotJSON.
+func (c *Client) GetJSON(ctx context.Context, rawURL string, prefix []byte) ([]byte, error) {
+	u, err := c.base.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", rawURL, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", Safe(u), err)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "codepace")
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		var e *Error
+		if errors.As(err, &e) {
+			return nil, e
+		}
+		return nil, c.red.Error(fmt.Errorf("GET %s: %w", Safe(u), unwrapURL(err)))
+	}
+	body := RawBody(resp.Body)
+	ct := resp.Header.Get("Content-Type")
+	if resp.StatusCode != http.StatusOK {
+		e := c.fail(resp.Request, resp.StatusCode, nil)
+		e.Message = c.red.Summary(ct, body)
+		return nil, e
+	}
+	rest, ok := cutPrefix(body, prefix)
+	if p := c.red.JSONProblem(ct, rest); !ok || p != "" {
+		if !ok && !IsHTML(ct, body) {
+			p = fmt.Sprintf("does not start with %q; it starts with %s", prefix, c.red.Head(body))
+		}
+		e := c.fail(resp.Request, resp.StatusCode, ErrNotJSON)
+		e.Detail = "the answer (HTTP 200) " + p
+		if IsHTML(ct, body) {
+			e.Err, e.Hint = ErrHTML, c.cfg.Hints[0]
+		}
+		return nil, e
+	}
+	return rest, nil
+}
+
+// cutPrefix returns b without prefix, and whether it was there (always
+// when prefix is empty).
+func cutPrefix(b, prefix []byte) ([]byte, bool) {
+	if len(prefix) == 0 {
+		return b, true
+	}
+	if len(b) < len(prefix) || string(b[:len(prefix)]) != string(prefix) {
+		return b, false
+	}
+	return b[len(prefix):], true
+}
+
+// unwrapURL returns the cause of a *url.Error: its text repeats the URL
+// the caller already names.
+func unwrapURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}

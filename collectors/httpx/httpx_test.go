@@ -1,0 +1,357 @@
+package httpx
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// newClient returns a Client of srv with quick retries; mod changes cfg.
+func newClient(t *testing.T, base string, mod func(*Config)) *Client {
+	t.Helper()
+	cfg := Config{System: "Test", BaseURL: base, Retries: 2, Backoff: time.Millisecond}
+	if mod != nil {
+		mod(&cfg)
+	}
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestGetJSONStatusesAndAnswers(t *testing.T) {
+	tests := []struct {
+		name     string
+		ct, body string
+		status   int
+		want     string
+		is       error
+		requests int
+	}{
+		{"ok", "application/json", `[1,2]`, 200, "", nil, 1},
+		{"401 with hint", "text/plain", "who are you", 401, "GET URL/x: HTTP 401 (check the token): who are you", nil, 1},
+		{"404 html", "text/html", "<html><title>Not here</title></html>", 404, `HTTP 404: an HTML page ("Not here")`, nil, 1},
+		{"500 retried", "text/plain", "boom", 500, "HTTP 500: boom (gave up after 3 attempts)", nil, 3},
+		{"login page", "text/html", "<html><head><title> Sign in </title>", 200, `the answer (HTTP 200) is an HTML page ("Sign in") instead of JSON (log in first)`, ErrNotJSON, 1},
+		{"cut short", "application/json", `[{"a":`, 200, "is not valid JSON: cut short (unexpected EOF) after 6 bytes", ErrNotJSON, 1},
+		{"null", "application/json", `null`, 200, "is null", ErrNotJSON, 1},
+		{"empty", "application/json", ``, 200, "is empty", ErrNotJSON, 1},
+		{"trailing", "application/json", `[1] [2]`, 200, `more follows the JSON value: "[2]"`, ErrNotJSON, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var n atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				n.Add(1)
+				w.Header().Set("Content-Type", tt.ct)
+				w.WriteHeader(tt.status)
+				fmt.Fprint(w, tt.body)
+			}))
+			defer srv.Close()
+			c := newClient(t, srv.URL, func(c *Config) { c.Hints = map[int]string{0: "log in first", 401: "check the token"} })
+			body, err := c.GetJSON(context.Background(), "x", nil)
+			if tt.want == "" {
+				if err != nil || string(body) != tt.body {
+					t.Fatalf("got %q, %v", body, err)
+				}
+			} else if err == nil || !strings.Contains(strings.ReplaceAll(err.Error(), srv.URL, "URL"), tt.want) {
+				t.Fatalf("error %v, want one containing %q", err, tt.want)
+			}
+			if tt.is != nil && !errors.Is(err, tt.is) {
+				t.Errorf("error %v does not wrap %v", err, tt.is)
+			}
+			if int(n.Load()) != tt.requests || c.Requests() != tt.requests {
+				t.Errorf("%d requests (counted %d), want %d", n.Load(), c.Requests(), tt.requests)
+			}
+		})
+	}
+}
+
+func TestGetJSONPrefix(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, map[string]string{"/good": ")]}'\n[]", "/bad": "[]"}[r.URL.Path])
+	}))
+	defer srv.Close()
+	c := newClient(t, srv.URL, nil)
+	if b, err := c.GetJSON(context.Background(), "/good", []byte(")]}'")); err != nil || strings.TrimSpace(string(b)) != "[]" {
+		t.Errorf("good: %q, %v", b, err)
+	}
+	if _, err := c.GetJSON(context.Background(), "/bad", []byte(")]}'")); !errors.Is(err, ErrNotJSON) || !strings.Contains(err.Error(), `does not start with ")]}'"`) {
+		t.Errorf("bad: %v", err)
+	}
+}
+
+// TestRetryAfterIsHonoured: a 429 with Retry-After waits that long, not
+// the (shorter) backoff, and counts the wait.
+func TestRetryAfterIsHonoured(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		fmt.Fprint(w, "{}")
+	}))
+	defer srv.Close()
+	c := newClient(t, srv.URL, nil)
+	if _, err := c.GetJSON(context.Background(), "/", nil); err != nil {
+		t.Fatal(err)
+	}
+	if c.Waited() < time.Second || c.Requests() != 2 {
+		t.Errorf("waited %v over %d requests, want a second over 2", c.Waited(), c.Requests())
+	}
+}
+
+// TestCredentialsStayHome: credentials go to the configured scheme, host
+// and port only, whatever redirects say; https to http is refused.
+func TestCredentialsStayHome(t *testing.T) {
+	var got []string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, "other:"+r.Header.Get("Authorization"))
+		fmt.Fprint(w, "{}")
+	}))
+	defer other.Close()
+	home := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, "home:"+r.Header.Get("Authorization"))
+		if r.URL.Path == "/away" {
+			http.Redirect(w, r, other.URL+"/there", http.StatusFound)
+			return
+		}
+		fmt.Fprint(w, "{}")
+	}))
+	defer home.Close()
+	c := newClient(t, home.URL, func(c *Config) { c.Username, c.Password = "bob", "s3cret" })
+	if _, err := c.GetJSON(context.Background(), "/away", nil); err != nil {
+		t.Fatal(err)
+	}
+	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("bob:s3cret"))
+	if len(got) != 2 || got[0] != "home:"+basic || got[1] != "other:" {
+		t.Errorf("requests %q: want credentials at home only", got)
+	}
+
+	tls := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/plain", http.StatusMovedPermanently)
+	}))
+	defer tls.Close()
+	c = newClient(t, tls.URL, func(c *Config) { c.Token = "tok"; c.Transport = tls.Client().Transport })
+	got = nil
+	_, err := c.GetJSON(context.Background(), "/x", nil)
+	if !errors.Is(err, ErrRedirect) || !strings.Contains(err.Error(), "redirected from https to "+other.URL+"/plain") {
+		t.Errorf("https to http: %v", err)
+	}
+	if len(got) != 0 {
+		t.Errorf("the http server got %q", got)
+	}
+}
+
+// TestSameOrigin: another port or scheme is another origin; default ports
+// are the scheme's.
+func TestSameOrigin(t *testing.T) {
+	c := newClient(t, "https://Review.example.org/gerrit/", nil)
+	for raw, want := range map[string]bool{
+		"https://review.example.org/a/changes":     true,
+		"https://review.example.org:443/x":         true,
+		"http://review.example.org/x":              false,
+		"https://review.example.org:8443/x":        false,
+		"https://evil.example.org/x":               false,
+		"https://review.example.org.evil.com/x":    false,
+		"https://user@review.example.org/x?q=1#hm": true,
+	} {
+		u, _ := url.Parse(raw)
+		if c.sameOrigin(u) != want {
+			t.Errorf("sameOrigin(%s) = %v", raw, !want)
+		}
+	}
+}
+
+// TestAnswerSizeCap: an answer over MaxAnswerBytes once decompressed fails
+// with ErrTooLarge, without a retry; one at the cap passes.
+func TestAnswerSizeCap(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		w.Header().Set("Content-Encoding", "gzip")
+		zw := gzip.NewWriter(w)
+		size := map[string]int{"/small": 1000, "/big": 1001}[r.URL.Path]
+		zw.Write([]byte("[" + strings.Repeat(" ", size-2) + "]"))
+		zw.Close()
+	}))
+	defer srv.Close()
+	c := newClient(t, srv.URL, func(c *Config) { c.MaxAnswerBytes = 1000 })
+	if _, err := c.GetJSON(context.Background(), "/small", nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.GetJSON(context.Background(), "/big", nil)
+	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "larger than 1000 bytes once decompressed (max_answer_bytes)") {
+		t.Errorf("error %v", err)
+	}
+	if n.Load() != 2 {
+		t.Errorf("%d requests: a too large answer is not retried", n.Load())
+	}
+}
+
+func TestTooManyItems(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"total":3,"runs":[{"a":[1,2,3]},{"b":"x,y"},{}]}`)
+	}))
+	defer srv.Close()
+	items := func(max int) func(*http.Request) (string, int) {
+		return func(*http.Request) (string, int) { return "runs", max }
+	}
+	if _, err := newClient(t, srv.URL, func(c *Config) { c.Items = items(3) }).GetJSON(context.Background(), "/", nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err := newClient(t, srv.URL, func(c *Config) { c.Items = items(2) }).GetJSON(context.Background(), "/", nil)
+	if !errors.Is(err, ErrTooManyItems) || !strings.Contains(err.Error(), "holds at least 3 items where codepace asked for at most 2") {
+		t.Errorf("error %v", err)
+	}
+}
+
+func TestHTMLAndTitle(t *testing.T) {
+	if !IsHTML("text/html;charset=utf-8", nil) || !IsHTML("application/json", []byte("  <!DOCTYPE html>")) || IsHTML("application/json", []byte(`{"a":1}`)) {
+		t.Error("IsHTML")
+	}
+	var r Redactor
+	if got := r.Title([]byte("<html><head><TITLE lang=en>Sign in\n [Jenkins]</title>")); got != ` ("Sign in [Jenkins]")` {
+		t.Errorf("Title %q", got)
+	}
+	if got := r.Title([]byte("<html><title></title>")); got != "" {
+		t.Errorf("empty Title %q", got)
+	}
+}
+
+func TestItemCounter(t *testing.T) {
+	for _, tt := range []struct {
+		body, key string
+		want      int
+	}{
+		{`[]`, "", 0},
+		{` [ ] `, "", 0},
+		{`)]}'` + "\n" + `[{"a":[1,2]},{"b":"],[,"}]`, "", 2},
+		{`[1,"two",null,[3,4],{"x":{}}]`, "", 5},
+		{`["a\"],b",2]`, "", 2},
+		{`{"jobs":[1,2,3],"allBuilds":[{"n":1},{"n":2}]}`, "allBuilds", 2},
+		{`{"name":"allBuilds","other":[1,2,3]}`, "allBuilds", -1},
+		{`{"x":{"allBuilds":[1,2,3]},"allBuilds":[1]}`, "allBuilds", 1},
+		{`{"runs":[]}`, "runs", 0},
+		{`[1,2]`, "runs", -1},
+		{`{"a":1}`, "", -1},
+		{`nothing`, "", -1},
+	} {
+		whole := newItemCounter(tt.key)
+		whole.feed([]byte(tt.body))
+		split := newItemCounter(tt.key) // fed a byte at a time
+		for i := range len(tt.body) {
+			split.feed([]byte{tt.body[i]})
+		}
+		if whole.n != tt.want || split.n != tt.want {
+			t.Errorf("items of %s under %q: %d, fed byte by byte %d, want %d", tt.body, tt.key, whole.n, split.n, tt.want)
+		}
+	}
+}
+
+// TestEchoedSecretsAreRedacted: a server that echoes the request, headers
+// included, into its error answers and login pages: no form of the
+// secrets reaches the error text or the logs.
+func TestEchoedSecretsAreRedacted(t *testing.T) {
+	echo := func(w http.ResponseWriter, r *http.Request) {
+		auth := r.Header.Get("Authorization")
+		enc := base64.StdEncoding.EncodeToString([]byte("bob:pa ss/wörd"))
+		text := fmt.Sprintf("you sent %s; %s; %s; %s", auth, url.QueryEscape("pa ss/wörd"), strings.TrimRight(enc, "="), "pa ss/wörd")
+		switch r.URL.Path {
+		case "/500":
+			http.Error(w, text, http.StatusInternalServerError)
+		case "/login":
+			w.Header().Set("Content-Type", "text/html")
+			fmt.Fprintf(w, "<html><title>%s</title>", text)
+		case "/bad":
+			fmt.Fprintf(w, "[1] %q", strings.Repeat("x", 30)+text)
+		}
+	}
+	srv := httptest.NewServer(http.HandlerFunc(echo))
+	defer srv.Close()
+	var logs bytes.Buffer
+	c := newClient(t, srv.URL, func(c *Config) {
+		c.Username, c.Password = "bob", "pa ss/wörd"
+		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
+	for _, p := range []string{"/500", "/login", "/bad"} {
+		_, err := c.GetJSON(context.Background(), p, nil)
+		if err == nil {
+			t.Fatalf("%s: no error", p)
+		}
+		for _, text := range []string{err.Error(), logs.String()} {
+			if strings.Contains(text, "pa ss") || strings.Contains(text, "pa+ss") || strings.Contains(text, "Ym9iOnBhIHNzL3f") {
+				t.Errorf("%s: a secret in %q", p, text)
+			}
+		}
+		if !strings.Contains(err.Error(), redacted) {
+			t.Errorf("%s: %v shows nothing redacted", p, err)
+		}
+	}
+}
+
+func TestRedactorForms(t *testing.T) {
+	r := NewRedactor("ann", "tok/en+1", "")
+	basic := base64.StdEncoding.EncodeToString([]byte("ann:tok/en+1"))
+	for _, s := range []string{"tok/en+1", basic, url.QueryEscape("tok/en+1"), url.PathEscape("ann:tok/en+1"),
+		base64.RawURLEncoding.EncodeToString([]byte("tok/en+1")), `tok\/en+1`} {
+		if got := r.String("a " + s + " b"); got != "a "+redacted+" b" {
+			t.Errorf("String(%q) = %q", s, got)
+		}
+	}
+	if got := r.String("ann and more"); got != "ann and more" {
+		t.Errorf("the user name alone is not a secret: %q", got)
+	}
+	var zero Redactor
+	if zero.String("tok/en+1") != "tok/en+1" || zero.Error(nil) != nil {
+		t.Error("the zero Redactor removes something")
+	}
+	err := r.Error(fmt.Errorf("wrapped: %w", &Error{Status: 401, Message: "tok/en+1"}))
+	if StatusOf(err) != 401 || strings.Contains(err.Error(), "tok/en") {
+		t.Errorf("redacted error %v lost its cause or kept the secret", err)
+	}
+}
+
+func TestPager(t *testing.T) {
+	var p Pager
+	p.What = "things"
+	if err := p.Page([]string{"a", "b"}, "2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Page([]string{"b", "c"}, "3"); err != nil {
+		t.Fatal(err)
+	}
+	err := p.Page([]string{"c"}, "2")
+	if !errors.Is(err, ErrNoProgress) || !strings.Contains(err.Error(), "things: page 3 sends codepace back") {
+		t.Errorf("a cursor followed twice: %v", err)
+	}
+
+	p = Pager{What: "same"}
+	for i := range 4 {
+		err = p.Page([]string{"a", "b"}, fmt.Sprint(i+10))
+		if (err != nil) != (i == 3) {
+			t.Fatalf("page %d: %v", i+1, err)
+		}
+	}
+	if !errors.Is(err, ErrNoProgress) || !strings.Contains(err.Error(), "3 pages in a row brought nothing new") {
+		t.Errorf("the same page for ever: %v", err)
+	}
+	p = Pager{}
+	if err := p.Page(nil, ""); err != nil {
+		t.Errorf("an empty last page: %v", err)
+	}
+}
