@@ -106,3 +106,41 @@ func TestRewrite(t *testing.T) {
 		t.Errorf("Requests() = %d, want 40", f.Requests())
 	}
 }
+
+func TestHostileHelpers(t *testing.T) {
+	other := NewElsewhere(http.StatusTeapot)
+	defer other.Close()
+	bomb := GzipBomb(3 << 20)
+	home := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/bomb" {
+			bomb(w, r)
+			return
+		}
+		RedirectTo(other.URL)(w, r)
+	}))
+	defer home.Close()
+	req, _ := http.NewRequest(http.MethodGet, home.URL+"/x?y=1", nil)
+	req.Header.Set("Authorization", "Basic eA==")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTeapot || resp.Request.URL.String() != other.URL+"/x?y=1" {
+		t.Errorf("redirected to %s, answered %d", resp.Request.URL, resp.StatusCode)
+	}
+	if got := other.Authorizations(); len(got) != 1 || other.CheckNoCredentials() == nil {
+		t.Errorf("Authorizations() = %q, want one request, with the credentials Go forwards to another port", got)
+	}
+	for range 2 { // every request gets the whole bomb
+		resp, err = http.Get(home.URL + "/bomb")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || len(body) != 3<<20 || !resp.Uncompressed {
+			t.Errorf("bomb: %d bytes, uncompressed by the client %v, %v", len(body), resp.Uncompressed, err)
+		}
+	}
+}
