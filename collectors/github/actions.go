@@ -12,6 +12,7 @@ import (
 	gh "github.com/google/go-github/v60/github"
 
 	"github.com/codepace/codepace/collectors"
+	"github.com/codepace/codepace/collectors/httpx"
 )
 
 // GitHub Actions builds
@@ -125,6 +126,7 @@ func createdRange(lo, hi time.Time) string {
 // has more than it would return for one query.
 func (g *Collector) runSpan(ctx context.Context, rs *runScan, lo, hi time.Time) error {
 	opt := &gh.ListWorkflowRunsOptions{Created: createdRange(lo, hi), ListOptions: gh.ListOptions{PerPage: g.opts.PageSize}}
+	progress := httpx.Pager{What: "workflow runs of " + rs.r.String() + " created " + opt.Created}
 	for {
 		page, resp, err := fetch(ctx, g.c, workflowRuns, func() (*gh.WorkflowRuns, *gh.Response, error) {
 			return g.gh.Actions.ListRepositoryWorkflowRuns(ctx, rs.r.owner, rs.r.name, opt)
@@ -162,6 +164,13 @@ func (g *Collector) runSpan(ctx context.Context, rs *runScan, lo, hi time.Time) 
 		}
 		if resp.NextPage <= opt.Page {
 			return nil
+		}
+		keys := make([]string, len(page.WorkflowRuns))
+		for i, run := range page.WorkflowRuns {
+			keys[i] = fmt.Sprint(run.GetID(), " ", run.GetRunAttempt())
+		}
+		if err := progress.Page(keys, strconv.Itoa(resp.NextPage)); err != nil {
+			return err
 		}
 		opt.Page = resp.NextPage
 	}

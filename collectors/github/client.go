@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"container/list"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,6 +35,19 @@ import (
 // nothing of 429. go-github still refuses, without a request, to send
 // anything before the reset of a budget the last answer said was used up;
 // fetch waits for that reset.
+
+// pageItems tells httpx how many items a list request asked for
+// (per_page) and where they are, so that a page with more fails.
+func pageItems(req *http.Request) (string, int) {
+	n, _ := strconv.Atoi(req.URL.Query().Get("per_page"))
+	switch p := req.URL.Path; {
+	case strings.HasSuffix(p, "/actions/runs"):
+		return "workflow_runs", n
+	case strings.HasSuffix(p, "/jobs"):
+		return "jobs", n
+	}
+	return "", n
+}
 
 // attempt sends one HTTP request, bounded by a timeout that covers reading
 // the body, and counts it.
@@ -319,6 +333,10 @@ func (l *limiter) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 			return nil, ctx.Err()
 		}
+		var capped *httpx.Error
+		if errors.As(err, &capped) {
+			return nil, err // too large, too many items: the same next time
+		}
 		kind, wait, msg := classify(resp, err)
 		if !retryable {
 			return resp, err
@@ -463,6 +481,7 @@ type client struct {
 	att   *attempt
 	cache *conditional // nil when conditional requests are off
 	p     *policy
+	red   httpx.Redactor // the token in every form, for errors
 
 	mu   sync.Mutex
 	rate gh.Rate // the last rate limit state GitHub reported
@@ -534,6 +553,7 @@ func fetch[T any](ctx context.Context, c *client, want shape, f func() (T, *gh.R
 func listAll[T any](ctx context.Context, c *client, perPage int, want shape, f func(gh.ListOptions) ([]T, *gh.Response, error)) ([]T, error) {
 	var all []T
 	opt := gh.ListOptions{PerPage: perPage}
+	var progress httpx.Pager
 	for {
 		items, resp, err := fetch(ctx, c, want, func() ([]T, *gh.Response, error) { return f(opt) })
 		if err != nil {
@@ -543,8 +563,23 @@ func listAll[T any](ctx context.Context, c *client, perPage int, want shape, f f
 		if resp.NextPage <= opt.Page { // the last page (or a Link going nowhere new)
 			return all, nil
 		}
+		progress.What = redact(resp.Request.URL)
+		if err := progress.Page([]string{pageKey(resp)}, strconv.Itoa(resp.NextPage)); err != nil {
+			return nil, err
+		}
 		opt.Page = resp.NextPage
 	}
+}
+
+// pageKey stands for the items of a page whose items have no key the
+// caller knows: the answer itself.
+func pageKey(resp *gh.Response) string {
+	var raw []byte
+	if rb, ok := resp.Body.(*rawBody); ok {
+		raw = rb.raw
+	}
+	sum := sha256.Sum256(raw)
+	return string(sum[:])
 }
 
 // ErrNotJSON is wrapped by the error of a successful (2xx) answer that is

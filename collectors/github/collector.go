@@ -132,6 +132,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -139,6 +140,7 @@ import (
 	"github.com/shurcooL/githubv4"
 
 	"github.com/codepace/codepace/collectors"
+	"github.com/codepace/codepace/collectors/httpx"
 )
 
 // Options configures a GitHub collector.
@@ -163,6 +165,9 @@ type Options struct {
 	// PageSize is how many items one list request asks for, at most 100
 	// (the default); a GraphQL page holds at most 50 pull requests.
 	PageSize int
+	// MaxAnswerBytes bounds one answer once decompressed (default
+	// httpx.DefaultMaxAnswerBytes).
+	MaxAnswerBytes int64
 	// Timeout bounds one HTTP request (default 1 minute).
 	Timeout time.Duration
 	// Retries is how many times a 5xx answer or network error is retried;
@@ -268,22 +273,33 @@ func New(opts Options) (*Collector, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	log := opts.Logger.With("source", opts.Name)
-
-	p := &policy{retries: opts.Retries, backoff: opts.Backoff, secondaryWait: opts.SecondaryWait,
-		maxWait: opts.MaxWait, log: log}
-	c := &client{att: &attempt{base: http.DefaultTransport, timeout: opts.Timeout}, p: p}
-	var rt http.RoundTripper = c.att
-	if opts.CacheBytes > 0 {
-		c.cache = &conditional{base: rt, cache: newETagCache(opts.CacheBytes)}
-		rt = c.cache
-	}
-	ghc := gh.NewClient(&http.Client{Transport: &limiter{next: rt, p: p}})
+	apiURL := "https://api.github.com/"
 	if opts.BaseURL != "" {
 		u, err := url.Parse(opts.BaseURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return nil, fmt.Errorf("github source %q: base_url %q: want the GitHub Enterprise URL, such as https://github.example.org/api/v3/", opts.Name, safeURL(opts.BaseURL))
 		}
+		apiURL = opts.BaseURL
+	}
+	// httpx sends each attempt: the token to the API's origin only, the
+	// answer capped; the limiter below keeps GitHub's retries.
+	hx, err := httpx.New(httpx.Config{System: "GitHub", BaseURL: apiURL, Token: opts.Token, Timeout: opts.Timeout,
+		MaxAnswerBytes: opts.MaxAnswerBytes, Items: pageItems})
+	if err != nil {
+		return nil, fmt.Errorf("github source %q: base_url %q: %w", opts.Name, safeURL(opts.BaseURL), err)
+	}
+	log := hx.Redactor().Logger(opts.Logger).With("source", opts.Name)
+
+	p := &policy{retries: opts.Retries, backoff: opts.Backoff, secondaryWait: opts.SecondaryWait,
+		maxWait: opts.MaxWait, log: log}
+	c := &client{att: &attempt{base: hx.Transport(), timeout: opts.Timeout}, p: p, red: hx.Redactor()}
+	var rt http.RoundTripper = c.att
+	if opts.CacheBytes > 0 {
+		c.cache = &conditional{base: rt, cache: newETagCache(opts.CacheBytes)}
+		rt = c.cache
+	}
+	ghc := gh.NewClient(&http.Client{Transport: &limiter{next: rt, p: p}, CheckRedirect: hx.CheckRedirect})
+	if opts.BaseURL != "" {
 		if ghc, err = ghc.WithEnterpriseURLs(opts.BaseURL, opts.BaseURL); err != nil {
 			return nil, fmt.Errorf("github source %q: base_url %q: %w", opts.Name, safeURL(opts.BaseURL), err)
 		}
@@ -298,7 +314,8 @@ func New(opts Options) (*Collector, error) {
 		opts.ActionsLookback = defaultActionsLookback
 	}
 	endpoint := graphQLEndpoint(opts.BaseURL)
-	gqlHTTP := &http.Client{Transport: &gqlTransport{next: &limiter{next: c.att, p: p, anyMethod: true}, token: opts.Token, p: p}}
+	gqlHTTP := &http.Client{Transport: &gqlTransport{next: &limiter{next: c.att, p: p, anyMethod: true}, token: opts.Token, p: p},
+		CheckRedirect: hx.CheckRedirect}
 	return &Collector{opts: opts, gh: ghc, c: c, log: log, pulls: true, actions: opts.Actions,
 		gql: githubv4.NewEnterpriseClient(endpoint, gqlHTTP), gqlURL: safeURL(endpoint)}, nil
 }
@@ -346,6 +363,7 @@ func (g *Collector) Collect(ctx context.Context, w collectors.Window, sink colle
 	g.c.p.mu.Unlock()
 	started := time.Now()
 	defer func() {
+		err = g.c.red.Error(err)
 		req, nm := g.c.counts()
 		st.Requests = req - req0
 		g.c.mu.Lock()
@@ -485,6 +503,7 @@ func (g *Collector) repo(ctx context.Context, r repoRef, from time.Time, sink co
 func (g *Collector) restPages(ctx context.Context, r repoRef, st *collectors.Stats) pager {
 	opt := &gh.PullRequestListOptions{State: "all", Sort: "updated", Direction: "desc",
 		ListOptions: gh.ListOptions{PerPage: g.opts.PageSize}}
+	progress := httpx.Pager{What: "pull requests of " + r.String()}
 	return func() ([]listed, bool, error) {
 		prs, resp, err := fetch(ctx, g.c, aList, func() ([]*gh.PullRequest, *gh.Response, error) {
 			return g.gh.PullRequests.List(ctx, r.owner, r.name, opt)
@@ -504,6 +523,15 @@ func (g *Collector) restPages(ctx context.Context, r repoRef, st *collectors.Sta
 				load: func() (collectors.Change, []omission, error) { return g.pull(ctx, r, n) }})
 		}
 		more := resp.NextPage > opt.Page
+		if more {
+			keys := make([]string, len(page))
+			for i, l := range page {
+				keys[i] = fmt.Sprint(l.number, " ", l.updated.UnixNano())
+			}
+			if err := progress.Page(keys, strconv.Itoa(resp.NextPage)); err != nil {
+				return nil, false, err
+			}
+		}
 		opt.Page = resp.NextPage
 		return page, more, nil
 	}

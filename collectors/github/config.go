@@ -87,7 +87,7 @@ func Type() collectors.SourceType {
 func fromConfig(c *Config, env collectors.Env) (collectors.Collector, error) {
 	opts := Options{
 		Name: c.Name, Owner: c.Owner, Repos: c.Repos, BaseURL: string(c.BaseURL), API: c.API,
-		PageSize: c.PageSize, Timeout: c.Timeout, Retries: c.Retries,
+		PageSize: c.PageSize, Timeout: c.Timeout, Retries: c.Retries, MaxAnswerBytes: int64(c.MaxAnswerBytes),
 		Actions: c.Actions, ActionsLookback: c.ActionsLookback,
 		Logger: env.Logger, Progress: env.Progress,
 	}

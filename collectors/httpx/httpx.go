@@ -142,7 +142,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Wrap != nil {
 		rt = cfg.Wrap(rt)
 	}
-	c.hc = &http.Client{Transport: &retry{c: c, next: rt}, CheckRedirect: c.checkRedirect}
+	c.hc = &http.Client{Transport: &retry{c: c, next: rt}, CheckRedirect: c.CheckRedirect}
 	return c, nil
 }
 
@@ -162,10 +162,17 @@ func (c *Client) Waited() time.Duration {
 	return c.waited
 }
 
-// checkRedirect refuses a redirect from https to http, and long chains.
-// Credentials never follow a redirect elsewhere: attempt sends them only
-// to the configured scheme, host and port.
-func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
+// Transport returns the layer that sends one attempt (credentials to the
+// configured origin only, timeout, answer and item caps), without the
+// retry loop: for a client library that keeps its own retries (GitHub's,
+// until they move onto the Client's). Use CheckRedirect with it.
+func (c *Client) Transport() http.RoundTripper { return attempt{c} }
+
+// CheckRedirect is the http.Client.CheckRedirect of a Client: it refuses a
+// redirect from https to http, and long chains. Credentials never follow
+// a redirect elsewhere: each attempt sends them only to the configured
+// scheme, host and port.
+func (c *Client) CheckRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= 10 {
 		return &Error{System: c.cfg.System, Method: req.Method, URL: Safe(via[0].URL), Err: ErrRedirect,
 			Detail: "was redirected more than 10 times"}
