@@ -20,20 +20,23 @@ import (
 	"time"
 
 	gt "github.com/codepace/codepace/collectors/gerrit/gerrittest"
+	ght "github.com/codepace/codepace/collectors/github/githubtest"
 	jt "github.com/codepace/codepace/collectors/jenkins/jenkinstest"
 	"github.com/codepace/codepace/daemon"
 	"github.com/codepace/codepace/internal/testserver"
 )
 
-// The secret of the hostile end-to-end tests besides setup's Gerrit
-// password.
-const hostileJenkinsToken = "11e2e3/jenkins token&"
+// Secrets of the hostile end-to-end tests (the Gerrit one is setup's).
+const (
+	hostileGitHubToken  = "ghp_E2eEch0edT0ken/With+Specials=0123"
+	hostileJenkinsToken = "11e2e3/jenkins token&"
+)
 
 // hostileSecretForms are the forms of the configured secrets an echoing
 // server sends back, which must appear nowhere.
 func hostileSecretForms() []string {
 	var forms []string
-	for _, up := range [][2]string{{"collector", "s3cret-pass"}, {"collector", hostileJenkinsToken}} {
+	for _, up := range [][2]string{{"collector", "s3cret-pass"}, {"", hostileGitHubToken}, {"collector", hostileJenkinsToken}} {
 		forms = append(forms, up[1], url.QueryEscape(up[1]), url.PathEscape(up[1]))
 		if up[0] != "" {
 			basic := base64.StdEncoding.EncodeToString([]byte(up[0] + ":" + up[1]))
@@ -52,9 +55,13 @@ func echo(w http.ResponseWriter, r *http.Request, status int) {
 		r.Header.Get("Authorization"), r.Header.Get("Authorization"), strings.Join(hostileSecretForms(), " "))
 }
 
-// echoingSources adds a Jenkins source to setup's Gerrit, and makes both
-// echo the credentials: Gerrit with a 401, Jenkins with a 500.
+// echoingSources adds a GitHub and a Jenkins source to setup's Gerrit, and
+// makes all three echo the credentials: Gerrit with a 401, GitHub with a
+// login page (200, to GraphQL and REST), Jenkins with a 500.
 func echoingSources(t *testing.T, daemonConfig string) *env {
+	gh := ght.New(hostileGitHubToken)
+	t.Cleanup(gh.Close)
+	gh.SetFault(func(w http.ResponseWriter, r *http.Request) bool { echo(w, r, http.StatusOK); return true })
 	jk := jt.New("collector", hostileJenkinsToken)
 	t.Cleanup(jk.Close)
 	jk.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
@@ -62,6 +69,14 @@ func echoingSources(t *testing.T, daemonConfig string) *env {
 		return true
 	})
 	e := setup(t, history(), fmt.Sprintf(`    retries: 1
+  - name: gh
+    type: github
+    owner: acme
+    repos: [widgets]
+    base_url: %s/api/v3/
+    token_env: E2E_HOSTILE_GITHUB_TOKEN
+    since: 2024-01-01
+    retries: 1
   - name: ci
     type: jenkins
     url: %s
@@ -69,8 +84,9 @@ func echoingSources(t *testing.T, daemonConfig string) *env {
     token_env: E2E_HOSTILE_JENKINS_TOKEN
     since: 2024-01-01
     retries: 1
-%s`, jk.URL(), daemonConfig))
+%s`, gh.URL(), jk.URL(), daemonConfig))
 	e.gerrit.SetFault(func(w http.ResponseWriter, r *http.Request) bool { echo(w, r, http.StatusUnauthorized); return true })
+	t.Setenv("E2E_HOSTILE_GITHUB_TOKEN", hostileGitHubToken)
 	t.Setenv("E2E_HOSTILE_JENKINS_TOKEN", hostileJenkinsToken)
 	t.Setenv("E2E_GERRIT_PASSWORD", "s3cret-pass")
 	return e
@@ -86,7 +102,7 @@ func noSecret(t *testing.T, where, text string) {
 	}
 }
 
-// TestEchoedSecretsGoNowhere (issue 18.5): `codepace run` against two
+// TestEchoedSecretsGoNowhere (issue 18.5): `codepace run` against three
 // servers that echo the credentials back fails, and no form of any secret
 // is in its output, in any table, or in the daemon's /healthz and /metrics.
 func TestEchoedSecretsGoNowhere(t *testing.T) {
@@ -103,7 +119,7 @@ func TestEchoedSecretsGoNowhere(t *testing.T) {
 		t.Errorf("the output shows no redacted echo:\n%s", out)
 	}
 	runs := e.rows(t, `SELECT source, status, error FROM DB.collector_runs ORDER BY source`)
-	if len(runs) != 2 {
+	if len(runs) != 3 {
 		t.Errorf("collector_runs %q: want a row per source", runs)
 	}
 	for _, r := range runs {
@@ -120,7 +136,7 @@ func TestEchoedSecretsGoNowhere(t *testing.T) {
 	eventually(t, 30*time.Second, "/healthz to report the failures", func() bool {
 		var code int
 		code, h = d.health(t)
-		return code == http.StatusOK && h.Status == daemon.HealthDegraded && len(h.Sources) == 2 && h.Sources[1].LastError != ""
+		return code == http.StatusOK && h.Status == daemon.HealthDegraded && len(h.Sources) == 3 && h.Sources[2].LastError != ""
 	})
 	for _, path := range []string{"/healthz", "/metrics"} {
 		resp, err := http.Get("http://" + d.addr + path)
