@@ -279,7 +279,34 @@ func (w *world) plan() []plan {
 	if o.Changes >= 40 {
 		nL10n = o.Changes / 40
 	}
-	nHuman := o.Changes - nL10n
+	counts := w.ownerCounts(o.Changes-nL10n, r)
+	plans := make([]plan, 0, o.Changes)
+	nTop := max(len(w.cores), len(w.devs)/20)
+	for i, n := range counts {
+		if n > 0 {
+			plans = w.ownerPlans(plans, i, n, nTop, r)
+		}
+	}
+	for k := 0; k < nL10n; k++ {
+		ts := w.start + int64((float64(k)+0.5)/float64(nL10n)*span) + int64(r.IntN(3600))
+		plans = append(plans, plan{created: min(ts, w.end-60), owner: -1, project: int32(w.pickProject(r))})
+	}
+	sort.SliceStable(plans, func(a, b int) bool { return plans[a].created < plans[b].created })
+	num := 10000
+	for i := range plans {
+		num++
+		if r.Float64() < 0.02 {
+			num += 1 + r.IntN(3)
+		}
+		plans[i].number = num
+	}
+	return plans
+}
+
+// ownerCounts shares nHuman changes among the developers by their
+// ownerWeights (largest remainders get the rounding); everyone who would
+// own nothing gets one change from the busiest owner.
+func (w *world) ownerCounts(nHuman int, r *rand.Rand) []int {
 	weights := ownerWeights(len(w.devs), r)
 	sum := 0.0
 	for _, wt := range weights {
@@ -303,62 +330,49 @@ func (w *world) plan() []plan {
 		counts[rems[k].i]++
 		assigned++
 	}
-	// Everyone who owns nothing gets one change from the busiest owners.
 	for i := len(counts) - 1; i >= 0; i-- {
 		if counts[i] == 0 && counts[0] > 1 {
 			counts[i]++
 			counts[0]--
 		}
 	}
-	plans := make([]plan, 0, o.Changes)
-	nTop := max(len(w.cores), len(w.devs)/20)
-	for i, n := range counts {
-		if n == 0 {
-			continue
-		}
-		var join, dur float64
-		switch {
-		case i < len(w.cores):
-			join = r.Float64() * 0.03 * span
-			dur = span - join
-		case i < nTop:
-			join = r.Float64() * 0.3 * span
-			dur = span - join
-		default:
-			join = r.Float64() * 0.97 * span
-			dur = math.Min(span-join, float64(n)*10*86400*math.Exp(0.8*r.NormFloat64()))
-		}
-		home := w.pickProject(r)
-		for k := 0; k < n; k++ {
-			t := join
-			if k > 0 {
-				t = join + r.Float64()*dur
-			}
-			ts := w.start + int64(t)
-			// Fewer changes at weekends.
-			if wd := time.Unix(ts, 0).UTC().Weekday(); (wd == time.Saturday || wd == time.Sunday) && r.Float64() < 0.7 {
-				ts += 2 * 86400
-			}
-			ts = min(ts, w.end-60)
-			proj := home
-			if r.Float64() < 0.3 {
-				proj = w.pickProject(r)
-			}
-			plans = append(plans, plan{created: ts, owner: int32(i), project: int32(proj)})
-		}
+	return counts
+}
+
+// ownerPlans appends developer i's n changes to plans: the core developers
+// and the nTop busiest join early and stay, the others join any time and
+// stay a while; most changes go to the developer's home project, fewer come
+// at weekends.
+func (w *world) ownerPlans(plans []plan, i, n, nTop int, r *rand.Rand) []plan {
+	span := float64(w.end - w.start)
+	var join, dur float64
+	switch {
+	case i < len(w.cores):
+		join = r.Float64() * 0.03 * span
+		dur = span - join
+	case i < nTop:
+		join = r.Float64() * 0.3 * span
+		dur = span - join
+	default:
+		join = r.Float64() * 0.97 * span
+		dur = math.Min(span-join, float64(n)*10*86400*math.Exp(0.8*r.NormFloat64()))
 	}
-	for k := 0; k < nL10n; k++ {
-		ts := w.start + int64((float64(k)+0.5)/float64(nL10n)*span) + int64(r.IntN(3600))
-		plans = append(plans, plan{created: min(ts, w.end-60), owner: -1, project: int32(w.pickProject(r))})
-	}
-	sort.SliceStable(plans, func(a, b int) bool { return plans[a].created < plans[b].created })
-	num := 10000
-	for i := range plans {
-		num++
-		if r.Float64() < 0.02 {
-			num += 1 + r.IntN(3)
+	home := w.pickProject(r)
+	for k := 0; k < n; k++ {
+		t := join
+		if k > 0 {
+			t = join + r.Float64()*dur
 		}
-		plans[i].number = num
+		ts := w.start + int64(t)
+		if wd := time.Unix(ts, 0).UTC().Weekday(); (wd == time.Saturday || wd == time.Sunday) && r.Float64() < 0.7 {
+			ts += 2 * 86400
+		}
+		ts = min(ts, w.end-60)
+		proj := home
+		if r.Float64() < 0.3 {
+			proj = w.pickProject(r)
+		}
+		plans = append(plans, plan{created: ts, owner: int32(i), project: int32(proj)})
 	}
 	return plans
 }
@@ -648,194 +662,291 @@ func (s *sim) approveAndMerge(a int64, ps int, approver *Account) int64 {
 
 const day = 86400.0
 
+// Outcomes of a human change.
+const (
+	outMerged = iota
+	outAbandoned
+	outOpen
+)
+
+// human is the plan of a developer's change as it unfolds: what becomes of
+// it, its patch sets and the review rounds on them.
+type human struct {
+	*sim
+	outcome int
+	nPS     int   // patch sets in all
+	ps      int   // the latest patch set planned
+	base    int64 // when the change is ready for review
+	ciDone  int64 // when CI last reported on ps
+	ciOK    bool
+	// first and approve are when the first review and the approval come.
+	first, approve float64
+	points         int  // review rounds
+	split          bool // one patch set, reviewed in two rounds
+	core, peer     *Account
+	shift          int64   // the delay an abandon and restore added
+	last           float64 // when the latest event planned happens
+}
+
+// planHuman plans a change a developer owns: uploads, CI runs, review
+// rounds, and how it ends.
 func (s *sim) planHuman(t0 int64) {
-	r := s.r
-	owner := s.owner
-	const (
-		outMerged = iota
-		outAbandoned
-		outOpen
-	)
-	outcome := outOpen
-	switch x := r.Float64(); {
-	case x < 0.73:
-		outcome = outMerged
-	case x < 0.88:
-		outcome = outAbandoned
-	}
-	nPS := 1
-	switch x := r.Float64(); {
-	case x < 0.45:
-	case x < 0.75:
-		nPS = 2
-	case x < 0.9:
-		nPS = 3
-	default:
-		nPS = 4
-	}
-	wip := r.Float64() < 0.10
-	ps := 1
-	ciDone, ciOK := s.upload(t0, 1, KindRework, owner, wip)
-	base := t0
-	if wip {
-		if r.Float64() < 0.28 {
-			// Never leaves WIP: more WIP patch sets, maybe abandoned.
-			t := t0
-			for k := 2; k <= nPS; k++ {
-				t += int64(s.ln(day, 1)) + 1
-				s.upload(t, k, s.nextKind(), owner, true)
-			}
-			if outcome != outOpen || r.Float64() < 0.5 {
-				s.abandon(t+int64(s.ln(30*day, 1))+1, nPS)
-			}
-			s.fill(t0, t, 6+r.IntN(4))
-			return
-		}
-		base = t0 + int64(s.ln(20*3600, 1)) + 1
-		if nPS > 1 && r.Float64() < 0.4 {
-			ps = 2
-			ciDone, ciOK = s.upload(base, 2, KindRework, owner, false)
-		} else {
-			s.add(event{t: base, kind: evReady, ps: 1, who: owner, body: -1})
-		}
-	}
-	if !ciOK && nPS == ps {
-		rc := ciDone + int64(s.ln(2400, 1)) + 1
-		s.add(event{t: rc, kind: evRecheck, ps: uint8(ps), who: owner, body: -1})
-		ciDone, _ = s.ci(rc, ps, false, 0.8)
-	}
-	if outcome != outMerged && r.Float64() < 0.25 {
-		// Nobody ever reviews it.
-		t := base
-		for k := ps + 1; k <= nPS; k++ {
-			t += int64(s.ln(2*day, 1)) + 1
-			s.upload(t, k, s.nextKind(), owner, false)
-		}
-		if outcome == outAbandoned {
-			s.abandon(t+int64(s.ln(20*day, 1.2))+1, nPS)
-		}
-		s.fill(base, t, 5+r.IntN(4))
+	h := human{sim: s, ps: 1, base: t0}
+	h.outcome = s.drawOutcome()
+	h.nPS = s.drawPatchSets()
+	wip := s.r.Float64() < 0.10
+	h.ciDone, h.ciOK = s.upload(t0, 1, KindRework, s.owner, wip)
+	if wip && !h.fromWIP(t0) {
 		return
 	}
-	// Reviewers look once CI has reported.
-	first := math.Max(float64(base)+math.Min(math.Max(s.ln(day, 1.2), 600), 200*day), float64(ciDone+60))
-	approve := first + s.ln(5*day, 1.3)
-	points := nPS - ps + 1 // review rounds, one per remaining patch set
-	split := points == 1 && r.Float64() < 0.45
-	if points == 1 && !split {
-		approve = first
+	if !h.ciOK && h.nPS == h.ps {
+		h.recheck()
 	}
-	if split {
-		points = 2
+	if h.outcome != outMerged && s.r.Float64() < 0.25 {
+		h.unreviewed()
+		return
 	}
-	core := s.pickCore(owner)
-	peer := s.pickPeer(owner)
-	if peer == core {
-		peer = s.pickPeer(owner)
+	h.review()
+	h.end()
+}
+
+// drawOutcome draws whether a human change is merged, abandoned or left open.
+func (s *sim) drawOutcome() int {
+	switch x := s.r.Float64(); {
+	case x < 0.73:
+		return outMerged
+	case x < 0.88:
+		return outAbandoned
 	}
-	stopAt := points // open changes stop somewhere in the middle
-	if outcome == outOpen {
-		stopAt = r.IntN(points + 1)
+	return outOpen
+}
+
+// drawPatchSets draws how many patch sets a human change gets.
+func (s *sim) drawPatchSets() int {
+	switch x := s.r.Float64(); {
+	case x < 0.45:
+		return 1
+	case x < 0.75:
+		return 2
+	case x < 0.9:
+		return 3
+	}
+	return 4
+}
+
+// fromWIP plans what becomes of a change created work in progress. Either
+// it never leaves WIP and its plan is complete (fromWIP returns false), or
+// it becomes ready for review, with a new patch set or without.
+func (h *human) fromWIP(t0 int64) bool {
+	r := h.r
+	if r.Float64() < 0.28 {
+		// Never leaves WIP: more WIP patch sets, maybe abandoned.
+		t := t0
+		for k := 2; k <= h.nPS; k++ {
+			t += int64(h.ln(day, 1)) + 1
+			h.upload(t, k, h.nextKind(), h.owner, true)
+		}
+		if h.outcome != outOpen || r.Float64() < 0.5 {
+			h.abandon(t+int64(h.ln(30*day, 1))+1, h.nPS)
+		}
+		h.fill(t0, t, 6+r.IntN(4))
+		return false
+	}
+	h.base = t0 + int64(h.ln(20*3600, 1)) + 1
+	if h.nPS > 1 && r.Float64() < 0.4 {
+		h.ps = 2
+		h.ciDone, h.ciOK = h.upload(h.base, 2, KindRework, h.owner, false)
+	} else {
+		h.add(event{t: h.base, kind: evReady, ps: 1, who: h.owner, body: -1})
+	}
+	return true
+}
+
+// recheck plans the owner's recheck after CI failed on the latest patch set.
+func (h *human) recheck() {
+	rc := h.ciDone + int64(h.ln(2400, 1)) + 1
+	h.add(event{t: rc, kind: evRecheck, ps: uint8(h.ps), who: h.owner, body: -1})
+	h.ciDone, _ = h.ci(rc, h.ps, false, 0.8)
+}
+
+// unreviewed plans a change nobody ever reviews: its remaining patch sets
+// and, if it is to be abandoned, its abandon.
+func (h *human) unreviewed() {
+	t := h.base
+	for k := h.ps + 1; k <= h.nPS; k++ {
+		t += int64(h.ln(2*day, 1)) + 1
+		h.upload(t, k, h.nextKind(), h.owner, false)
+	}
+	if h.outcome == outAbandoned {
+		h.abandon(t+int64(h.ln(20*day, 1.2))+1, h.nPS)
+	}
+	h.fill(h.base, t, 5+h.r.IntN(4))
+}
+
+// review plans the review rounds, one per remaining patch set, from the
+// first review to the approval. Reviewers look once CI has reported; open
+// changes stop somewhere in the middle; a few changes are abandoned and
+// restored after a round.
+func (h *human) review() {
+	r := h.r
+	h.first = math.Max(float64(h.base)+math.Min(math.Max(h.ln(day, 1.2), 600), 200*day), float64(h.ciDone+60))
+	h.approve = h.first + h.ln(5*day, 1.3)
+	h.points = h.nPS - h.ps + 1
+	h.split = h.points == 1 && r.Float64() < 0.45
+	if h.points == 1 && !h.split {
+		h.approve = h.first
+	}
+	if h.split {
+		h.points = 2
+	}
+	h.core = h.pickCore(h.owner)
+	h.peer = h.pickPeer(h.owner)
+	if h.peer == h.core {
+		h.peer = h.pickPeer(h.owner)
+	}
+	stopAt := h.points
+	if h.outcome == outOpen {
+		stopAt = r.IntN(h.points + 1)
 	}
 	restoreAt := -1
-	if (outcome == outMerged && r.Float64() < 0.05) || (outcome == outOpen && r.Float64() < 0.2) {
-		restoreAt = r.IntN(points)
+	if (h.outcome == outMerged && r.Float64() < 0.05) || (h.outcome == outOpen && r.Float64() < 0.2) {
+		restoreAt = r.IntN(h.points)
 	}
-	var shift int64
-	last := first
-	for k := 0; k < points && k < stopAt; k++ {
-		rt := first + (approve-first)*float64(k)/float64(max(points-1, 1))
-		if k > 0 && k < points-1 {
-			rt += (approve - first) / float64(points) * (r.Float64() - 0.5) * 0.5
-		}
-		rt += float64(shift)
-		final := k == points-1 && outcome == outMerged
-		if final {
-			rt = math.Max(rt, float64(ciDone+60))
-		}
-		who := peer
-		if final || r.Float64() < 0.55 {
-			who = core
-		}
-		e := event{t: int64(rt), kind: evReview, ps: uint8(ps), who: who, body: -1}
-		switch {
-		case final:
-			e.vote = 2
-			if r.Float64() < 0.2 {
-				e.body = int8(r.IntN(2)) * 6 // "Thanks, looks good." or "LGTM"
-			}
-		case split && ps == nPS:
-			e.vote = 1
-			e.comments = uint8(r.IntN(2))
-		default:
-			switch x := r.Float64(); {
-			case x < 0.45:
-				e.vote = -1
-			case x < 0.65:
-				e.vote = 1
-			}
-			e.comments = uint8(1 + r.IntN(5))
-			if r.Float64() < 0.3 {
-				e.body = int8(1 + r.IntN(len(reviewBodies)-1))
-			}
-		}
-		s.add(e)
-		last = rt
-		if final {
-			last = float64(s.approveAndMerge(int64(rt), ps, core))
+	h.last = h.first
+	for k := 0; k < h.points && k < stopAt; k++ {
+		if !h.round(k, restoreAt == k) {
 			break
 		}
-		if restoreAt == k {
-			ab := int64(rt) + int64(s.ln(3*day, 1)) + 1
-			s.abandon(ab, ps)
-			rs := ab + int64(s.ln(6*day, 1)) + 1
-			s.add(event{t: rs, kind: evRestore, ps: uint8(ps), who: owner, body: -1})
-			shift += rs - int64(rt)
-			last = float64(rs)
+	}
+}
+
+// round plans review round k and what follows it before the next round; it
+// returns false once the change is approved and merged.
+func (h *human) round(k int, restore bool) bool {
+	rt := h.roundTime(k)
+	final := k == h.points-1 && h.outcome == outMerged
+	if final {
+		rt = math.Max(rt, float64(h.ciDone+60))
+	}
+	e := h.reviewEvent(rt, final)
+	h.add(e)
+	h.last = rt
+	if final {
+		h.last = float64(h.approveAndMerge(int64(rt), h.ps, h.core))
+		return false
+	}
+	if restore {
+		h.abandonAndRestore(rt)
+	}
+	if h.ps < h.nPS && !(h.split && k == 0) {
+		h.nextPatchSet(k, rt, e.comments)
+	}
+	return true
+}
+
+// roundTime is when review round k comes: evenly spread from the first
+// review to the approval, the middle rounds jittered, later by any shift.
+func (h *human) roundTime(k int) float64 {
+	rt := h.first + (h.approve-h.first)*float64(k)/float64(max(h.points-1, 1))
+	if k > 0 && k < h.points-1 {
+		rt += (h.approve - h.first) / float64(h.points) * (h.r.Float64() - 0.5) * 0.5
+	}
+	rt += float64(h.shift)
+	return rt
+}
+
+// reviewEvent is the review at rt: the approval if final, otherwise a vote
+// and comments by the core developer or the peer.
+func (h *human) reviewEvent(rt float64, final bool) event {
+	r := h.r
+	who := h.peer
+	if final || r.Float64() < 0.55 {
+		who = h.core
+	}
+	e := event{t: int64(rt), kind: evReview, ps: uint8(h.ps), who: who, body: -1}
+	switch {
+	case final:
+		e.vote = 2
+		if r.Float64() < 0.2 {
+			e.body = int8(r.IntN(2)) * 6 // "Thanks, looks good." or "LGTM"
 		}
-		if ps < nPS && !(split && k == 0) {
-			next := first + (approve-first)*float64(k+1)/float64(max(points-1, 1)) + float64(shift)
-			if e.comments > 0 && r.Float64() < 0.6 {
-				reply := event{t: int64(rt+math.Min(s.ln(3*3600, 1), (next-rt)*0.3)) + 1, kind: evReply, ps: uint8(ps),
-					who: owner, comments: e.comments, body: -1}
-				if r.Float64() < 0.4 {
-					reply.comments, reply.body = 0, int8(r.IntN(len(replyBodies)))
-				}
-				s.add(reply)
-			}
-			if r.Float64() < 0.03 {
-				s.add(event{t: int64(rt) + 2, kind: evSetWIP, ps: uint8(ps), who: owner, body: -1})
-			}
-			up := int64(rt + (next-rt)*(0.2+0.4*r.Float64()))
-			ps++
-			kind := s.nextKind()
-			uploader := owner
-			if kind == KindTrivialRebase && r.Float64() < 0.3 {
-				uploader = core
-			}
-			ciDone, ciOK = s.upload(up, ps, kind, uploader, false)
-			last = float64(up)
-			if !ciOK && ps == nPS {
-				rc := ciDone + int64(s.ln(2400, 1)) + 1
-				s.add(event{t: rc, kind: evRecheck, ps: uint8(ps), who: owner, body: -1})
-				ciDone, _ = s.ci(rc, ps, false, 0.8)
-			}
+	case h.split && h.ps == h.nPS:
+		e.vote = 1
+		e.comments = uint8(r.IntN(2))
+	default:
+		switch x := r.Float64(); {
+		case x < 0.45:
+			e.vote = -1
+		case x < 0.65:
+			e.vote = 1
+		}
+		e.comments = uint8(1 + r.IntN(5))
+		if r.Float64() < 0.3 {
+			e.body = int8(1 + r.IntN(len(reviewBodies)-1))
 		}
 	}
-	if outcome == outAbandoned {
-		s.abandon(int64(last)+int64(s.ln(14*day, 1.2))+1, ps)
+	return e
+}
+
+// abandonAndRestore plans an abandon after the review at rt and the owner's
+// restore, which delays the rounds still to come.
+func (h *human) abandonAndRestore(rt float64) {
+	ab := int64(rt) + int64(h.ln(3*day, 1)) + 1
+	h.abandon(ab, h.ps)
+	rs := ab + int64(h.ln(6*day, 1)) + 1
+	h.add(event{t: rs, kind: evRestore, ps: uint8(h.ps), who: h.owner, body: -1})
+	h.shift += rs - int64(rt)
+	h.last = float64(rs)
+}
+
+// nextPatchSet plans what follows review round k at rt, which left comments
+// comments: maybe the owner's reply and a switch to WIP, then the next patch
+// set and its CI run, rechecked if it fails on the last patch set.
+func (h *human) nextPatchSet(k int, rt float64, comments uint8) {
+	r := h.r
+	next := h.first + (h.approve-h.first)*float64(k+1)/float64(max(h.points-1, 1)) + float64(h.shift)
+	if comments > 0 && r.Float64() < 0.6 {
+		reply := event{t: int64(rt+math.Min(h.ln(3*3600, 1), (next-rt)*0.3)) + 1, kind: evReply, ps: uint8(h.ps),
+			who: h.owner, comments: comments, body: -1}
+		if r.Float64() < 0.4 {
+			reply.comments, reply.body = 0, int8(r.IntN(len(replyBodies)))
+		}
+		h.add(reply)
 	}
-	fillFrom, fillTo := int64(first), int64(last)
-	if outcome == outMerged {
+	if r.Float64() < 0.03 {
+		h.add(event{t: int64(rt) + 2, kind: evSetWIP, ps: uint8(h.ps), who: h.owner, body: -1})
+	}
+	up := int64(rt + (next-rt)*(0.2+0.4*r.Float64()))
+	h.ps++
+	kind := h.nextKind()
+	uploader := h.owner
+	if kind == KindTrivialRebase && r.Float64() < 0.3 {
+		uploader = h.core
+	}
+	h.ciDone, h.ciOK = h.upload(up, h.ps, kind, uploader, false)
+	h.last = float64(up)
+	if !h.ciOK && h.ps == h.nPS {
+		h.recheck()
+	}
+}
+
+// end plans how a reviewed change ends: an abandoned change's abandon, and
+// the discussion around the reviews.
+func (h *human) end() {
+	if h.outcome == outAbandoned {
+		h.abandon(int64(h.last)+int64(h.ln(14*day, 1.2))+1, h.ps)
+	}
+	fillFrom, fillTo := int64(h.first), int64(h.last)
+	if h.outcome == outMerged {
 		// Discussion happens before the approval; when the first review
 		// was the approval, just before it.
-		fillTo = int64(approve) + shift
+		fillTo = int64(h.approve) + h.shift
 		if fillTo-fillFrom < 600 {
-			fillFrom = int64(first) - min(3600, (int64(first)-base)/2)
-			fillTo = int64(first) - 1
+			fillFrom = int64(h.first) - min(3600, (int64(h.first)-h.base)/2)
+			fillTo = int64(h.first) - 1
 		}
 	}
-	s.fill(fillFrom, fillTo, 8+r.IntN(8))
+	h.fill(fillFrom, fillTo, 8+h.r.IntN(8))
 }
 
 func (s *sim) abandon(t int64, ps int) {
@@ -961,22 +1072,55 @@ func (s *sim) writePatchSet(ps int) {
 	s.text.WriteByte(':')
 }
 
+// castVotes are the votes on a change's current patch set as its events
+// unfold.
+type castVotes []Vote
+
+// set records a's vote v on label at t; v 0 removes a's vote.
+func (vs *castVotes) set(label string, a *Account, v int, t time.Time) {
+	for i := range *vs {
+		if (*vs)[i].Label == label && (*vs)[i].Account.ID == a.ID {
+			if v == 0 {
+				*vs = append((*vs)[:i], (*vs)[i+1:]...)
+			} else {
+				(*vs)[i].Value, (*vs)[i].Date = v, t
+			}
+			return
+		}
+	}
+	if v != 0 {
+		*vs = append(*vs, Vote{Label: label, Account: *a, Value: v, Date: t})
+	}
+}
+
+// carry keeps the votes a new patch set of the given kind carries over:
+// Code-Review across a trivial rebase or a commit message edit.
+func (vs *castVotes) carry(kind string) {
+	keep := (*vs)[:0]
+	for _, v := range *vs {
+		if v.Label == "Code-Review" && (kind == KindTrivialRebase || kind == KindNoCodeChange) {
+			keep = append(keep, v)
+		}
+	}
+	*vs = keep
+}
+
+// rendering is what render knows of a change as it goes through its events:
+// the patch sets' shas and author date, the votes, status and WIP state.
+type rendering struct {
+	c          *Change
+	shas       string
+	authorDate time.Time
+	votes      castVotes
+	status     string
+	wip        bool
+}
+
 // render turns the planned events into the change's revisions, messages,
 // votes and state, dropping everything after the end of the history.
 func (s *sim) render(c *Change, t0 int64) {
-	w := s.w
-	evs := s.events
-	slices.SortFunc(evs, func(a, b event) int {
-		if a.t != b.t {
-			return cmp.Compare(a.t, b.t)
-		}
-		return cmp.Compare(a.seq, b.seq)
-	})
-	n := 0
-	for n < len(evs) && evs[n].t <= w.end {
-		n++
-	}
-	evs = evs[:n]
+	evs := s.sortedEvents()
+	n := len(evs)
 	nRev := 0
 	for i := range evs {
 		if evs[i].kind == evUpload {
@@ -989,28 +1133,10 @@ func (s *sim) render(c *Change, t0 int64) {
 	s.text.Reset()
 	s.text.Grow(n*60 + len(s.jobs)*110)
 	ids := s.hex(40 * n)
-	shas := s.hex(40 * nRev)
+	x := rendering{c: c, shas: s.hex(40 * nRev), status: StatusNew}
 	c.ChangeID = "I" + s.hex(40)
-	authorDate := time.Unix(t0-int64(s.ln(3*3600, 1.5)), 0).UTC()
-	var votes []Vote
-	setVote := func(label string, a *Account, v int, t time.Time) {
-		for i := range votes {
-			if votes[i].Label == label && votes[i].Account.ID == a.ID {
-				if v == 0 {
-					votes = append(votes[:i], votes[i+1:]...)
-				} else {
-					votes[i].Value, votes[i].Date = v, t
-				}
-				return
-			}
-		}
-		if v != 0 {
-			votes = append(votes, Vote{Label: label, Account: *a, Value: v, Date: t})
-		}
-	}
+	x.authorDate = time.Unix(t0-int64(s.ln(3*3600, 1.5)), 0).UTC()
 	last := int64(0)
-	status := StatusNew
-	wip := false
 	for i := range evs {
 		e := &evs[i]
 		if e.t <= last && !(e.kind == evCIReport && e.gate && evs[i-1].kind == evMerge) {
@@ -1024,126 +1150,172 @@ func (s *sim) render(c *Change, t0 int64) {
 		m.Date = t
 		m.Revision = int(e.ps)
 		start := s.text.Len()
-		b := &s.text
-		ps := int(e.ps)
-		switch e.kind {
-		case evUpload:
-			k := len(c.Revisions)
-			c.Revisions = append(c.Revisions, Revision{Number: ps, SHA: shas[40*k : 40*k+40], Kind: e.revKind,
-				Created: t, Uploader: *e.who, AuthorDate: authorDate, Subject: c.Subject})
-			m.Tag = TagNewPatchSet
-			if e.wip {
-				m.Tag = TagNewWipPatchSet
-			}
-			wip = e.wip
-			b.WriteString("Uploaded patch set ")
-			b.WriteString(strconv.Itoa(ps))
-			switch e.revKind {
-			case KindTrivialRebase:
-				b.WriteString(": Patch Set ")
-				b.WriteString(strconv.Itoa(ps - 1))
-				b.WriteString(" was rebased.")
-			case KindNoCodeChange:
-				b.WriteString(": Commit message was updated.")
-			default:
-				b.WriteByte('.')
-			}
-			keep := votes[:0]
-			for _, v := range votes {
-				if v.Label == "Code-Review" && (e.revKind == KindTrivialRebase || e.revKind == KindNoCodeChange) {
-					keep = append(keep, v)
-				}
-			}
-			votes = keep
-		case evReady:
-			m.Tag = TagSetReadyForReview
-			wip = false
-			b.WriteString("Set Ready For Review")
-		case evSetWIP:
-			m.Tag = TagSetWorkInProgress
-			wip = true
-			b.WriteString("Set Work In Progress")
-		case evCIStart:
-			s.writePatchSet(ps)
-			if e.gate {
-				m.Tag = TagZuulGate
-				b.WriteString(" -Verified\n\nStarting gate jobs.")
-				setVote("Verified", e.who, 0, t)
-			} else {
-				m.Tag = TagZuulCheck
-				b.WriteString("\n\nStarting check jobs.")
-			}
-		case evCIReport:
-			s.writeReport(m, e, t, setVote)
-		case evReview:
-			s.writePatchSet(ps)
-			if e.vote != 0 {
-				b.WriteString(" Code-Review")
-				if e.vote > 0 {
-					b.WriteByte('+')
-				}
-				b.WriteString(strconv.Itoa(int(e.vote)))
-				setVote("Code-Review", e.who, int(e.vote), t)
-			}
-			if e.comments > 0 {
-				b.WriteString("\n\n(")
-				b.WriteString(strconv.Itoa(int(e.comments)))
-				b.WriteString(plural(int(e.comments), " comment)", " comments)"))
-			}
-			if e.body >= 0 {
-				b.WriteString("\n\n")
-				b.WriteString(reviewBodies[e.body])
-			}
-		case evReply:
-			s.writePatchSet(ps)
-			b.WriteString("\n\n")
-			if e.comments > 0 {
-				b.WriteByte('(')
-				b.WriteString(strconv.Itoa(int(e.comments)))
-				b.WriteString(plural(int(e.comments), " comment)", " comments)"))
-			} else {
-				b.WriteString(replyBodies[max(e.body, 0)])
-			}
-		case evRecheck:
-			s.writePatchSet(ps)
-			b.WriteString("\n\nrecheck")
-		case evAbandon:
-			m.Tag = TagAbandon
-			status = StatusAbandoned
-			b.WriteString("Abandoned")
-			if e.who == nil {
-				b.WriteString("\n\nAuto-Abandoned due to inactivity, see https://gerrit.example.org/Documentation/user-change-cleanup.html#auto-abandon\n\nIf this change is still wanted it should be restored.")
-			} else if reason := abandonReasons[e.body]; reason != "" {
-				b.WriteString("\n\n")
-				b.WriteString(reason)
-			}
-		case evRestore:
-			m.Tag = TagRestore
-			status = StatusNew
-			b.WriteString("Restored")
-		case evMerge:
-			m.Tag = TagMerged
-			status = StatusMerged
-			c.Submitted = t
-			c.Submitter = e.who
-			b.WriteString("Change has been successfully merged by ")
-			b.WriteString(e.who.Name)
-		}
+		s.writeMessage(&x, m, e, t)
 		spans = append(spans, int32(start), int32(s.text.Len()))
 	}
 	text := s.text.String()
 	for i := range c.Messages {
 		c.Messages[i].Message = text[spans[2*i]:spans[2*i+1]]
 	}
-	c.Status = status
-	c.WIP = wip && status == StatusNew
-	if len(votes) > 0 {
-		c.Votes = append([]Vote(nil), votes...)
+	c.Status = x.status
+	c.WIP = x.wip && x.status == StatusNew
+	if len(x.votes) > 0 {
+		c.Votes = append([]Vote(nil), x.votes...)
 	}
 	c.Updated = time.Unix(last, 0).UTC()
 }
 
-func (s *sim) writeReport(m *Message, e *event, t time.Time, setVote func(string, *Account, int, time.Time)) {
+// sortedEvents sorts the planned events by time, then in the order they
+// were planned, and drops those after the end of the history.
+func (s *sim) sortedEvents() []event {
+	evs := s.events
+	slices.SortFunc(evs, func(a, b event) int {
+		if a.t != b.t {
+			return cmp.Compare(a.t, b.t)
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
+	n := 0
+	for n < len(evs) && evs[n].t <= s.w.end {
+		n++
+	}
+	return evs[:n]
+}
+
+// writeMessage writes the text of event e's message at t, sets m's tag, and
+// applies the event to the change: a new patch set, votes, status, WIP.
+func (s *sim) writeMessage(x *rendering, m *Message, e *event, t time.Time) {
+	b := &s.text
+	ps := int(e.ps)
+	switch e.kind {
+	case evUpload:
+		s.writeUpload(x, m, e, t)
+	case evReady:
+		m.Tag = TagSetReadyForReview
+		x.wip = false
+		b.WriteString("Set Ready For Review")
+	case evSetWIP:
+		m.Tag = TagSetWorkInProgress
+		x.wip = true
+		b.WriteString("Set Work In Progress")
+	case evCIStart:
+		s.writePatchSet(ps)
+		if e.gate {
+			m.Tag = TagZuulGate
+			b.WriteString(" -Verified\n\nStarting gate jobs.")
+			x.votes.set("Verified", e.who, 0, t)
+		} else {
+			m.Tag = TagZuulCheck
+			b.WriteString("\n\nStarting check jobs.")
+		}
+	case evCIReport:
+		s.writeReport(m, e, t, &x.votes)
+	case evReview:
+		s.writeReview(e, t, &x.votes)
+	case evReply:
+		s.writeReply(e)
+	case evRecheck:
+		s.writePatchSet(ps)
+		b.WriteString("\n\nrecheck")
+	case evAbandon:
+		m.Tag = TagAbandon
+		x.status = StatusAbandoned
+		s.writeAbandon(e)
+	case evRestore:
+		m.Tag = TagRestore
+		x.status = StatusNew
+		b.WriteString("Restored")
+	case evMerge:
+		m.Tag = TagMerged
+		x.status = StatusMerged
+		x.c.Submitted = t
+		x.c.Submitter = e.who
+		b.WriteString("Change has been successfully merged by ")
+		b.WriteString(e.who.Name)
+	}
+}
+
+// writeUpload adds the patch set e uploads at t to the change and writes
+// Gerrit's message on it.
+func (s *sim) writeUpload(x *rendering, m *Message, e *event, t time.Time) {
+	b, c, ps := &s.text, x.c, int(e.ps)
+	k := len(c.Revisions)
+	c.Revisions = append(c.Revisions, Revision{Number: ps, SHA: x.shas[40*k : 40*k+40], Kind: e.revKind,
+		Created: t, Uploader: *e.who, AuthorDate: x.authorDate, Subject: c.Subject})
+	m.Tag = TagNewPatchSet
+	if e.wip {
+		m.Tag = TagNewWipPatchSet
+	}
+	x.wip = e.wip
+	b.WriteString("Uploaded patch set ")
+	b.WriteString(strconv.Itoa(ps))
+	switch e.revKind {
+	case KindTrivialRebase:
+		b.WriteString(": Patch Set ")
+		b.WriteString(strconv.Itoa(ps - 1))
+		b.WriteString(" was rebased.")
+	case KindNoCodeChange:
+		b.WriteString(": Commit message was updated.")
+	default:
+		b.WriteByte('.')
+	}
+	x.votes.carry(e.revKind)
+}
+
+// writeReview writes a review's message (vote, comment count, body) and
+// records its Code-Review vote at t.
+func (s *sim) writeReview(e *event, t time.Time, votes *castVotes) {
+	b := &s.text
+	s.writePatchSet(int(e.ps))
+	if e.vote != 0 {
+		b.WriteString(" Code-Review")
+		if e.vote > 0 {
+			b.WriteByte('+')
+		}
+		b.WriteString(strconv.Itoa(int(e.vote)))
+		votes.set("Code-Review", e.who, int(e.vote), t)
+	}
+	if e.comments > 0 {
+		b.WriteString("\n\n(")
+		b.WriteString(strconv.Itoa(int(e.comments)))
+		b.WriteString(plural(int(e.comments), " comment)", " comments)"))
+	}
+	if e.body >= 0 {
+		b.WriteString("\n\n")
+		b.WriteString(reviewBodies[e.body])
+	}
+}
+
+// writeReply writes the owner's reply: a comment count or a short body.
+func (s *sim) writeReply(e *event) {
+	b := &s.text
+	s.writePatchSet(int(e.ps))
+	b.WriteString("\n\n")
+	if e.comments > 0 {
+		b.WriteByte('(')
+		b.WriteString(strconv.Itoa(int(e.comments)))
+		b.WriteString(plural(int(e.comments), " comment)", " comments)"))
+	} else {
+		b.WriteString(replyBodies[max(e.body, 0)])
+	}
+}
+
+// writeAbandon writes an abandon's message: Gerrit's cleanup text when
+// nobody abandoned it, otherwise the reason given, if any.
+func (s *sim) writeAbandon(e *event) {
+	b := &s.text
+	b.WriteString("Abandoned")
+	if e.who == nil {
+		b.WriteString("\n\nAuto-Abandoned due to inactivity, see https://gerrit.example.org/Documentation/user-change-cleanup.html#auto-abandon\n\nIf this change is still wanted it should be restored.")
+	} else if reason := abandonReasons[e.body]; reason != "" {
+		b.WriteString("\n\n")
+		b.WriteString(reason)
+	}
+}
+
+// writeReport writes a CI report in the project's style (Verified vote,
+// summary line, one line per job), tags it, and records the vote at t.
+func (s *sim) writeReport(m *Message, e *event, t time.Time, votes *castVotes) {
 	w, p, b := s.w, s.p, &s.text
 	ps := int(e.ps)
 	vote := 1
@@ -1153,7 +1325,7 @@ func (s *sim) writeReport(m *Message, e *event, t time.Time, setVote func(string
 	if !e.ok {
 		vote = -vote
 	}
-	setVote("Verified", e.who, vote, t)
+	votes.set("Verified", e.who, vote, t)
 	s.writePatchSet(ps)
 	b.WriteString(" Verified")
 	if vote > 0 {
@@ -1195,7 +1367,14 @@ func (s *sim) writeReport(m *Message, e *event, t time.Time, setVote func(string
 		}
 	}
 	b.WriteByte('\n')
-	for _, jr := range s.jobs[e.jobsFrom:e.jobsTo] {
+	s.writeJobs(s.jobs[e.jobsFrom:e.jobsTo])
+}
+
+// writeJobs writes a CI report's job lines: name, build URL, result,
+// duration, and whether the job is non-voting.
+func (s *sim) writeJobs(runs []jobRun) {
+	p, b := s.p, &s.text
+	for _, jr := range runs {
 		jb := &p.jobs[jr.job]
 		b.WriteString("\n- ")
 		b.WriteString(jb.name)
