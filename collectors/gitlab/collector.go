@@ -52,6 +52,8 @@ package gitlab
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -60,6 +62,7 @@ import (
 	gl "gitlab.com/gitlab-org/api/client-go/v2"
 
 	"github.com/codepace/codepace/collectors"
+	"github.com/codepace/codepace/collectors/httpx"
 )
 
 // Name returns the source name.
@@ -72,6 +75,7 @@ func (g *Collector) Collect(ctx context.Context, w collectors.Window, sink colle
 	req0, waited0 := g.t.counts()
 	started := time.Now()
 	defer func() {
+		err = g.red.Error(err)
 		req, waited := g.t.counts()
 		st.Requests = req - req0
 		g.t.mu.Lock()
@@ -259,7 +263,7 @@ func (g *Collector) botFlags(ctx context.Context, ids []int64) (map[int64]bool, 
 // one is an error, not an endless loop.
 func pages[T any](ctx context.Context, list func(...gl.RequestOptionFunc) ([]T, *gl.Response, error), each func([]T) (bool, error)) error {
 	opts := []gl.RequestOptionFunc{gl.WithContext(ctx)}
-	seen := map[string]bool{}
+	var progress httpx.Pager
 	for {
 		items, resp, err := list(opts...)
 		if err != nil {
@@ -272,11 +276,14 @@ func pages[T any](ctx context.Context, list func(...gl.RequestOptionFunc) ([]T, 
 		if !ok {
 			return nil
 		}
-		key := fmt.Sprintf("%s|%d", resp.NextLink, resp.NextPage)
-		if seen[key] {
-			return fmt.Errorf("GitLab names page %s again as the next one; giving up rather than reading it forever", key)
+		if resp.Request != nil {
+			progress.What = httpx.Safe(resp.Request.URL)
 		}
-		seen[key] = true
+		page, _ := json.Marshal(items) // the items stand for themselves
+		sum := sha256.Sum256(page)
+		if err := progress.Page([]string{string(sum[:])}, fmt.Sprintf("%s|%d", resp.NextLink, resp.NextPage)); err != nil {
+			return err
+		}
 		opts = []gl.RequestOptionFunc{gl.WithContext(ctx), next}
 	}
 }

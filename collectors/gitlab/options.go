@@ -11,6 +11,7 @@ import (
 	gl "gitlab.com/gitlab-org/api/client-go/v2"
 
 	"github.com/codepace/codepace/collectors"
+	"github.com/codepace/codepace/collectors/httpx"
 )
 
 // Options configures a GitLab collector.
@@ -68,6 +69,9 @@ type Collector struct {
 	gl   *gl.Client
 	t    *transport
 	log  *slog.Logger
+	// red removes the token, in every form a server could echo it back
+	// in, from what the collector logs and returns.
+	red  httpx.Redactor
 	bots map[int64]bool // account id: the account's bot flag
 }
 
@@ -89,7 +93,8 @@ func New(opts Options) (*Collector, error) {
 		}
 	}
 	opts = opts.withDefaults()
-	log := opts.Logger.With("source", opts.Name)
+	red := httpx.NewRedactor("", opts.Token)
+	log := red.Logger(opts.Logger).With("source", opts.Name)
 	t := &transport{timeout: opts.Timeout, retries: opts.Retries,
 		backoff: opts.Backoff, maxWait: opts.MaxWait, maxBody: opts.MaxAnswerBytes, log: log}
 	c, err := newClient(opts, t)
@@ -99,7 +104,7 @@ func New(opts Options) (*Collector, error) {
 	if opts.Token == "" {
 		log.Warn("gitlab source has no token: only public projects can be read")
 	}
-	return &Collector{opts: opts, gl: c, t: t, log: log, bots: map[int64]bool{}}, nil
+	return &Collector{opts: opts, gl: c, t: t, log: log, red: red, bots: map[int64]bool{}}, nil
 }
 
 // withDefaults fills in what o leaves unset (zero or negative).
