@@ -354,48 +354,14 @@ type limitPred struct{}
 
 func (limitPred) match(*Change) bool { return true }
 
+// term turns one operator:value token (or a bare word) into a predicate.
 func (p *parser) term(t *token) (predicate, error) {
 	val := t.val
 	switch t.op {
 	case "":
-		if n, err := strconv.Atoi(val); err == nil {
-			return funcPred(func(c *Change) bool { return c.Number == n }), nil
-		}
-		if isChangeID(val) {
-			return funcPred(func(c *Change) bool { return strings.EqualFold(c.ChangeID, val) }), nil
-		}
-		return nil, badQuery("Unsupported operator %s (gerrittest has no free-text search)", val)
-	case "after", "since":
-		ts, err := parseQueryTime(val)
-		if err != nil {
-			return nil, err
-		}
-		return updatedRange{lo: ts}, nil
-	case "before", "until":
-		ts, err := parseQueryTime(val)
-		if err != nil {
-			return nil, err
-		}
-		return updatedRange{hi: ts}, nil
-	case "age":
-		d, err := parseAge(val)
-		if err != nil {
-			return nil, err
-		}
-		return updatedRange{hi: p.env.now.Add(-d)}, nil
-	case "mergedafter", "mergedbefore":
-		ts, err := parseQueryTime(val)
-		if err != nil {
-			return nil, err
-		}
-		if t.op == "mergedafter" {
-			return funcPred(func(c *Change) bool {
-				return c.Status == StatusMerged && !c.Submitted.Before(ts)
-			}), nil
-		}
-		return funcPred(func(c *Change) bool {
-			return c.Status == StatusMerged && !c.Submitted.After(ts)
-		}), nil
+		return bareTerm(val)
+	case "after", "since", "before", "until", "age", "mergedafter", "mergedbefore":
+		return p.timeTerm(t.op, val)
 	case "project":
 		return funcPred(func(c *Change) bool { return c.Project == val }), nil
 	case "projects":
@@ -421,19 +387,7 @@ func (p *parser) term(t *token) (predicate, error) {
 		}
 		return nil, badQuery("Unsupported operator is:%s", val)
 	case "owner":
-		if val == "self" {
-			if p.env.self == nil {
-				return nil, badQuery("Must be signed-in to use owner:self")
-			}
-			id := p.env.self.ID
-			return funcPred(func(c *Change) bool { return c.Owner.ID == id }), nil
-		}
-		n, numErr := strconv.Atoi(val)
-		return funcPred(func(c *Change) bool {
-			o := &c.Owner
-			return (numErr == nil && o.ID == n) || (o.Username != "" && o.Username == val) ||
-				(o.Email != "" && strings.EqualFold(o.Email, val)) || (o.Name != "" && o.Name == val)
-		}), nil
+		return p.ownerPred(val)
 	case "limit":
 		n, err := strconv.Atoi(val)
 		if err != nil || n <= 0 {
@@ -445,6 +399,64 @@ func (p *parser) term(t *token) (predicate, error) {
 		return limitPred{}, nil
 	}
 	return nil, badQuery("Unsupported operator %s:%s", t.op, val)
+}
+
+// bareTerm is a word without operator: a change number or Change-Id.
+func bareTerm(val string) (predicate, error) {
+	if n, err := strconv.Atoi(val); err == nil {
+		return funcPred(func(c *Change) bool { return c.Number == n }), nil
+	}
+	if isChangeID(val) {
+		return funcPred(func(c *Change) bool { return strings.EqualFold(c.ChangeID, val) }), nil
+	}
+	return nil, badQuery("Unsupported operator %s (gerrittest has no free-text search)", val)
+}
+
+// timeTerm is a time operator: after/since, before/until and age bound
+// the update time, mergedafter and mergedbefore the submit time.
+func (p *parser) timeTerm(op, val string) (predicate, error) {
+	if op == "age" {
+		d, err := parseAge(val)
+		if err != nil {
+			return nil, err
+		}
+		return updatedRange{hi: p.env.now.Add(-d)}, nil
+	}
+	ts, err := parseQueryTime(val)
+	if err != nil {
+		return nil, err
+	}
+	switch op {
+	case "after", "since":
+		return updatedRange{lo: ts}, nil
+	case "before", "until":
+		return updatedRange{hi: ts}, nil
+	case "mergedafter":
+		return funcPred(func(c *Change) bool {
+			return c.Status == StatusMerged && !c.Submitted.Before(ts)
+		}), nil
+	}
+	return funcPred(func(c *Change) bool {
+		return c.Status == StatusMerged && !c.Submitted.After(ts)
+	}), nil
+}
+
+// ownerPred is owner:self (the signed-in user) or owner:X, X an account
+// id, username, email or full name.
+func (p *parser) ownerPred(val string) (predicate, error) {
+	if val == "self" {
+		if p.env.self == nil {
+			return nil, badQuery("Must be signed-in to use owner:self")
+		}
+		id := p.env.self.ID
+		return funcPred(func(c *Change) bool { return c.Owner.ID == id }), nil
+	}
+	n, numErr := strconv.Atoi(val)
+	return funcPred(func(c *Change) bool {
+		o := &c.Owner
+		return (numErr == nil && o.ID == n) || (o.Username != "" && o.Username == val) ||
+			(o.Email != "" && strings.EqualFold(o.Email, val)) || (o.Name != "" && o.Name == val)
+	}), nil
 }
 
 func statusPred(v string) (predicate, error) {

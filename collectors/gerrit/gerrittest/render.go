@@ -361,62 +361,80 @@ func render(c *Change, x *changeExtra, o *options, more bool) *changeJSON {
 		renderLabels(j, c, x, o)
 	}
 	if o.reviewerUpdates {
-		ups := make([]reviewerUpdateJSON, len(x.reviewers))
-		for i, r := range x.reviewers {
-			a := o.account(r)
-			ups[i] = reviewerUpdateJSON{Updated: formatTime(x.reviewerSince[i]), UpdatedBy: a, Reviewer: a, State: "REVIEWER"}
-		}
-		j.ReviewerUpdates = &ups
+		j.ReviewerUpdates = renderReviewerUpdates(x, o)
 	}
 	if o.messages {
-		msgs := make([]messageJSON, len(c.Messages))
-		for i := range c.Messages {
-			m := &c.Messages[i]
-			mj := messageJSON{ID: m.ID, Tag: m.Tag, Date: formatTime(m.Date), Message: m.Message, RevisionNumber: m.Revision}
-			if mj.ID == "" {
-				mj.ID = x.msgIDs[i]
-			}
-			if m.Author != nil {
-				mj.Author = o.accountPtr(m.Author)
-				if m.RealAuthor != nil && m.RealAuthor.ID != m.Author.ID {
-					mj.RealAuthor = o.accountPtr(m.RealAuthor)
-				} else {
-					mj.RealAuthor = mj.Author
-				}
-			}
-			msgs[i] = mj
-		}
-		j.Messages = &msgs
+		j.Messages = renderMessages(c, x, o)
 	}
 	if (o.currentRevision || o.allRevision) && len(c.Revisions) > 0 {
-		cur := len(c.Revisions) - 1
-		j.CurrentRevisionNumber = c.Revisions[cur].Number
-		j.CurrentRevision = x.sha(c, cur)
-		first := cur
-		if o.allRevision {
-			first = 0
-		}
-		j.Revisions = make(map[string]*revisionJSON, cur-first+1)
-		for i := first; i <= cur; i++ {
-			r := &c.Revisions[i]
-			kind := r.Kind
-			if kind == "" {
-				kind = KindRework
-			}
-			rj := &revisionJSON{
-				Kind:     kind,
-				Number:   r.Number,
-				Created:  formatTime(r.Created),
-				Uploader: o.account(&r.Uploader),
-				Ref:      changeRef(c.Number, r.Number),
-			}
-			if o.allCommits || (o.currentCommit && i == cur) {
-				rj.Commit = renderCommit(c, r, x)
-			}
-			j.Revisions[x.sha(c, i)] = rj
-		}
+		renderRevisions(j, c, x, o)
 	}
 	return j
+}
+
+// renderReviewerUpdates lists each reviewer as added by themselves when
+// they first acted on the change.
+func renderReviewerUpdates(x *changeExtra, o *options) *[]reviewerUpdateJSON {
+	ups := make([]reviewerUpdateJSON, len(x.reviewers))
+	for i, r := range x.reviewers {
+		a := o.account(r)
+		ups[i] = reviewerUpdateJSON{Updated: formatTime(x.reviewerSince[i]), UpdatedBy: a, Reviewer: a, State: "REVIEWER"}
+	}
+	return &ups
+}
+
+// renderMessages renders the change messages; real_author is the author
+// unless someone else wrote on their behalf.
+func renderMessages(c *Change, x *changeExtra, o *options) *[]messageJSON {
+	msgs := make([]messageJSON, len(c.Messages))
+	for i := range c.Messages {
+		m := &c.Messages[i]
+		mj := messageJSON{ID: m.ID, Tag: m.Tag, Date: formatTime(m.Date), Message: m.Message, RevisionNumber: m.Revision}
+		if mj.ID == "" {
+			mj.ID = x.msgIDs[i]
+		}
+		if m.Author != nil {
+			mj.Author = o.accountPtr(m.Author)
+			if m.RealAuthor != nil && m.RealAuthor.ID != m.Author.ID {
+				mj.RealAuthor = o.accountPtr(m.RealAuthor)
+			} else {
+				mj.RealAuthor = mj.Author
+			}
+		}
+		msgs[i] = mj
+	}
+	return &msgs
+}
+
+// renderRevisions sets the current revision and the revisions map: the
+// current patch set only, or all with ALL_REVISIONS; commits as asked.
+func renderRevisions(j *changeJSON, c *Change, x *changeExtra, o *options) {
+	cur := len(c.Revisions) - 1
+	j.CurrentRevisionNumber = c.Revisions[cur].Number
+	j.CurrentRevision = x.sha(c, cur)
+	first := cur
+	if o.allRevision {
+		first = 0
+	}
+	j.Revisions = make(map[string]*revisionJSON, cur-first+1)
+	for i := first; i <= cur; i++ {
+		r := &c.Revisions[i]
+		kind := r.Kind
+		if kind == "" {
+			kind = KindRework
+		}
+		rj := &revisionJSON{
+			Kind:     kind,
+			Number:   r.Number,
+			Created:  formatTime(r.Created),
+			Uploader: o.account(&r.Uploader),
+			Ref:      changeRef(c.Number, r.Number),
+		}
+		if o.allCommits || (o.currentCommit && i == cur) {
+			rj.Commit = renderCommit(c, r, x)
+		}
+		j.Revisions[x.sha(c, i)] = rj
+	}
 }
 
 func renderCommit(c *Change, r *Revision, x *changeExtra) *commitJSON {

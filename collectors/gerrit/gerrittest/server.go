@@ -307,9 +307,25 @@ func hexHash(parts ...string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// deriveExtra derives what requests about c need beyond c itself.
 func deriveExtra(c *Change) changeExtra {
 	x := changeExtra{encProject: url.QueryEscape(c.Project)}
 	x.tripletID = x.encProject + "~" + url.QueryEscape(c.Branch) + "~" + c.ChangeID
+	x.deriveIDs(c)
+	x.scanMessages(c)
+	for i := range c.Votes {
+		x.addReviewer(&c.Votes[i].Account, c.Votes[i].Date)
+	}
+	x.deriveLabels(c)
+	if len(c.Votes) > 0 {
+		x.deriveVoteRanges(c)
+	}
+	return x
+}
+
+// deriveIDs derives the meta revision (from what an update changes), a
+// merged change's submission id, and SHAs for revisions without one.
+func (x *changeExtra) deriveIDs(c *Change) {
 	var buf [40]byte
 	binary.BigEndian.PutUint64(buf[0:], uint64(c.Number))
 	binary.BigEndian.PutUint64(buf[8:], uint64(c.Updated.UnixNano()))
@@ -329,6 +345,13 @@ func deriveExtra(c *Change) changeExtra {
 			x.revSHAs[i] = hexHash("rev", strconv.Itoa(c.Number), strconv.Itoa(c.Revisions[i].Number))
 		}
 	}
+}
+
+// scanMessages derives ids for messages without one, counts comments,
+// adds everyone but the owner who wrote a message as a reviewer, and
+// decides whether review has started: the change is not WIP, or it was
+// marked ready, or it was not created WIP.
+func (x *changeExtra) scanMessages(c *Change) {
 	createdWIP := false
 	ready := false
 	for i := range c.Messages {
@@ -353,9 +376,11 @@ func deriveExtra(c *Change) changeExtra {
 		}
 	}
 	x.started = !c.WIP || ready || (len(c.Messages) > 0 && !createdWIP)
-	for i := range c.Votes {
-		x.addReviewer(&c.Votes[i].Account, c.Votes[i].Date)
-	}
+}
+
+// deriveLabels lists the configured labels plus any other label a vote
+// uses, with its known range or the range the votes span (at least -1..+1).
+func (x *changeExtra) deriveLabels(c *Change) {
 	x.labels = configuredLabels
 	for i := range c.Votes {
 		v := &c.Votes[i]
@@ -382,23 +407,25 @@ func deriveExtra(c *Change) changeExtra {
 			x.labels = append(x.labels, d)
 		}
 	}
-	if len(c.Votes) > 0 {
-		x.voteRanges = make([]votingRange, len(c.Votes))
-		for i, v := range c.Votes {
-			var d labelDef
-			for _, l := range x.labels {
-				if l.name == v.Label {
-					d = l
-				}
+}
+
+// deriveVoteRanges gives each vote the range its voter may vote in: the
+// label's range, but -1..+1 for a human whose vote is within it.
+func (x *changeExtra) deriveVoteRanges(c *Change) {
+	x.voteRanges = make([]votingRange, len(c.Votes))
+	for i, v := range c.Votes {
+		var d labelDef
+		for _, l := range x.labels {
+			if l.name == v.Label {
+				d = l
 			}
-			r := votingRange{Min: d.min, Max: d.max}
-			if !v.Account.Service && v.Value > -2 && v.Value < 2 && d.min <= -1 && d.max >= 1 {
-				r = votingRange{Min: -1, Max: 1}
-			}
-			x.voteRanges[i] = r
 		}
+		r := votingRange{Min: d.min, Max: d.max}
+		if !v.Account.Service && v.Value > -2 && v.Value < 2 && d.min <= -1 && d.max >= 1 {
+			r = votingRange{Min: -1, Max: 1}
+		}
+		x.voteRanges[i] = r
 	}
-	return x
 }
 
 func (x *changeExtra) addReviewer(a *Account, t time.Time) {
