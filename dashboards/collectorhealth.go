@@ -23,7 +23,14 @@ func collectorHealth(o Options) (dashboard.Dashboard, error) {
 	d := newBoard(ds, UIDCollectorHealth, "codepace · Collector health",
 		"SPEC dashboard 5: whether collection and compute keep the figures fresh: each source's last run and last success, what the runs collected, their errors, and the last compute (the views show the data as of the last compute). Runs come from collector_runs, one row per collector run.",
 		"now-7d", variables{})
+	collectorFreshness(d, ds)
+	collectorRuns(d, ds)
+	return d.build()
+}
 
+// collectorFreshness is the Collector health dashboard's row of freshness:
+// per source its last run and success, the stalest source, the last compute.
+func collectorFreshness(d *board, ds string) {
 	d.row("Freshness")
 	d.add(grid(ds, panel{
 		title: "Sources: last run, last success, freshness",
@@ -73,7 +80,11 @@ HAVING count() > 0`, w: 8, h: 5,
 FROM collector_runs
 WHERE ` + where("$__timeFilter(started_at)", bySource), w: 8, h: 5,
 	}, thresholds(base("green"), at(1, "red"))))
+}
 
+// collectorRuns is the Collector health dashboard's row of runs: items
+// collected, runs by status, the runs that did not succeed, the computes.
+func collectorRuns(d *board, ds string) {
 	d.row("Runs")
 	d.add(bars(ds, panel{
 		title: "Items collected per source",
@@ -120,5 +131,4 @@ WHERE $__timeFilter(started_at)
 ORDER BY started_at DESC
 LIMIT 20`, w: 24, h: 7,
 	}, neutral()).OverrideByName("seconds", unitOf("s")))
-	return d.build()
 }

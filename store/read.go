@@ -98,55 +98,21 @@ func scanAccount(id, name, username, email string, service uint8) collectors.Acc
 func (s *Store) eachChange(ctx context.Context, fn func(collectors.Change) error) error {
 	revs, err := openStream(ctx, s, `SELECT source, project, number, version, revision, created_at,
 		uploader_id, uploader_name, uploader_username, uploader_email, uploader_service, kind, commit
-		FROM raw_revisions FINAL ORDER BY source, project, number, revision`,
-		func(r driver.Rows) (k key, ver uint64, v collectors.Revision, err error) {
-			var num int32
-			var id, name, user, email string
-			var svc uint8
-			err = r.Scan(&k.source, &k.project, &k.number, &ver, &num, &v.Created, &id, &name, &user, &email, &svc, &v.Kind, &v.Commit)
-			v.Number = int(num)
-			v.Created = v.Created.UTC()
-			v.Uploader = scanAccount(id, name, user, email, svc)
-			return
-		})
+		FROM raw_revisions FINAL ORDER BY source, project, number, revision`, scanRevision)
 	if err != nil {
 		return fmt.Errorf("read revisions: %w", err)
 	}
 	defer revs.close()
 	msgs, err := openStream(ctx, s, `SELECT source, project, number, version, message_id,
 		author_id, author_name, author_username, author_email, author_service, at, at_ns, tag, text, revision
-		FROM raw_messages FINAL ORDER BY source, project, number, at, at_ns, seq`,
-		func(r driver.Rows) (k key, ver uint64, m collectors.Message, err error) {
-			var id, name, user, email string
-			var svc uint8
-			var ns uint32
-			var rev int32
-			err = r.Scan(&k.source, &k.project, &k.number, &ver, &m.ID, &id, &name, &user, &email, &svc, &m.Date, &ns, &m.Tag, &m.Text, &rev)
-			m.Date = m.Date.UTC().Add(time.Duration(ns))
-			m.Revision = int(rev)
-			m.Author = scanAccount(id, name, user, email, svc)
-			return
-		})
+		FROM raw_messages FINAL ORDER BY source, project, number, at, at_ns, seq`, scanMessage)
 	if err != nil {
 		return fmt.Errorf("read messages: %w", err)
 	}
 	defer msgs.close()
 	votes, err := openStream(ctx, s, `SELECT source, project, number, version, label,
 		account_id, account_name, account_username, account_email, account_service, value, at
-		FROM raw_votes FINAL ORDER BY source, project, number, label, account_id`,
-		func(r driver.Rows) (k key, ver uint64, v collectors.Vote, err error) {
-			var id, name, user, email string
-			var svc uint8
-			var val int32
-			var at *time.Time
-			err = r.Scan(&k.source, &k.project, &k.number, &ver, &v.Label, &id, &name, &user, &email, &svc, &val, &at)
-			v.Value = int(val)
-			v.Account = scanAccount(id, name, user, email, svc)
-			if at != nil {
-				v.Date = at.UTC()
-			}
-			return
-		})
+		FROM raw_votes FINAL ORDER BY source, project, number, label, account_id`, scanVote)
 	if err != nil {
 		return fmt.Errorf("read votes: %w", err)
 	}
@@ -161,24 +127,9 @@ func (s *Store) eachChange(ctx context.Context, fn func(collectors.Change) error
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var c collectors.Change
-		var id, name, user, email string
-		var svc, wip uint8
-		var merged, authored *time.Time
-		var ver uint64
-		if err := rows.Scan(&c.Source, &c.Project, &c.Branch, &c.Number, &c.ChangeID, &c.URL, &c.Subject,
-			&id, &name, &user, &email, &svc, &c.Status, &wip, &c.Created, &c.Updated, &merged,
-			&c.Insertions, &c.Deletions, &authored, &ver); err != nil {
+		c, ver, err := scanChange(rows)
+		if err != nil {
 			return fmt.Errorf("read changes: %w", err)
-		}
-		c.Owner = scanAccount(id, name, user, email, svc)
-		c.WIP = wip == 1
-		c.Created, c.Updated = c.Created.UTC(), c.Updated.UTC()
-		if merged != nil {
-			c.Merged = merged.UTC()
-		}
-		if authored != nil {
-			c.AuthorDate = authored.UTC()
 		}
 		k := key{c.Source, c.Project, c.Number}
 		if c.Revisions, err = revs.take(k, ver); err != nil {
@@ -195,4 +146,70 @@ func (s *Store) eachChange(ctx context.Context, fn func(collectors.Change) error
 		}
 	}
 	return rows.Err()
+}
+
+// scanChange reads a raw_changes row as eachChange selects it, with its
+// version.
+func scanChange(rows driver.Rows) (collectors.Change, uint64, error) {
+	var c collectors.Change
+	var id, name, user, email string
+	var svc, wip uint8
+	var merged, authored *time.Time
+	var ver uint64
+	if err := rows.Scan(&c.Source, &c.Project, &c.Branch, &c.Number, &c.ChangeID, &c.URL, &c.Subject,
+		&id, &name, &user, &email, &svc, &c.Status, &wip, &c.Created, &c.Updated, &merged,
+		&c.Insertions, &c.Deletions, &authored, &ver); err != nil {
+		return c, 0, err
+	}
+	c.Owner = scanAccount(id, name, user, email, svc)
+	c.WIP = wip == 1
+	c.Created, c.Updated = c.Created.UTC(), c.Updated.UTC()
+	if merged != nil {
+		c.Merged = merged.UTC()
+	}
+	if authored != nil {
+		c.AuthorDate = authored.UTC()
+	}
+	return c, ver, nil
+}
+
+// scanRevision reads a raw_revisions row as eachChange selects it.
+func scanRevision(r driver.Rows) (k key, ver uint64, v collectors.Revision, err error) {
+	var num int32
+	var id, name, user, email string
+	var svc uint8
+	err = r.Scan(&k.source, &k.project, &k.number, &ver, &num, &v.Created, &id, &name, &user, &email, &svc, &v.Kind, &v.Commit)
+	v.Number = int(num)
+	v.Created = v.Created.UTC()
+	v.Uploader = scanAccount(id, name, user, email, svc)
+	return
+}
+
+// scanMessage reads a raw_messages row as eachChange selects it; the date
+// gets back its nanoseconds.
+func scanMessage(r driver.Rows) (k key, ver uint64, m collectors.Message, err error) {
+	var id, name, user, email string
+	var svc uint8
+	var ns uint32
+	var rev int32
+	err = r.Scan(&k.source, &k.project, &k.number, &ver, &m.ID, &id, &name, &user, &email, &svc, &m.Date, &ns, &m.Tag, &m.Text, &rev)
+	m.Date = m.Date.UTC().Add(time.Duration(ns))
+	m.Revision = int(rev)
+	m.Author = scanAccount(id, name, user, email, svc)
+	return
+}
+
+// scanVote reads a raw_votes row as eachChange selects it.
+func scanVote(r driver.Rows) (k key, ver uint64, v collectors.Vote, err error) {
+	var id, name, user, email string
+	var svc uint8
+	var val int32
+	var at *time.Time
+	err = r.Scan(&k.source, &k.project, &k.number, &ver, &v.Label, &id, &name, &user, &email, &svc, &val, &at)
+	v.Value = int(val)
+	v.Account = scanAccount(id, name, user, email, svc)
+	if at != nil {
+		v.Date = at.UTC()
+	}
+	return
 }
