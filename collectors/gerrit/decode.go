@@ -234,37 +234,67 @@ func (ci *changeInfo) record(source, baseURL string) (collectors.Change, error) 
 			return c, err
 		}
 	}
+	if c.Revisions, c.AuthorDate, err = ci.revisions(); err != nil {
+		return c, err
+	}
+	if c.Messages, err = ci.messages(); err != nil {
+		return c, err
+	}
+	if c.Votes, err = ci.votes(); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// revisions converts the patch sets, by number, and reads the current
+// one's commit author date (zero when the answer has no commit).
+func (ci *changeInfo) revisions() ([]collectors.Revision, time.Time, error) {
+	var revs []collectors.Revision
+	var authorDate time.Time
 	for sha, r := range ci.Revisions {
 		created, err := parseTime("revision created", r.Created)
 		if err != nil {
-			return c, err
+			return nil, authorDate, err
 		}
-		c.Revisions = append(c.Revisions, collectors.Revision{
+		revs = append(revs, collectors.Revision{
 			Number: r.Number, Created: created, Uploader: r.Uploader.record(), Kind: r.Kind, Commit: sha,
 		})
 		if sha == ci.CurrentRevision && r.Commit != nil && r.Commit.Author.Date != "" {
-			if c.AuthorDate, err = parseTime("commit author date", r.Commit.Author.Date); err != nil {
-				return c, err
+			if authorDate, err = parseTime("commit author date", r.Commit.Author.Date); err != nil {
+				return nil, authorDate, err
 			}
 		}
 	}
-	sort.Slice(c.Revisions, func(i, j int) bool { return c.Revisions[i].Number < c.Revisions[j].Number })
+	sort.Slice(revs, func(i, j int) bool { return revs[i].Number < revs[j].Number })
+	return revs, authorDate, nil
+}
+
+// messages converts the change messages, in the answer's order.
+func (ci *changeInfo) messages() ([]collectors.Message, error) {
+	var msgs []collectors.Message
 	for _, m := range ci.Messages {
 		date, err := parseTime("message date", m.Date)
 		if err != nil {
-			return c, err
+			return nil, err
 		}
 		msg := collectors.Message{ID: m.ID, Date: date, Tag: m.Tag, Text: m.Message, Revision: m.Revision}
 		if m.Author != nil {
 			msg.Author = m.Author.record()
 		}
-		c.Messages = append(c.Messages, msg)
+		msgs = append(msgs, msg)
 	}
+	return msgs, nil
+}
+
+// votes converts the votes cast (not the reviewers listed without one),
+// by label name then in the answer's order.
+func (ci *changeInfo) votes() ([]collectors.Vote, error) {
 	labels := make([]string, 0, len(ci.Labels))
 	for name := range ci.Labels {
 		labels = append(labels, name)
 	}
 	sort.Strings(labels)
+	var votes []collectors.Vote
 	for _, name := range labels {
 		for _, a := range ci.Labels[name].All {
 			if a.Value == 0 {
@@ -272,14 +302,15 @@ func (ci *changeInfo) record(source, baseURL string) (collectors.Change, error) 
 			}
 			v := collectors.Vote{Label: name, Account: a.accountInfo.record(), Value: a.Value}
 			if a.Date != "" {
+				var err error
 				if v.Date, err = parseTime("vote date", a.Date); err != nil {
-					return c, err
+					return nil, err
 				}
 			}
-			c.Votes = append(c.Votes, v)
+			votes = append(votes, v)
 		}
 	}
-	return c, nil
+	return votes, nil
 }
 
 func (a accountInfo) record() collectors.Account {
