@@ -45,7 +45,8 @@ func date(s string) time.Time {
 	return t
 }
 
-// TestSpecExample parses the example of the SPEC verbatim.
+// TestSpecExample parses testdata/spec.yaml, the configuration example
+// codepace was specified with, kept verbatim, and checks what it sets.
 func TestSpecExample(t *testing.T) {
 	cfg, err := Load(filepath.Join("testdata", "spec.yaml"), types)
 	if err != nil {

@@ -26,7 +26,8 @@ const (
 const backlogGrowthPct = 10
 
 // alertSpikesSQL counts per source and job the build spikes finished in the
-// last 24 hours (SPEC build spike); one alert instance per job.
+// last 24 hours (docs/definitions.md §15 "Build spike"); one alert instance
+// per job.
 const alertSpikesSQL = `SELECT source, job, toFloat64(sum(is_spike)) AS spikes
 FROM builds
 WHERE finished_at > now() - INTERVAL 1 DAY
@@ -34,9 +35,9 @@ GROUP BY source, job
 HAVING spikes > 0
 ORDER BY source, job`
 
-// alertBacklogSQL gives per source the growth of the review backlog (SPEC
-// review backlog, open ready changes summed over projects) over the last
-// two weeks in percent, when it grew in each of both weeks, else 0.
+// alertBacklogSQL gives per source the growth of the review backlog
+// (docs/definitions.md §13, open ready changes summed over projects) over the
+// last two weeks in percent, when it grew in each of both weeks, else 0.
 const alertBacklogSQL = `SELECT source,
     toFloat64(if(two_weeks_ago > 0 AND now_open > week_ago AND week_ago > two_weeks_ago,
         (now_open - two_weeks_ago) * 100 / two_weeks_ago, 0)) AS growth_pct
@@ -108,7 +109,7 @@ func AlertRules(folderUID, dsUID string) gapi.RuleGroup {
 				Labels:       map[string]string{"codepace": "ci"},
 				Annotations: map[string]string{
 					"summary":     "{{ $labels.job }} ({{ $labels.source }}) had {{ $values.A.Value }} build spikes in the last day",
-					"description": "A build spike is a finished build longer than both ratio × the median of the same job's successful builds of the preceding window_days and that median + floor_s (SPEC \"Build spike\"). See the CI dashboard.",
+					"description": "A build spike is a finished build longer than both ratio × the median of the same job's successful builds of the preceding window_days and that median + floor_s (docs/definitions.md §15 \"Build spike\"). See the CI dashboard.",
 				},
 			},
 			{
@@ -124,7 +125,7 @@ func AlertRules(folderUID, dsUID string) gapi.RuleGroup {
 				Labels:       map[string]string{"codepace": "review"},
 				Annotations: map[string]string{
 					"summary":     "The review backlog of {{ $labels.source }} grew by {{ $values.A.Value }}% over two weeks, in each of both",
-					"description": "Open ready changes (SPEC \"Review backlog\") today against 7 and 14 days ago, summed over projects. See the code review dashboard.",
+					"description": "Open ready changes (docs/definitions.md §13 \"Review backlog\") today against 7 and 14 days ago, summed over projects. See the code review dashboard.",
 				},
 			},
 		},

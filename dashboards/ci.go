@@ -24,15 +24,16 @@ WHERE ` + spikesInRange + `
 ORDER BY finished_at DESC, job
 LIMIT 1000`
 
-// spikeDefinition is SPEC's build spike, for descriptions.
-const spikeDefinition = "SPEC build spike: a finished build whose duration exceeds both ratio × the median duration of the same job's successful builds finished in the preceding window_days, and that median + floor_s, given at least min_builds such builds (builds.is_spike, computed by `codepace compute` with metrics.spike)"
+// spikeDefinition is docs/definitions.md §15 "Build spike", for descriptions.
+const spikeDefinition = "docs/definitions.md §15 build spike: a finished build whose duration exceeds both ratio × the median duration of the same job's successful builds finished in the preceding window_days, and that median + floor_s, given at least min_builds such builds (builds.is_spike, computed by `codepace compute` with metrics.spike)"
 
-// ci is SPEC dashboard 4: build duration p50/p95 per job and pipeline,
-// spikes as a table and as annotations, failure rate, slowest jobs.
+// ci is dashboard 4 of dashboards/README.md: build duration p50/p95 per job
+// and pipeline, spikes as a table and as annotations, failure rate, slowest
+// jobs.
 func ci(o Options) (dashboard.Dashboard, error) {
 	ds := o.dsUID()
 	d := newBoard(ds, UIDCI, "codepace · CI",
-		"SPEC dashboard 4: how long CI builds take per job and pipeline, how often they fail, and build spikes (also shown as annotations on every time series). A build is one CI job run (SPEC \"Build\"); Zuul builds come from the reports Zuul posts on Gerrit, finished_at being the report time.",
+		"Dashboard 4 of dashboards/README.md: how long CI builds take per job and pipeline, how often they fail, and build spikes (also shown as annotations on every time series). A build is one CI job run (docs/definitions.md §14 \"Build\"); Zuul builds come from the reports Zuul posts on Gerrit, finished_at being the report time.",
 		"now-90d", variables{project: true, pipeline: true})
 	d.annotate(dashboard.NewAnnotationQueryBuilder().
 		Name("Build spikes").
@@ -51,7 +52,7 @@ func ciDurations(d *board, ds string) {
 	d.row("Durations")
 	d.add(series(ds, panel{
 		title: "Build duration per week: p50 and p95",
-		desc:  "SPEC build duration_s of the builds finished in each UTC week (Monday), exact p50 and p95 (quantileExact) over every selected job, result included, in minutes; named figure build_duration_p95_minutes is the p95 over 28 days. Build spikes are annotated.",
+		desc:  "docs/definitions.md §14 build duration_s of the builds finished in each UTC week (Monday), exact p50 and p95 (quantileExact) over every selected job, result included, in minutes; named figure build_duration_p95_minutes is the p95 over 28 days. Build spikes are annotated.",
 		unit:  unitMinutes,
 		sql: `SELECT week, q[1] / 60 AS p50, q[2] / 60 AS p95
 FROM
@@ -65,7 +66,7 @@ ORDER BY week`, w: 12, h: 8,
 	}, neutral()))
 	d.add(series(ds, panel{
 		title: "Build duration p95 per pipeline, per week",
-		desc:  "SPEC build duration_s, exact p95 per pipeline of the builds finished in each UTC week (Monday), in minutes. Build spikes are annotated.",
+		desc:  "docs/definitions.md §14 build duration_s, exact p95 per pipeline of the builds finished in each UTC week (Monday), in minutes. Build spikes are annotated.",
 		unit:  unitMinutes,
 		sql: `SELECT week, pipeline, q95 / 60 AS p95
 FROM
@@ -79,7 +80,7 @@ ORDER BY week, pipeline`, w: 12, h: 8,
 	}, neutral()))
 	d.add(series(ds, panel{
 		title: "Build duration p95 per job, per week: the 10 busiest jobs",
-		desc:  "SPEC build duration_s, exact p95 per job (all pipelines) of the builds finished in each UTC week (Monday), in minutes, for the 10 jobs with the most builds in the time range. Build spikes are annotated.",
+		desc:  "docs/definitions.md §14 build duration_s, exact p95 per job (all pipelines) of the builds finished in each UTC week (Monday), in minutes, for the 10 jobs with the most builds in the time range. Build spikes are annotated.",
 		unit:  unitMinutes,
 		sql: `SELECT week, job, q95 / 60 AS p95
 FROM
@@ -106,7 +107,7 @@ func ciFailures(d *board, ds string) {
 	d.row("Failures and spikes")
 	d.add(series(ds, panel{
 		title: "Failure rate per pipeline, per week",
-		desc:  "Share of the builds finished in each UTC week (Monday) whose result is neither SUCCESS nor SKIPPED, among those not SKIPPED (SPEC \"Build\" result as the CI system reported it: FAILURE, ERROR, TIMED_OUT, POST_FAILURE, ... count as failures; non-voting jobs included). Build spikes are annotated.",
+		desc:  "Share of the builds finished in each UTC week (Monday) whose result is neither SUCCESS nor SKIPPED, among those not SKIPPED (docs/definitions.md §14 \"Failure rate\", on the result as the CI system reported it: FAILURE, ERROR, TIMED_OUT, POST_FAILURE, ... count as failures; non-voting jobs included). Build spikes are annotated.",
 		unit:  unitRatio,
 		sql: `SELECT week, pipeline, failed / runs AS failure_rate
 FROM
@@ -174,7 +175,7 @@ func ciJobs(d *board, ds string) {
 	d.row("Jobs")
 	d.add(grid(ds, panel{
 		title: "Slowest jobs: duration p50 and p95 per pipeline and job",
-		desc:  "Per source, CI system, pipeline and job, over the builds finished in the time range: runs, exact p50 and p95 of SPEC build duration_s (minutes), mean duration, failure rate (results other than SUCCESS and SKIPPED among those not SKIPPED) and build spikes (" + spikeDefinition + "). Slowest p95 first; jobs with fewer than 3 runs left out.",
+		desc:  "Per source, CI system, pipeline and job, over the builds finished in the time range: runs, exact p50 and p95 of docs/definitions.md §14 build duration_s (minutes), mean duration, failure rate (§14: results other than SUCCESS and SKIPPED among those not SKIPPED) and build spikes (" + spikeDefinition + "). Slowest p95 first; jobs with fewer than 3 runs left out.",
 		unit:  unitNone,
 		sql: `SELECT source, system, pipeline, job, runs,
     q[1] / 60 AS p50_minutes, q[2] / 60 AS p95_minutes, mean_s / 60 AS mean_minutes,
@@ -199,7 +200,7 @@ LIMIT 50`, w: 24, h: 10,
 		OverrideByName("failure_rate", unitOf(unitRatio)))
 	d.add(bars(ds, panel{
 		title: "Builds per week by result",
-		desc:  "Builds (SPEC \"Build\": one CI job run) finished in each UTC week (Monday), stacked by result as the CI system reported it. Build spikes are annotated.",
+		desc:  "Builds (docs/definitions.md §14 \"Build\": one CI job run) finished in each UTC week (Monday), stacked by result as the CI system reported it. Build spikes are annotated.",
 		unit:  unitCount,
 		sql: `SELECT toMonday(finished_at) AS week, result, count() AS builds
 FROM builds

@@ -16,12 +16,12 @@ func freshness() []dashboard.DynamicConfigValue {
 	}
 }
 
-// collectorHealth is SPEC dashboard 5: last successful run per source,
-// items, errors, freshness.
+// collectorHealth is dashboard 5 of dashboards/README.md: last successful run
+// per source, items, errors, freshness.
 func collectorHealth(o Options) (dashboard.Dashboard, error) {
 	ds := o.dsUID()
 	d := newBoard(ds, UIDCollectorHealth, "codepace · Collector health",
-		"SPEC dashboard 5: whether collection and compute keep the figures fresh: each source's last run and last success, what the runs collected, their errors, and the last compute (the views show the data as of the last compute). Runs come from collector_runs, one row per collector run.",
+		"Dashboard 5 of dashboards/README.md: whether collection and compute keep the figures fresh: each source's last run and last success, what the runs collected, their errors, and the last compute (the views show the data as of the last compute). Runs come from collector_runs, one row per collector run.",
 		"now-7d", variables{})
 	collectorFreshness(d, ds)
 	collectorRuns(d, ds)

@@ -150,8 +150,8 @@ func TestDashboardsAreWellFormed(t *testing.T) {
 			if title == "" {
 				t.Errorf("%s: a panel has no title", b.file)
 			}
-			if desc := str(p["description"]); len(desc) < 40 || !regexp.MustCompile(`SPEC|docs/definitions.md §|collector_runs|compute_runs`).MatchString(desc) {
-				t.Errorf("%s: panel %q: wants a description naming the SPEC definition (or the view) it shows", b.file, title)
+			if desc := str(p["description"]); len(desc) < 40 || !regexp.MustCompile(`SPEC|docs/definitions\.md §|collector_runs|compute_runs|key_results`).MatchString(desc) {
+				t.Errorf("%s: panel %q: wants a description citing the docs/definitions.md section (or the view) it shows", b.file, title)
 			}
 			if str(path(p, "fieldConfig", "defaults", "unit")) == "" {
 				t.Errorf("%s: panel %q: no unit", b.file, title)
@@ -226,7 +226,7 @@ var forbidden = []struct {
 	{regexp.MustCompile(`(?i)\b(lagInFrame|leadInFrame|row_number|rank|dense_rank)\s*\(`), "window functions: ClickHouse 18.16 lacks them"},
 	{regexp.MustCompile(`(?i)LowCardinality|DateTime64`), "ClickHouse 18.16 lacks it"},
 	{regexp.MustCompile(`(?i)\bQUALIFY\b|WITH\s+FILL`), "ClickHouse 18.16 lacks it"},
-	{regexp.MustCompile(`(?i)\b(quantiles?|quantiles?TDigest|quantiles?Timing|quantiles?Deterministic|median)\s*\(`), "SPEC percentiles are exact: quantileExact"},
+	{regexp.MustCompile(`(?i)\b(quantiles?|quantiles?TDigest|quantiles?Timing|quantiles?Deterministic|median)\s*\(`), "percentiles are exact (docs/definitions.md §17): quantileExact"},
 	{regexp.MustCompile(`(?i)\btoday\(\)|\byesterday\(\)|toDate\(now\(\)\)`), "today in the server's time zone; write toDate(now(), 'UTC')"},
 	{regexp.MustCompile(`(?i)\bJOIN\b`), ""}, // checked below: joins need explicit strictness
 }
@@ -362,7 +362,7 @@ func TestKeyResultsWithTargets(t *testing.T) {
 	}
 }
 
-func TestFiguresAreSPECs(t *testing.T) {
+func TestFiguresAreTheFirstVersions(t *testing.T) {
 	want := []string{"time_to_first_review_p50_hours", "time_to_merge_p50_days", "cycle_time_p50_days",
 		"review_backlog_open", "review_backlog_mean_age_days", "newcomer_time_to_first_review_p50_days",
 		"newcomer_time_to_first_merge_p50_days", "build_duration_mean_minutes", "build_duration_p95_minutes", "build_spikes"}
@@ -371,6 +371,6 @@ func TestFiguresAreSPECs(t *testing.T) {
 		have = append(have, f.name)
 	}
 	if strings.Join(have, ",") != strings.Join(want, ",") {
-		t.Errorf("figures %v, want SPEC's %v", have, want)
+		t.Errorf("figures %v, want the first version's named figures (dashboards/README.md) %v", have, want)
 	}
 }

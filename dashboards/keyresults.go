@@ -8,14 +8,15 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 )
 
-// keyResults is SPEC dashboard 1: each target's baseline, goal, current
-// value and trend. With targets (codepace provision reads them from the
-// config) a row per target comes first; every named figure follows, its
-// current value and its weekly trend, filtered by the dashboard variables.
+// keyResults is dashboard 1 of dashboards/README.md: each target's baseline,
+// goal, current value and trend. With targets (codepace provision reads them
+// from the config) a row per target comes first; every named figure follows,
+// its current value and its weekly trend, filtered by the dashboard
+// variables.
 func keyResults(o Options) (dashboard.Dashboard, error) {
 	ds := o.dsUID()
 	d := newBoard(ds, UIDKeyResults, "codepace · Key results",
-		"SPEC dashboard 1: the named figures that key results track, as `codepace report` computes them: the current value over the trailing 28 days and the weekly trend. Move the end of the time range to see the scoreboard as of a past date.",
+		"Dashboard 1 of dashboards/README.md: the named figures that key results track, as `codepace report` computes them: the current value over the trailing 28 days and the weekly trend. Move the end of the time range to see the scoreboard as of a past date.",
 		"now-180d", variables{project: true, cohort: true})
 
 	scoreboard(d, ds)
@@ -31,7 +32,7 @@ func keyResults(o Options) (dashboard.Dashboard, error) {
 		fl := f.variableFilters()
 		d.add(single(ds, panel{
 			title: f.title,
-			desc: fmt.Sprintf("Named figure %s (SPEC \"Named figures\"): %s. Period: the trailing 28 days ending at the end of the time range, (to − 28 days, to]; an item counts by %s (SPEC \"Periods\")%s. %s",
+			desc: fmt.Sprintf("Named figure %s (docs/definitions.md §18 \"Figure names\"): %s. Period: the trailing 28 days ending at the end of the time range, (to − 28 days, to]; an item counts by %s (docs/definitions.md §17 \"Periods\")%s. %s",
 				f.name, f.definition(), f.period(), onDayNote(f), filterNote(f)),
 			unit: f.unit, sql: f.currentSQL(fl), w: 4, h: 4,
 		}, neutral()).GraphMode(common.BigValueGraphModeNone).TextMode(common.BigValueTextModeValue))
@@ -40,10 +41,10 @@ func keyResults(o Options) (dashboard.Dashboard, error) {
 	d.row("Trends")
 	for _, f := range figures {
 		fl := f.variableFilters()
-		desc := fmt.Sprintf("Named figure %s (SPEC \"Named figures\"): %s. Each point is the value over the 28 days ending at that Monday 00:00 UTC, as the weekly trend of `codepace report`; an item counts by %s (SPEC \"Periods\"). %s",
+		desc := fmt.Sprintf("Named figure %s (docs/definitions.md §18 \"Figure names\"): %s. Each point is the value over the 28 days ending at that Monday 00:00 UTC, as the weekly trend of `codepace report`; an item counts by %s (docs/definitions.md §17 \"Periods\"). %s",
 			f.name, f.definition(), f.period(), filterNote(f))
 		if f.onDay() {
-			desc = fmt.Sprintf("Named figure %s (SPEC \"Named figures\"): %s. Each point is one UTC day of review_backlog_daily. %s",
+			desc = fmt.Sprintf("Named figure %s (docs/definitions.md §18 \"Figure names\"): %s. Each point is one UTC day of review_backlog_daily. %s",
 				f.name, f.definition(), filterNote(f))
 		}
 		d.add(series(ds, panel{title: f.title + " (" + f.name + ")", desc: desc, unit: f.unit, sql: f.trendSQL(fl), w: 8, h: 7}, neutral()).
@@ -90,7 +91,7 @@ func scoreboard(d *board, ds string) {
 	d.row("Scoreboard as of the last compute (key_results)")
 	counts := single(ds, panel{
 		title: "Targets by status",
-		desc:  "How many targets the last compute judged met, on track, behind, or without enough data (view key_results; docs/definitions.md §18 \"Status\", SPEC \"Key results\"). The time range does not apply: the scoreboard is as of the compute.",
+		desc:  "How many targets the last compute judged met, on track, behind, or without enough data (view key_results; docs/definitions.md §18 \"Status\"). The time range does not apply: the scoreboard is as of the compute.",
 		unit:  unitCount,
 		sql: `SELECT countIf(status = 'met') AS met, countIf(status = 'on_track') AS on_track,
     countIf(status = 'behind') AS behind, countIf(status = 'no_data') AS no_data
@@ -102,7 +103,7 @@ FROM key_results`, w: 6, h: 8,
 	d.add(counts)
 	d.add(grid(ds, panel{
 		title: "Scoreboard",
-		desc:  "Each target as `codepace report` shows it at the last compute (view key_results; SPEC \"Key results\", docs/definitions.md §18): status, the current value over the 28 days before `at` with n (the values behind it) and its 95% interval, the glide-path value expected at `at`, baseline, goal and due date, in the target's unit. The time range does not apply.",
+		desc:  "Each target as `codepace report` shows it at the last compute (view key_results; docs/definitions.md §18 \"Key results\"): status, the current value over the 28 days before `at` with n (the values behind it) and its 95% interval, the glide-path value expected at `at`, baseline, goal and due date, in the target's unit. The time range does not apply.",
 		unit:  unitNone,
 		sql: `SELECT metric, filter, status, current, n, ci_low, ci_high, expected, baseline, goal, unit,
     toString(due) AS due, at
@@ -157,7 +158,7 @@ func targetPanels(d *board, ds string, t Target) {
 		unit = unitNone
 	}
 	cond := "metric = " + quote(t.Metric) + " AND filter = " + quote(t.Filter)
-	desc := fmt.Sprintf("Key result %s as the last compute judged it (view key_results; SPEC \"Key results\", docs/definitions.md §18), the numbers of `codepace report`.", name)
+	desc := fmt.Sprintf("Key result %s as the last compute judged it (view key_results; docs/definitions.md §18 \"Key results\"), the numbers of `codepace report`.", name)
 	stat := single(ds, panel{
 		title: name + ": status",
 		desc:  desc + " Current: over the 28 days before the compute, with n and its 95% interval; expected: the glide path's value then.",

@@ -36,18 +36,19 @@ ORDER BY month, owner_cohort`, duration, period, divisor,
 		indent(where("$__timeFilter("+period+")", humanChanges, bySource, byProject, byCohort), 4))
 }
 
-// newcomers is SPEC dashboard 3: new contributors per month, their time to
-// first review and to first merge, against ramped developers.
+// newcomers is dashboard 3 of dashboards/README.md: new contributors per
+// month, their time to first review and to first merge, against ramped
+// developers.
 func newcomers(o Options) (dashboard.Dashboard, error) {
 	ds := o.dsUID()
 	d := newBoard(ds, UIDNewcomers, "codepace · Newcomers",
-		"SPEC dashboard 3: people arriving with their first change, how long they wait for their first review and their first merge, and how changes of new owners fare against those of ramped developers. Definitions: sql/README.md section 2 (newcomer milestones, owner_cohort).",
+		"Dashboard 3 of dashboards/README.md: people arriving with their first change, how long they wait for their first review and their first merge, and how changes of new owners fare against those of ramped developers. Definitions: docs/definitions.md §12 (newcomer milestones) and §11 (owner_cohort); columns: sql/README.md section 2.",
 		"now-1y", variables{project: true, cohort: true})
 
 	d.row("Newcomers")
 	d.add(bars(ds, panel{
 		title: "New contributors per month",
-		desc:  "SPEC newcomer milestones: people (change owners, by account id, bots excluded) whose first change in a source was created in each UTC month (newcomers.first_change_at), and how many of them have merged a change since (first_merge_at set). Filtered by source only: a person's first change is per source.",
+		desc:  "docs/definitions.md §12 newcomer milestones: people (change owners, by account id, bots excluded) whose first change in a source was created in each UTC month (newcomers.first_change_at), and how many of them have merged a change since (first_merge_at set). Filtered by source only: a person's first change is per source.",
 		unit:  unitCount,
 		sql: `SELECT toStartOfMonth(first_change_at) AS month, count() AS arrived, count(first_merge_at) AS merged_since
 FROM newcomers
@@ -57,31 +58,31 @@ ORDER BY month`, w: 8, h: 8,
 	}, neutral()))
 	d.add(series(ds, panel{
 		title: "Newcomers' time to first review, by month of the review: p50, p75, p90",
-		desc:  "SPEC newcomer milestone: time to first review on the person's first change (newcomers.time_to_first_review_s, from that change's ready_at), exact percentiles over the people whose first change got its first review in each UTC month (SPEC \"Periods\"; named figure newcomer_time_to_first_review_p50_days is the p50). In days; source filter only.",
+		desc:  "docs/definitions.md §12 newcomer milestone: time to first review on the person's first change (newcomers.time_to_first_review_s, from that change's ready_at), exact percentiles over the people whose first change got its first review in each UTC month (docs/definitions.md §17 \"Periods\"; named figure newcomer_time_to_first_review_p50_days is the p50). In days; source filter only.",
 		unit:  unitDays, sql: monthlyPercentiles("newcomers", "time_to_first_review_s", "first_review_at", bySource), w: 8, h: 8,
 	}, slowAfter(2, 7)))
 	d.add(series(ds, panel{
 		title: "Newcomers' time to first merge, by month of the merge: p50, p75, p90",
-		desc:  "SPEC newcomer milestone time_to_first_merge_s: from the creation of the person's first change to their first merged change (any change), exact percentiles over the people whose first merge fell in each UTC month (named figure newcomer_time_to_first_merge_p50_days is the p50). In days; source filter only.",
+		desc:  "docs/definitions.md §12 newcomer milestone time_to_first_merge_s: from the creation of the person's first change to their first merged change (any change), exact percentiles over the people whose first merge fell in each UTC month (named figure newcomer_time_to_first_merge_p50_days is the p50). In days; source filter only.",
 		unit:  unitDays, sql: monthlyPercentiles("newcomers", "time_to_first_merge_s", "first_merge_at", bySource), w: 8, h: 8,
 	}, slowAfter(14, 30)))
 
 	d.row("New against ramped")
 	d.add(series(ds, panel{
 		title: "Time to first review p50 per month: new and ramped owners",
-		desc:  "SPEC time_to_first_review_s of changes, exact p50 per UTC month of first_review_at, one series per SPEC owner_cohort: `new` when the change was created at most newcomer_days after its owner's first change in that source, else `ramped`. Bot-owned changes excluded. In hours.",
+		desc:  "docs/definitions.md §6 time_to_first_review_s of changes, exact p50 per UTC month of first_review_at, one series per owner_cohort (§11): `new` when the change was created at most newcomer_days after its owner's first change in that source, else `ramped`. Bot-owned changes excluded. In hours.",
 		unit:  unitHours, sql: byCohortMonthly("time_to_first_review_s", "first_review_at", 3600), w: 12, h: 8,
 	}, slowAfter(24, 72)))
 	d.add(series(ds, panel{
 		title: "Time to merge p50 per month: new and ramped owners",
-		desc:  "SPEC time_to_merge_s = merged_at − ready_at, exact p50 per UTC month of merged_at, one series per SPEC owner_cohort (new, ramped). Bot-owned changes excluded. In days.",
+		desc:  "docs/definitions.md §8 time_to_merge_s = merged_at − ready_at, exact p50 per UTC month of merged_at, one series per owner_cohort (§11: new, ramped). Bot-owned changes excluded. In days.",
 		unit:  unitDays, sql: byCohortMonthly("time_to_merge_s", "merged_at", 86400), w: 12, h: 8,
 	}, slowAfter(7, 14)))
 
 	d.row("People")
 	d.add(grid(ds, panel{
 		title: "Newcomers who arrived in the time range",
-		desc:  "SPEC newcomer milestones per person and source: first change created (first_change_at), its first review (first_review_at, time_to_first_review_s in days) and the person's first merged change (first_merge_at, time_to_first_merge_s in days); empty while it has not happened. The person and first_change link to the person's first change.",
+		desc:  "docs/definitions.md §12 newcomer milestones per person and source: first change created (first_change_at), its first review (first_review_at, time_to_first_review_s in days) and the person's first merged change (first_merge_at, time_to_first_merge_s in days); empty while it has not happened. The person and first_change link to the person's first change.",
 		unit:  unitNone,
 		sql: `SELECT person, source, first_change_at,
     first_review_at, round(time_to_first_review_s / 86400, 2) AS first_review_days,

@@ -124,7 +124,7 @@ func multiQueryVariable(dsUID, name, label, desc, sql string) cog.Builder[dashbo
 		Sort(dashboard.VariableSortAlphabeticalAsc)
 }
 
-// cohortVariable selects owner cohorts (SPEC owner_cohort).
+// cohortVariable selects owner cohorts (docs/definitions.md §11 owner_cohort).
 func cohortVariable() cog.Builder[dashboard.VariableModel] {
 	values := "new,ramped"
 	opt := func(v string) dashboard.VariableOption {
@@ -173,11 +173,11 @@ func slowAfter(warn, bad float64) cog.Builder[dashboard.ThresholdsConfig] {
 	return thresholds(base("green"), at(warn, "orange"), at(bad, "red"))
 }
 
-// panel says what every panel has: a title, the SPEC definition it shows,
-// a unit, the query and its size.
+// panel says what every panel has: a title, the definition it shows
+// (docs/definitions.md, cited by section), a unit, the query and its size.
 type panel struct {
 	title string
-	// desc names the SPEC definition the panel shows, and how.
+	// desc cites the docs/definitions.md section the panel shows, and how.
 	desc string
 	unit string
 	sql  string

@@ -12,8 +12,8 @@ import (
 	"time"
 )
 
-// WriteJSON writes the results as an indented JSON list (the fields SPEC's
-// `report` row lists, and more; see Result).
+// WriteJSON writes the results as an indented JSON list (the fields of a
+// target that docs/definitions.md §18 defines, and more; see Result).
 func WriteJSON(w io.Writer, results []Result) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

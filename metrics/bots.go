@@ -38,10 +38,10 @@ func NewBots(globs []string) (Bots, error) {
 	return b, nil
 }
 
-// IsBot implements the SPEC rule "Bot": an account matching the configured
-// bots globs (on its username, name or email, case-insensitively), or flagged
-// by its source (a.Service: Gerrit SERVICE_USER, GitHub type Bot), or a
-// GitHub login ending in "[bot]".
+// IsBot implements docs/definitions.md §2 "Bot": an account matching the
+// configured bots globs (on its username, name or email, case-insensitively),
+// or flagged by its source (a.Service: Gerrit SERVICE_USER, GitHub type Bot),
+// or a GitHub login ending in "[bot]".
 func (b Bots) IsBot(a collectors.Account) bool {
 	if a.Service {
 		return true

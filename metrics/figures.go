@@ -46,8 +46,8 @@ func (f Figures) WorkTime(cal *Calendar) WorkDurations {
 	}
 }
 
-// ChangeFigures computes the figures of one change (SPEC "Metric
-// definitions"):
+// ChangeFigures computes the figures of one change (docs/definitions.md
+// §3–§11):
 //
 //   - ReadyAt: see ReadyAt.
 //   - FirstReviewAt (first_review_at): the earliest review action (see
@@ -114,11 +114,11 @@ func ChangeFigures(c collectors.Change, bots Bots, ownerFirstChange time.Time, n
 	return f
 }
 
-// Cohort implements the SPEC rule "owner_cohort": CohortNew when the change
-// was created at most newcomerDays (of 24 hours) after the owner's first
-// change in that source (created <= ownerFirst + newcomerDays×24h), else
-// CohortRamped. A zero ownerFirst means no earlier change of the owner is
-// known, so the change is the owner's first: CohortNew.
+// Cohort implements docs/definitions.md §11 "owner_cohort": CohortNew when
+// the change was created at most newcomerDays (of 24 hours) after the owner's
+// first change in that source (created <= ownerFirst + newcomerDays×24h),
+// else CohortRamped. A zero ownerFirst means no earlier change of the owner
+// is known, so the change is the owner's first: CohortNew.
 func Cohort(created, ownerFirst time.Time, newcomerDays int) string {
 	if ownerFirst.IsZero() {
 		return CohortNew

@@ -27,9 +27,9 @@ type Newcomer struct {
 	TimeToFirstReviewS, TimeToFirstMergeS      *int64
 }
 
-// NewcomerTally implements the SPEC rule "Newcomer milestones", per source
-// and person, bots excluded, from changes given one at a time, so that its
-// memory grows with the people, not with their changes:
+// NewcomerTally implements docs/definitions.md §12 "Newcomer milestones", per
+// source and person, bots excluded, from changes given one at a time, so that
+// its memory grows with the people, not with their changes:
 //
 //   - FirstChangeAt: the earliest Created among the person's changes (the
 //     first change; on a tie the earliest added; a zero Created counts as

@@ -3,7 +3,7 @@ package metrics
 import "math"
 
 // Quantile returns the q-quantile of sorted (ascending) the way ClickHouse's
-// quantileExact does, as the SPEC rule "Percentiles are exact
+// quantileExact does, as docs/definitions.md §17 "Percentiles are exact
 // (quantileExact)" asks: the element at index floor(q × n) for q < 1 and the
 // last element for q >= 1, n being len(sorted); the first element for
 // q <= 0. It never interpolates. An empty slice or a NaN q gives NaN.

@@ -1,7 +1,7 @@
 package metrics
 
-// SpikeConfig holds the parameters of the SPEC rule "Build spike" (config
-// metrics.spike).
+// SpikeConfig holds the parameters of docs/definitions.md §15 "Build spike"
+// (config metrics.spike).
 type SpikeConfig struct {
 	Ratio      float64 // a spike lasts more than Ratio × the median
 	FloorS     int64   // and more than the median + FloorS seconds
@@ -9,7 +9,7 @@ type SpikeConfig struct {
 	MinBuilds  int     // no spike without at least MinBuilds baseline builds (at least 1)
 }
 
-// Spike is what the SPEC rule "Build spike" says about one build.
+// Spike is what docs/definitions.md §15 "Build spike" says about one build.
 type Spike struct {
 	// IsSpike is whether the build is a spike.
 	IsSpike bool

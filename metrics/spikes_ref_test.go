@@ -1,7 +1,8 @@
 package metrics
 
-// The batch form of the SPEC "Build spike" rule, kept as the reference that
-// SpikeWindow, the streaming form compute uses, is tested against.
+// The batch form of the docs/definitions.md §15 "Build spike" rule, kept as
+// the reference that SpikeWindow, the streaming form compute uses, is tested
+// against.
 
 import (
 	"cmp"
@@ -12,9 +13,9 @@ import (
 	"github.com/codepace/codepace/collectors"
 )
 
-// Spikes implements the SPEC rule "Build spike" and returns, for each build
-// in input order (the input may be in any order), whether it is a spike.
-// It is SpikeBaselines without the baselines.
+// Spikes implements docs/definitions.md §15 "Build spike" and returns, for
+// each build in input order (the input may be in any order), whether it is a
+// spike. It is SpikeBaselines without the baselines.
 func Spikes(builds []collectors.Build, cfg SpikeConfig) []bool {
 	sp := SpikeBaselines(builds, cfg)
 	out := make([]bool, len(sp))
@@ -24,9 +25,9 @@ func Spikes(builds []collectors.Build, cfg SpikeConfig) []bool {
 	return out
 }
 
-// SpikeBaselines implements the SPEC rule "Build spike" and returns, for
-// each build in input order (the input may be in any order), whether it is
-// a spike and the baseline median it was compared with.
+// SpikeBaselines implements docs/definitions.md §15 "Build spike" and
+// returns, for each build in input order (the input may be in any order),
+// whether it is a spike and the baseline median it was compared with.
 //
 // Builds are grouped by (Source, System, Job). A finished build (non-zero
 // Finished) is a spike when its DurationS is greater than cfg.Ratio × median

@@ -9,10 +9,10 @@ import (
 	"github.com/codepace/codepace/collectors"
 )
 
-// SpikeWindow judges one job's builds as they come, in finish order,
-// holding only the successful durations of the last WindowDays: the same
-// rule as SpikeBaselines (SPEC "Build spike"), in memory that does not grow
-// with the job's history.
+// SpikeWindow judges one job's builds as they come, in finish order, holding
+// only the successful durations of the last WindowDays: the same rule as
+// SpikeBaselines (docs/definitions.md §15), in memory that does not grow with
+// the job's history.
 type SpikeWindow struct {
 	cfg       SpikeConfig
 	window    time.Duration
