@@ -58,13 +58,68 @@ type BacklogDay struct {
 // Instants are handled in nanoseconds and clamped to the years 1823 to 2116.
 // The cost is O((intervals + turns + rows) × log(changes)).
 func Backlog(items []BacklogItem, now time.Time) []BacklogDay {
-	g := groupBacklog(items)
+	var b BacklogBuilder
+	for _, it := range items {
+		b.Add(it)
+	}
+	return b.Days(now)
+}
+
+// BacklogBuilder computes Backlog from items given one at a time, keeping
+// of each only its ready instant and the starts and ends of its spans, so
+// that a caller need not hold the items themselves. The zero value is
+// ready to use.
+type BacklogBuilder struct {
+	g       backlogGroups
+	groupOf map[struct{ source, project string }]int32
+}
+
+// Add adds one item (see BacklogItem).
+func (b *BacklogBuilder) Add(it BacklogItem) {
+	type key = struct{ source, project string }
+	g := &b.g
+	start, ok := int64(0), false
+	for _, iv := range it.Intervals {
+		if f := nanos(iv.From); usable(iv) && (!ok || f < start) {
+			start, ok = f, true
+		}
+	}
+	if !ok {
+		return
+	}
+	ready := start
+	if !it.ReadyAt.IsZero() {
+		ready = min(start, nanos(it.ReadyAt))
+	}
+	if b.groupOf == nil {
+		b.groupOf = map[key]int32{}
+	}
+	k := key{it.Source, it.Project}
+	gi, seen := b.groupOf[k]
+	if !seen {
+		gi = int32(len(g.keys))
+		b.groupOf[k] = gi
+		g.keys = append(g.keys, k)
+		g.first = append(g.first, start)
+	}
+	g.first[gi] = min(g.first[gi], start)
+	g.events = appendItemEvents(g.events, it, gi, int32(len(g.ready)))
+	g.ready = append(g.ready, ready)
+}
+
+// Days returns the rows of the items added (see Backlog) and empties the
+// builder for reuse.
+func (b *BacklogBuilder) Days(now time.Time) []BacklogDay {
+	g := &b.g
+	g.index()
 	nowN := nanos(now)
 	out := make([]BacklogDay, 0, g.rows(nowN))
 	var sw backlogSweep
 	for _, gi := range g.order() {
 		out = sw.run(out, g, gi, nowN)
 	}
+	clear(b.groupOf)
+	*g = backlogGroups{events: g.events[:0], ready: g.ready[:0]}
 	return out
 }
 
@@ -83,46 +138,18 @@ type backlogEvent struct {
 }
 
 // backlogGroups are the items grouped by source and project, with their
-// events sorted by group and time.
+// events (sorted by group and time once indexed).
 type backlogGroups struct {
 	keys   []struct{ source, project string }
 	first  []int64 // per group: the earliest interval start
-	ready  []int64 // per item: its ready instant (see Backlog)
+	ready  []int64 // per item with a usable interval: its ready instant (see Backlog)
 	events []backlogEvent
 	starts []int // starts[g]: index of group g's first event
 }
 
-// groupBacklog groups the items that have a usable interval and lists the
-// starts and ends of their intervals and reviewer waits.
-func groupBacklog(items []BacklogItem) *backlogGroups {
-	type key = struct{ source, project string }
-	g := &backlogGroups{ready: make([]int64, len(items))}
-	groupOf := map[key]int32{}
-	for i, it := range items {
-		start, ok := int64(0), false
-		for _, iv := range it.Intervals {
-			if f := nanos(iv.From); usable(iv) && (!ok || f < start) {
-				start, ok = f, true
-			}
-		}
-		if !ok {
-			continue
-		}
-		g.ready[i] = start
-		if !it.ReadyAt.IsZero() {
-			g.ready[i] = min(start, nanos(it.ReadyAt))
-		}
-		k := key{it.Source, it.Project}
-		gi, seen := groupOf[k]
-		if !seen {
-			gi = int32(len(g.keys))
-			groupOf[k] = gi
-			g.keys = append(g.keys, k)
-			g.first = append(g.first, start)
-		}
-		g.first[gi] = min(g.first[gi], start)
-		g.events = appendItemEvents(g.events, it, gi, int32(i))
-	}
+// index sorts the events by group and time and finds where each group's
+// start.
+func (g *backlogGroups) index() {
 	slices.SortFunc(g.events, func(a, b backlogEvent) int {
 		if c := cmp.Compare(a.group, b.group); c != 0 {
 			return c
@@ -136,7 +163,6 @@ func groupBacklog(items []BacklogItem) *backlogGroups {
 	for gi := range g.keys {
 		g.starts[gi+1] += g.starts[gi]
 	}
-	return g
 }
 
 // appendItemEvents appends the starts and ends of the item's usable

@@ -128,9 +128,10 @@ type changePass struct {
 	changes, actions, backlog *rowWriter
 	spans                     *rowWriter // review_backlog_changes_data
 	waits                     *rowWriter // reviewer_waits_data
-	// project holds the backlog items of the project being read; a
-	// project's changes come one after another.
-	project   []metrics.BacklogItem
+	// project gathers the backlog of the project being read (source and
+	// project in current); a project's changes come one after another.
+	project   metrics.BacklogBuilder
+	current   [2]string
 	newcomers metrics.NewcomerTally
 	names     map[[2]string]string // (source, person key) -> how the person is shown
 }
@@ -143,10 +144,11 @@ func (s *Store) newChangePass(gen uint64, o ComputeOptions, firsts map[[2]string
 
 // add computes and writes one change's rows.
 func (p *changePass) add(ctx context.Context, c collectors.Change) error {
-	if len(p.project) > 0 && (p.project[0].Source != c.Source || p.project[0].Project != c.Project) {
+	if k := [2]string{c.Source, c.Project}; k != p.current {
 		if err := p.endProject(ctx); err != nil {
 			return err
 		}
+		p.current = k
 	}
 	bots := p.o.Bots[c.Source]
 	key, name := p.o.People.Resolve(c.Source, c.Owner)
@@ -165,7 +167,7 @@ func (p *changePass) add(ctx context.Context, c collectors.Change) error {
 		if err := writeReviewerWaits(ctx, p.waits, p.gen, c, row, name, turns); err != nil {
 			return err
 		}
-		p.project = append(p.project, metrics.BacklogItem{
+		p.project.Add(metrics.BacklogItem{
 			Source: c.Source, Project: c.Project, ReadyAt: row.ReadyAt, Intervals: ready, Turns: turns,
 		})
 		if err := writeBacklogChange(ctx, p.spans, p.gen, c, row.Figures, name, ready); err != nil {
@@ -195,13 +197,11 @@ func (p *changePass) add(ctx context.Context, c collectors.Change) error {
 
 // endProject writes the backlog of the project read so far.
 func (p *changePass) endProject(ctx context.Context) error {
-	for _, d := range metrics.Backlog(p.project, p.o.Now) {
+	for _, d := range p.project.Days(p.o.Now) {
 		if err := writeBacklogDay(ctx, p.backlog, p.gen, d); err != nil {
 			return err
 		}
 	}
-	clear(p.project) // let the intervals go
-	p.project = p.project[:0]
 	return nil
 }
 
