@@ -1,11 +1,9 @@
 package gitlab
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -17,193 +15,133 @@ import (
 	"github.com/codepace/codepace/collectors/httpx"
 )
 
-// ErrNotJSON is wrapped by the error of a 2xx answer that is not the JSON
-// asked for: an HTML page (a proxy's or a single sign-on page), an empty
-// body, null, or anything else that does not start a JSON array or object.
-// Such an answer is never taken for an empty list.
-var ErrNotJSON = errors.New("GitLab answered something that is not JSON")
-
-// transport is the RoundTripper under client-go (whose own retries and
-// rate limiter are off): it times each attempt out, retries 429, 408, 5xx
-// and network errors with httpx.Backoff or the wait the answer asks
-// for (Retry-After, else RateLimit-Reset), refuses an answer that is not
-// JSON, and counts requests.
-type transport struct {
-	timeout time.Duration
-	retries int
-	backoff time.Duration
-	maxWait time.Duration
-	maxBody int64 // bytes one answer may hold
-	log     *slog.Logger
-
-	mu       sync.Mutex
-	requests int
-	waited   time.Duration
-	limit    string // the last RateLimit-Limit and -Remaining seen
-	left     string
+// hints say what to do about an answer, by status; 0 is for a 2xx answer
+// that is an HTML page.
+var hints = map[int]string{
+	0:                          "an HTML page where JSON was expected: a sign-in page or a proxy's? check url",
+	http.StatusUnauthorized:    "check the token: it is missing, expired or revoked",
+	http.StatusForbidden:       "the token lacks the read_api scope, or access to this",
+	http.StatusNotFound:        "no such group or project, or the token cannot see it",
+	http.StatusTooManyRequests: "GitLab's rate limit",
 }
 
-// RoundTrip sends req, retrying as described on transport.
-func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	for failures := 0; ; failures++ {
-		resp, err := t.attempt(req)
-		retry := err != nil && req.Context().Err() == nil
-		if err == nil {
-			retry = httpx.Retryable(resp.StatusCode)
-		}
-		if !retry || failures >= t.retries {
-			return resp, err
-		}
-		wait := httpx.Backoff(t.backoff, failures+1)
-		if resp != nil {
-			wait = max(wait, serverWait(resp.Header))
-			resp.Body.Close()
-		}
-		if wait > t.maxWait {
-			return nil, fmt.Errorf("GET %s: GitLab asks to wait %s, more than the %s allowed", req.URL.Path, wait.Round(time.Second), t.maxWait)
-		}
-		t.log.Warn("gitlab request failed; retrying", "path", req.URL.Path, "status", status(resp), "error", err,
-			"wait", wait.Round(time.Millisecond).String())
-		t.mu.Lock()
-		t.waited += wait
-		t.mu.Unlock()
-		select {
-		case <-req.Context().Done():
-			return nil, req.Context().Err()
-		case <-time.After(wait):
-		}
-	}
+// api is the HTTP side of a collector: the one HTTP layer (httpx: the
+// token sent as a Bearer token to the configured origin only, retries, a
+// size cap on answers and a cap on a page's items, redaction), a check
+// that every 2xx answer is JSON, and the last rate-limit budget GitLab
+// reported. client-go's own retries and rate limiter are off.
+type api struct {
+	hx *httpx.Client
+
+	mu          sync.Mutex
+	limit, left string // the last RateLimit-Limit and -Remaining seen
 }
 
-// attempt sends req once. A 2xx body is read whole (at most maxBody) so
-// that an attempt's timeout covers it and its shape can be checked.
-func (t *transport) attempt(req *http.Request) (*http.Response, error) {
-	ctx, cancel := context.WithTimeout(req.Context(), t.timeout)
-	defer cancel()
-	t.mu.Lock()
-	t.requests++
-	t.mu.Unlock()
-	resp, err := http.DefaultTransport.RoundTrip(req.Clone(ctx))
+// newClient returns the client-go client for opts over the HTTP layer.
+func newClient(opts Options, log *slog.Logger) (*gl.Client, *api, error) {
+	a := &api{}
+	hx, err := httpx.New(httpx.Config{
+		System: "GitLab", BaseURL: opts.URL, Token: opts.Token,
+		Timeout: opts.Timeout, Retries: opts.Retries, Backoff: opts.Backoff,
+		MaxRetryAfter: opts.MaxWait, MaxAnswerBytes: opts.MaxAnswerBytes,
+		Items: perPage, Hints: hints, Classify: classify,
+		Limits: httpx.Limits{MaxWait: opts.MaxWait},
+		Wrap:   func(next http.RoundTripper) http.RoundTripper { return checked{a, next} },
+		Logger: log,
+	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	t.mu.Lock()
-	if l := resp.Header.Get("RateLimit-Limit"); l != "" {
-		t.limit, t.left = l, resp.Header.Get("RateLimit-Remaining")
-	}
-	t.mu.Unlock()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, t.maxBody+1))
-	resp.Body.Close()
-	if err != nil {
-		return nil, fmt.Errorf("reading the answer to GET %s: %w", req.URL.Path, err)
-	}
-	if int64(len(body)) > t.maxBody {
-		return nil, fmt.Errorf("GET %s: the answer is larger than %d bytes (max_answer_bytes)", req.URL.Path, t.maxBody)
-	}
-	if resp.StatusCode/100 == 2 {
-		if what := notJSON(resp.Header.Get("Content-Type"), body); what != "" {
-			return nil, fmt.Errorf("GET %s: %w: %s", req.URL.Path, ErrNotJSON, what)
-		}
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	return resp, nil
-}
-
-// notJSON says what body is when it is not a JSON array or object, else "".
-func notJSON(contentType string, body []byte) string {
-	b := bytes.TrimSpace(body)
-	switch {
-	case len(b) == 0:
-		return "an empty body"
-	case b[0] == '<':
-		return fmt.Sprintf("an HTML page (%s; a sign-in page or a proxy's?)", contentType)
-	case b[0] != '[' && b[0] != '{':
-		return fmt.Sprintf("%q", b[:min(len(b), 40)])
-	}
-	return ""
-}
-
-// serverWait is the wait a 429 or 5xx answer asks for: Retry-After, else
-// until RateLimit-Reset (Unix seconds) when RateLimit-Remaining is 0.
-func serverWait(h http.Header) time.Duration {
-	if d := httpx.RetryAfter(h.Get("Retry-After")); d > 0 {
-		return d
-	}
-	if h.Get("RateLimit-Remaining") == "0" {
-		if reset, err := strconv.ParseInt(h.Get("RateLimit-Reset"), 10, 64); err == nil {
-			return max(time.Until(time.Unix(reset, 0)), 0)
-		}
-	}
-	return 0
-}
-
-func status(resp *http.Response) int {
-	if resp == nil {
-		return 0
-	}
-	return resp.StatusCode
-}
-
-// counts returns the requests sent and the time spent waiting to retry.
-func (t *transport) counts() (int, time.Duration) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.requests, t.waited
-}
-
-// noLimit is the rate limiter given to client-go: the transport honours
-// GitLab's own answers instead of client-go's guess from RateLimit-Limit.
-type noLimit struct{}
-
-func (noLimit) Wait(context.Context) error { return nil }
-
-// explain adds to err what a user can do about it: a 401 means the token is
-// missing, expired or revoked, a 403 that it lacks the read_api scope or
-// access, a 404 that the group or project does not exist or is not visible
-// to it.
-func explain(err error) error {
-	var er *gl.ErrorResponse
-	if !errors.As(err, &er) {
-		return err
-	}
-	switch er.StatusCode {
-	case http.StatusUnauthorized:
-		return fmt.Errorf("%w (check the token: it is missing, expired or revoked)", err)
-	case http.StatusForbidden:
-		return fmt.Errorf("%w (the token lacks the read_api scope, or access to this)", err)
-	case http.StatusNotFound:
-		return fmt.Errorf("%w (no such group or project, or the token cannot see it)", err)
-	}
-	return err
-}
-
-// sameOrigin keeps the token on the configured instance: a redirect to
-// another scheme, host or port is followed without the token
-// (PRIVATE-TOKEN, which Go's client would forward, and Authorization), and
-// one from https to http is refused.
-func sameOrigin(req *http.Request, via []*http.Request) error {
-	if len(via) >= 10 {
-		return fmt.Errorf("GET %s: stopped after 10 redirects", via[0].URL.Path)
-	}
-	first := via[0].URL
-	if first.Scheme == "https" && req.URL.Scheme != "https" {
-		return fmt.Errorf("GET %s: refused a redirect from https to http", first.Path)
-	}
-	if req.URL.Scheme != first.Scheme || req.URL.Host != first.Host {
-		req.Header.Del("PRIVATE-TOKEN")
-		req.Header.Del("Authorization")
-	}
-	return nil
-}
-
-// newClient returns the client-go client for opts, over t.
-func newClient(opts Options, t *transport) (*gl.Client, error) {
-	return gl.NewClient(opts.Token,
+	a.hx = hx
+	c, err := gl.NewAuthSourceClient(gl.Unauthenticated{},
 		gl.WithBaseURL(opts.URL),
-		gl.WithHTTPClient(&http.Client{Transport: t, CheckRedirect: sameOrigin}),
+		gl.WithHTTPClient(hx.HTTPClient()),
 		gl.WithoutRetries(),
 		gl.WithCustomLimiter(noLimit{}),
 		gl.WithUserAgent("codepace"),
 		gl.WithURLWarningLogger(slog.New(slog.DiscardHandler)),
 	)
+	return c, a, err
+}
+
+// perPage tells httpx how many items a list request asked for: an answer
+// with more is refused.
+func perPage(req *http.Request) (key string, max int) {
+	n, _ := strconv.Atoi(req.URL.Query().Get("per_page"))
+	return "", n
+}
+
+// classify reads GitLab's rate limit: a 429 that says how long to wait
+// (Retry-After) is throttled that long; one with RateLimit-Remaining 0 waits
+// for RateLimit-Reset (Unix seconds); any other is retried with backoff.
+func classify(resp *http.Response) httpx.Verdict {
+	if resp.StatusCode != http.StatusTooManyRequests {
+		return httpx.Verdict{}
+	}
+	h := resp.Header
+	if d := httpx.RetryAfter(h.Get("Retry-After")); d > 0 {
+		return httpx.Verdict{Kind: httpx.Throttled, Wait: d, Message: "Retry later"}
+	}
+	if reset, err := strconv.ParseInt(h.Get("RateLimit-Reset"), 10, 64); err == nil && h.Get("RateLimit-Remaining") == "0" {
+		return httpx.Verdict{Kind: httpx.Reset, Wait: time.Until(time.Unix(reset, 0)), Message: "rate limit used up"}
+	}
+	return httpx.Verdict{Kind: httpx.Transient} // a proxy's 429: retried with backoff
+}
+
+// checked is the layer under the retry loop that notes the rate-limit
+// budget and refuses a 2xx answer that is not JSON (an HTML sign-in page,
+// an empty body, null) with an *httpx.Error wrapping httpx.ErrNotJSON, so
+// that it is never taken for an empty list.
+type checked struct {
+	a    *api
+	next http.RoundTripper
+}
+
+func (c checked) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := c.next.RoundTrip(req)
+	if err != nil {
+		return resp, err
+	}
+	if l := resp.Header.Get("RateLimit-Limit"); l != "" {
+		c.a.mu.Lock()
+		c.a.limit, c.a.left = l, resp.Header.Get("RateLimit-Remaining")
+		c.a.mu.Unlock()
+	}
+	if resp.StatusCode/100 != 2 {
+		return resp, nil
+	}
+	ct, body := resp.Header.Get("Content-Type"), httpx.RawBody(resp.Body)
+	problem := c.a.hx.Redactor().JSONProblem(ct, body)
+	if problem == "" {
+		return resp, nil
+	}
+	e := &httpx.Error{System: "GitLab", Method: req.Method, URL: httpx.Safe(req.URL), Status: resp.StatusCode,
+		Detail: fmt.Sprintf("the answer (HTTP %d) %s", resp.StatusCode, problem), Err: httpx.ErrNotJSON}
+	if httpx.IsHTML(ct, body) {
+		e.Err, e.Hint = httpx.ErrHTML, hints[0]
+	}
+	return nil, e
+}
+
+// budget returns the last rate-limit budget GitLab reported.
+func (a *api) budget() (limit, left string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.limit, a.left
+}
+
+// noLimit is the rate limiter given to client-go: GitLab's own answers
+// are honoured instead of client-go's guess from RateLimit-Limit.
+type noLimit struct{}
+
+func (noLimit) Wait(context.Context) error { return nil }
+
+// explain adds to an error GitLab answered with a status what a user can
+// do about it (hints).
+func explain(err error) error {
+	var er *gl.ErrorResponse
+	if !errors.As(err, &er) || hints[er.StatusCode] == "" {
+		return err
+	}
+	return fmt.Errorf("%w (%s)", err, hints[er.StatusCode])
 }

@@ -35,12 +35,15 @@
 //
 // # Failures
 //
-// 429 and 5xx answers and network errors are retried Options.Retries
-// times, after the wait the answer asks for (Retry-After, else
-// RateLimit-Reset when RateLimit-Remaining is 0) or an exponential backoff,
-// at most Options.MaxWait. A 2xx answer that is not JSON (an HTML sign-in
-// page, an empty body, null) fails the collection with an error wrapping
-// ErrNotJSON. With Options.Projects, a project that answers 403 or 404 is
+// Requests go through collectors/httpx: the token is sent (as a Bearer
+// token) to the configured origin only, 5xx answers and network errors are
+// retried Options.Retries times with backoff, a 429 waits what it asks for
+// (Retry-After, else RateLimit-Reset when RateLimit-Remaining is 0) within
+// Options.MaxWait, an answer larger than Options.MaxAnswerBytes or a page
+// with more items than per_page fails, and errors and logs are redacted.
+// A 2xx answer that is not JSON (an HTML sign-in page, an empty body,
+// null) fails the collection with an *httpx.Error wrapping
+// httpx.ErrNotJSON. With Options.Projects, a project that answers 403 or 404 is
 // logged and skipped while the others are read, and the cursor stays. A
 // merge request whose notes, commits or events answer 404 was deleted
 // since it was listed: it is skipped, logged and counted. What
@@ -72,15 +75,13 @@ func (g *Collector) Name() string { return g.opts.Name }
 // Options.CI, the CI jobs of the pipelines updated since then) and saves
 // the cursor, the time the collection started, once all are stored.
 func (g *Collector) Collect(ctx context.Context, w collectors.Window, sink collectors.Sink) (st collectors.Stats, err error) {
-	req0, waited0 := g.t.counts()
+	req0, waited0 := g.api.hx.Requests(), g.api.hx.Waited()
 	started := time.Now()
 	defer func() {
 		err = g.red.Error(err)
-		req, waited := g.t.counts()
-		st.Requests = req - req0
-		g.t.mu.Lock()
-		limit, left := g.t.limit, g.t.left
-		g.t.mu.Unlock()
+		st.Requests = g.api.hx.Requests() - req0
+		waited := g.api.hx.Waited()
+		limit, left := g.api.budget()
 		g.log.Info("gitlab requests", "requests", st.Requests, "changes", st.Changes, "builds", st.Builds,
 			"waited", (waited - waited0).Round(time.Millisecond).String(),
 			"took", time.Since(started).Round(time.Millisecond).String(), "rate_limit", limit, "rate_remaining", left)

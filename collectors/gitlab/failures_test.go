@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/codepace/codepace/collectors"
+	glt "github.com/codepace/codepace/collectors/gitlab/gitlabtest"
+	"github.com/codepace/codepace/collectors/httpx"
 )
 
 func TestProjectsKeepGoingPastAMissingOne(t *testing.T) {
@@ -47,18 +49,11 @@ func TestBadTokenSaysSo(t *testing.T) {
 
 func TestHTMLAnswerIsNotAnEmptyList(t *testing.T) {
 	srv := serve(t)
-	srv.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
-		if !strings.HasSuffix(r.URL.Path, "/discussions") {
-			return false
-		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, "<!DOCTYPE html><html><body>Sign in</body></html>")
-		return true
-	})
+	faultOn(srv, "/discussions", "text/html; charset=utf-8", "<!DOCTYPE html><html><body>Sign in</body></html>")
 	g, _ := newCollector(t, srv, Options{Group: "wm"})
 	var sink memSink
 	_, err := g.Collect(context.Background(), collectors.Window{From: T0}, &sink)
-	if !errors.Is(err, ErrNotJSON) || !strings.Contains(err.Error(), "HTML") {
+	if !errors.Is(err, httpx.ErrHTML) || !strings.Contains(err.Error(), "sign-in page") {
 		t.Fatalf("err = %v, want ErrNotJSON saying HTML", err)
 	}
 	if len(sink.changes) != 0 || !sink.cursor.IsZero() {
@@ -95,10 +90,7 @@ func TestKeysetRefusedFallsBackToOffset(t *testing.T) {
 		if r.URL.Query().Get("pagination") != "keyset" {
 			return false
 		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusMethodNotAllowed)
-		fmt.Fprint(w, `{"error":"Keyset pagination is not yet available for this type of request"}`)
-		return true
+		return answer(w, http.StatusMethodNotAllowed, `{"error":"Keyset pagination is not yet available for this type of request"}`)
 	})
 	g, log := newCollector(t, srv, Options{Group: "wm", CI: true, PageSize: 1})
 	var sink memSink
@@ -143,10 +135,7 @@ func TestMergeRequestGoneSinceListedIsSkipped(t *testing.T) {
 		if !strings.HasSuffix(r.URL.Path, "/merge_requests/2/commits") {
 			return false
 		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusNotFound)
-		fmt.Fprint(w, `{"message":"404 Not found"}`)
-		return true
+		return answer(w, http.StatusNotFound, `{"message":"404 Not found"}`)
 	})
 	g, log := newCollector(t, srv, Options{Group: "wm"})
 	var sink memSink
@@ -159,4 +148,37 @@ func TestMergeRequestGoneSinceListedIsSkipped(t *testing.T) {
 		t.Errorf("stored %d, skipped %d, cursor %v; want the 2 others stored, 2 skipped and logged, the cursor moved",
 			len(sink.changes), st.Skipped, sink.cursor)
 	}
+}
+
+func TestMoreItemsThanAskedFails(t *testing.T) {
+	srv := serve(t)
+	faultOn(srv, "/commits", "application/json", `[{"id":"a"},{"id":"b"}]`)
+	g, _ := newCollector(t, srv, Options{Group: "wm", PageSize: 1})
+	var sink memSink
+	_, err := g.Collect(context.Background(), collectors.Window{From: T0}, &sink)
+	if !errors.Is(err, httpx.ErrTooManyItems) || !sink.cursor.IsZero() {
+		t.Fatalf("err = %v, cursor %v; want ErrTooManyItems and no cursor", err, sink.cursor)
+	}
+}
+
+// answer writes a JSON answer with status from a fault, which handled the
+// request.
+func answer(w http.ResponseWriter, status int, body string) bool {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	fmt.Fprint(w, body)
+	return true
+}
+
+// faultOn makes srv answer 200 with body to every request whose path ends
+// in suffix.
+func faultOn(srv *glt.Server, suffix, contentType, body string) {
+	srv.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
+		if !strings.HasSuffix(r.URL.Path, suffix) {
+			return false
+		}
+		w.Header().Set("Content-Type", contentType)
+		fmt.Fprint(w, body)
+		return true
+	})
 }

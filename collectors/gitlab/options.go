@@ -67,7 +67,7 @@ const (
 type Collector struct {
 	opts Options
 	gl   *gl.Client
-	t    *transport
+	api  *api
 	log  *slog.Logger
 	// red removes the token, in every form a server could echo it back
 	// in, from what the collector logs and returns.
@@ -95,16 +95,14 @@ func New(opts Options) (*Collector, error) {
 	opts = opts.withDefaults()
 	red := httpx.NewRedactor("", opts.Token)
 	log := red.Logger(opts.Logger).With("source", opts.Name)
-	t := &transport{timeout: opts.Timeout, retries: opts.Retries,
-		backoff: opts.Backoff, maxWait: opts.MaxWait, maxBody: opts.MaxAnswerBytes, log: log}
-	c, err := newClient(opts, t)
+	c, a, err := newClient(opts, log)
 	if err != nil {
 		return nil, fmt.Errorf("gitlab source %q: %w", opts.Name, err)
 	}
 	if opts.Token == "" {
 		log.Warn("gitlab source has no token: only public projects can be read")
 	}
-	return &Collector{opts: opts, gl: c, t: t, log: log, red: red, bots: map[int64]bool{}}, nil
+	return &Collector{opts: opts, gl: c, api: a, log: log, red: red, bots: map[int64]bool{}}, nil
 }
 
 // withDefaults fills in what o leaves unset (zero or negative).
