@@ -95,6 +95,8 @@ func association(repo *Repo, u *User) string {
 	return "MEMBER"
 }
 
+// pullJSON renders a pull request as a list shows it; full adds what
+// GitHub shows only on a single pull request.
 func pullJSON(repo *Repo, p *Pull, full bool) map[string]any {
 	api := fmt.Sprintf("%s/repos/%s/pulls/%d", apiBase, repo.FullName(), p.Number)
 	issue := fmt.Sprintf("%s/repos/%s/issues/%d", apiBase, repo.FullName(), p.Number)
@@ -147,35 +149,47 @@ func pullJSON(repo *Repo, p *Pull, full bool) map[string]any {
 		"statuses_url":        apiBase + "/repos/" + repo.FullName() + "/statuses/" + head,
 		"head":                branch(fmt.Sprintf("topic-%d", p.Number), head, p.User),
 		"base":                branch(base, fmt.Sprintf("%040x", repo.ID), repo.Owner),
-		"_links": map[string]any{
-			"self":            map[string]any{"href": api},
-			"html":            map[string]any{"href": html},
-			"issue":           map[string]any{"href": issue},
-			"comments":        map[string]any{"href": issue + "/comments"},
-			"review_comments": map[string]any{"href": api + "/comments"},
-			"review_comment":  map[string]any{"href": apiBase + "/repos/" + repo.FullName() + "/pulls/comments{/number}"},
-			"commits":         map[string]any{"href": api + "/commits"},
-			"statuses":        map[string]any{"href": apiBase + "/repos/" + repo.FullName() + "/statuses/" + head},
-		},
-		"author_association": association(repo, p.User),
-		"auto_merge":         nil,
-		"active_lock_reason": nil,
+		"_links":              pullLinks(repo, api, html, issue, head),
+		"author_association":  association(repo, p.User),
+		"auto_merge":          nil,
+		"active_lock_reason":  nil,
 	}
 	if full {
-		out["merged"] = !p.Merged.IsZero()
-		out["mergeable"] = nil
-		out["rebaseable"] = nil
-		out["mergeable_state"] = "unknown"
-		out["merged_by"] = userJSON(p.MergedBy)
-		out["comments"] = len(p.Comments)
-		out["review_comments"] = len(p.ReviewComments)
-		out["maintainer_can_modify"] = false
-		out["commits"] = len(p.Commits)
-		out["additions"] = p.Additions
-		out["deletions"] = p.Deletions
-		out["changed_files"] = p.Files
+		addPullDetails(out, p)
 	}
 	return out
+}
+
+// pullLinks is a pull request's _links: the URLs of the pull request (api),
+// its page (html), its issue and the statuses of its head commit.
+func pullLinks(repo *Repo, api, html, issue, head string) map[string]any {
+	return map[string]any{
+		"self":            map[string]any{"href": api},
+		"html":            map[string]any{"href": html},
+		"issue":           map[string]any{"href": issue},
+		"comments":        map[string]any{"href": issue + "/comments"},
+		"review_comments": map[string]any{"href": api + "/comments"},
+		"review_comment":  map[string]any{"href": apiBase + "/repos/" + repo.FullName() + "/pulls/comments{/number}"},
+		"commits":         map[string]any{"href": api + "/commits"},
+		"statuses":        map[string]any{"href": apiBase + "/repos/" + repo.FullName() + "/statuses/" + head},
+	}
+}
+
+// addPullDetails adds the fields GitHub shows on a single pull request but
+// not in a list: merge state, counts and diffstat.
+func addPullDetails(out map[string]any, p *Pull) {
+	out["merged"] = !p.Merged.IsZero()
+	out["mergeable"] = nil
+	out["rebaseable"] = nil
+	out["mergeable_state"] = "unknown"
+	out["merged_by"] = userJSON(p.MergedBy)
+	out["comments"] = len(p.Comments)
+	out["review_comments"] = len(p.ReviewComments)
+	out["maintainer_can_modify"] = false
+	out["commits"] = len(p.Commits)
+	out["additions"] = p.Additions
+	out["deletions"] = p.Deletions
+	out["changed_files"] = p.Files
 }
 
 func reviewJSON(repo *Repo, p *Pull, r Review) map[string]any {
@@ -294,30 +308,19 @@ func commitJSON(repo *Repo, c Commit) map[string]any {
 	}
 }
 
+// timelineItem is one entry of the issue timeline and when it happened.
+type timelineItem struct {
+	at time.Time
+	v  map[string]any
+}
+
 // timelineJSON renders the issue timeline: the state events, plus the
 // commits, submitted reviews, issue comments and review comments, in time
 // order, as GitHub shows them.
 func timelineJSON(repo *Repo, p *Pull) []any {
-	type item struct {
-		at time.Time
-		v  map[string]any
-	}
-	var items []item
+	var items []timelineItem
 	for _, c := range p.Commits {
-		api := apiBase + "/repos/" + repo.FullName() + "/git/commits/" + c.SHA
-		items = append(items, item{c.Committed, map[string]any{
-			"sha":          c.SHA,
-			"node_id":      nodeID("C", int64(len(c.SHA))),
-			"url":          api,
-			"html_url":     htmlBase + "/" + repo.FullName() + "/commit/" + c.SHA,
-			"author":       gitPerson(c.AuthorName, c.AuthorEmail, c.Authored),
-			"committer":    gitPerson(c.CommitterName, c.CommitterEmail, c.Committed),
-			"tree":         map[string]any{"sha": c.SHA, "url": api},
-			"message":      c.Message,
-			"parents":      []any{},
-			"verification": map[string]any{"verified": false, "reason": "unsigned", "signature": nil, "payload": nil},
-			"event":        "committed",
-		}})
+		items = append(items, timelineItem{c.Committed, timelineCommit(repo, c)})
 	}
 	for _, r := range p.Reviews {
 		if r.State == "PENDING" {
@@ -326,14 +329,49 @@ func timelineJSON(repo *Repo, p *Pull) []any {
 		v := reviewJSON(repo, p, r)
 		v["state"] = strings.ToLower(r.State)
 		v["event"] = "reviewed"
-		items = append(items, item{r.Submitted, v})
+		items = append(items, timelineItem{r.Submitted, v})
 	}
 	for _, c := range p.Comments {
 		v := commentJSON(repo, p, c)
 		v["event"] = "commented"
 		v["actor"] = userJSON(c.User)
-		items = append(items, item{c.Created, v})
+		items = append(items, timelineItem{c.Created, v})
 	}
+	items = append(items, lineCommentThreads(repo, p)...)
+	for _, e := range p.Events {
+		items = append(items, timelineItem{e.At, timelineEvent(repo, e)})
+	}
+	slices.SortStableFunc(items, func(a, b timelineItem) int { return a.at.Compare(b.at) })
+	out := make([]any, len(items))
+	for i, it := range items {
+		out[i] = it.v
+	}
+	return out
+}
+
+// timelineCommit is a commit as the timeline shows it (a git commit, not
+// the REST commit object).
+func timelineCommit(repo *Repo, c Commit) map[string]any {
+	api := apiBase + "/repos/" + repo.FullName() + "/git/commits/" + c.SHA
+	return map[string]any{
+		"sha":          c.SHA,
+		"node_id":      nodeID("C", int64(len(c.SHA))),
+		"url":          api,
+		"html_url":     htmlBase + "/" + repo.FullName() + "/commit/" + c.SHA,
+		"author":       gitPerson(c.AuthorName, c.AuthorEmail, c.Authored),
+		"committer":    gitPerson(c.CommitterName, c.CommitterEmail, c.Committed),
+		"tree":         map[string]any{"sha": c.SHA, "url": api},
+		"message":      c.Message,
+		"parents":      []any{},
+		"verification": map[string]any{"verified": false, "reason": "unsigned", "signature": nil, "payload": nil},
+		"event":        "committed",
+	}
+}
+
+// lineCommentThreads groups consecutive review comments of one review into
+// a line-commented entry each, at the time of its first comment.
+func lineCommentThreads(repo *Repo, p *Pull) []timelineItem {
+	var items []timelineItem
 	for i := 0; i < len(p.ReviewComments); {
 		j := i + 1
 		for j < len(p.ReviewComments) && p.ReviewComments[j].ReviewID == p.ReviewComments[i].ReviewID {
@@ -343,41 +381,39 @@ func timelineJSON(repo *Repo, p *Pull) []any {
 		for _, c := range p.ReviewComments[i:j] {
 			cs = append(cs, reviewCommentJSON(repo, p, c))
 		}
-		items = append(items, item{p.ReviewComments[i].Created, map[string]any{
+		items = append(items, timelineItem{p.ReviewComments[i].Created, map[string]any{
 			"event": "line-commented", "node_id": nodeID("PRRT", p.ReviewComments[i].ID), "comments": cs,
 		}})
 		i = j
 	}
-	for _, e := range p.Events {
-		v := map[string]any{
-			"id":                       e.ID,
-			"node_id":                  EventNodeID(cmp.Or(eventTypes[e.Event].prefix, "E"), e.ID),
-			"url":                      fmt.Sprintf("%s/repos/%s/issues/events/%d", apiBase, repo.FullName(), e.ID),
-			"actor":                    userJSON(e.Actor),
-			"event":                    e.Event,
-			"commit_id":                nil,
-			"commit_url":               nil,
-			"created_at":               ts(e.At),
-			"performed_via_github_app": nil,
-		}
-		if e.CommitID != "" {
-			v["commit_id"] = e.CommitID
-			v["commit_url"] = apiBase + "/repos/" + repo.FullName() + "/commits/" + e.CommitID
-		}
-		if e.Event == "review_requested" || e.Event == "review_request_removed" {
-			v["review_requester"] = userJSON(e.Actor)
-			if e.Team != "" {
-				v["requested_team"] = map[string]any{"name": e.Team, "id": 1, "slug": e.Team, "privacy": "closed", "permission": "pull"}
-			} else {
-				v["requested_reviewer"] = userJSON(e.Reviewer)
-			}
-		}
-		items = append(items, item{e.At, v})
+	return items
+}
+
+// timelineEvent is an issue event on the timeline; review requests name the
+// requested reviewer or team.
+func timelineEvent(repo *Repo, e Event) map[string]any {
+	v := map[string]any{
+		"id":                       e.ID,
+		"node_id":                  EventNodeID(cmp.Or(eventTypes[e.Event].prefix, "E"), e.ID),
+		"url":                      fmt.Sprintf("%s/repos/%s/issues/events/%d", apiBase, repo.FullName(), e.ID),
+		"actor":                    userJSON(e.Actor),
+		"event":                    e.Event,
+		"commit_id":                nil,
+		"commit_url":               nil,
+		"created_at":               ts(e.At),
+		"performed_via_github_app": nil,
 	}
-	slices.SortStableFunc(items, func(a, b item) int { return a.at.Compare(b.at) })
-	out := make([]any, len(items))
-	for i, it := range items {
-		out[i] = it.v
+	if e.CommitID != "" {
+		v["commit_id"] = e.CommitID
+		v["commit_url"] = apiBase + "/repos/" + repo.FullName() + "/commits/" + e.CommitID
 	}
-	return out
+	if e.Event == "review_requested" || e.Event == "review_request_removed" {
+		v["review_requester"] = userJSON(e.Actor)
+		if e.Team != "" {
+			v["requested_team"] = map[string]any{"name": e.Team, "id": 1, "slug": e.Team, "privacy": "closed", "permission": "pull"}
+		} else {
+			v["requested_reviewer"] = userJSON(e.Reviewer)
+		}
+	}
+	return v
 }
