@@ -29,7 +29,12 @@ import (
 // account as a null author where REST gives the "ghost" account, so a null
 // author is read as the ghost; and GraphQL timeline events have no
 // database id, which REST's message ids carry, so it is read out of the
-// event's node id (see eventDatabaseID).
+// event's node id (see eventDatabaseID). Two remain: a commit's linked
+// account is known only when it is a User (GraphQL's GitActor.user cannot
+// hold a Bot), so a commit a GitHub App's bot account wrote has its git
+// name and email as uploader where REST names the bot; and ids are read
+// from fullDatabaseId, which GitHub Enterprise Server versions before it
+// lack (use api: rest there).
 //
 // Every query also reads rateLimit { cost remaining resetAt }: when what
 // is left would not pay for the last query's cost again, the next query
