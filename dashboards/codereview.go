@@ -21,35 +21,35 @@ FROM
 ORDER BY week`, duration, period, divisor, indent(where(append([]string{"$__timeFilter(" + period + ")"}, conds...)...), 4))
 }
 
-// codeReview is SPEC dashboard 2: time to first review and to merge
-// (p50/p75/p90 per week), review backlog and its age, slowest open changes
-// with links.
+// codeReview is dashboard 2 of dashboards/README.md: time to first review and
+// to merge (p50/p75/p90 per week), review backlog and its age, slowest open
+// changes with links.
 func codeReview(o Options) (dashboard.Dashboard, error) {
 	ds := o.dsUID()
 	d := newBoard(ds, UIDCodeReview, "codepace · Code review",
-		"SPEC dashboard 2: how long changes wait for review and for merge, week by week, the review backlog and its age, and the changes waiting longest. Definitions: sql/README.md section 2.",
+		"Dashboard 2 of dashboards/README.md: how long changes wait for review and for merge, week by week, the review backlog and its age, and the changes waiting longest. Definitions: docs/definitions.md; columns: sql/README.md section 2.",
 		"now-90d", variables{project: true, cohort: true})
 	human := []string{humanChanges, bySource, byProject, byCohort}
 
 	d.row("Review and merge times")
 	d.add(series(ds, panel{
 		title: "Time to first review per week: p50, p75, p90",
-		desc:  "SPEC time_to_first_review_s = first_review_at − ready_at, where first_review_at is the earliest review action at or after ready_at. Percentiles are exact (quantileExact) over the changes whose first review fell in each UTC week (Monday), SPEC \"Periods\"; bot-owned changes excluded, as in the scoreboard. In hours.",
+		desc:  "docs/definitions.md §6 time_to_first_review_s = first_review_at − ready_at, where first_review_at is the earliest review action at or after ready_at (§5). Percentiles are exact (quantileExact) over the changes whose first review fell in each UTC week (Monday), §17 \"Periods\"; bot-owned changes excluded, as in the scoreboard. In hours.",
 		unit:  unitHours, sql: weeklyPercentiles("time_to_first_review_s", "first_review_at", 3600, human...), w: 12, h: 8,
 	}, slowAfter(24, 72)))
 	d.add(series(ds, panel{
 		title: "Time to merge per week: p50, p75, p90",
-		desc:  "SPEC time_to_merge_s = merged_at − ready_at. Percentiles are exact (quantileExact) over the changes merged in each UTC week (Monday), SPEC \"Periods\"; bot-owned changes excluded. In days.",
+		desc:  "docs/definitions.md §8 time_to_merge_s = merged_at − ready_at. Percentiles are exact (quantileExact) over the changes merged in each UTC week (Monday), §17 \"Periods\"; bot-owned changes excluded. In days.",
 		unit:  unitDays, sql: weeklyPercentiles("time_to_merge_s", "merged_at", 86400, human...), w: 12, h: 8,
 	}, slowAfter(7, 14)))
 	d.add(series(ds, panel{
 		title: "Cycle time per week: p50, p75, p90",
-		desc:  "SPEC cycle_time_s = merged_at − min(created_at, author date of the current revision's commit): from the first written code to merge. Exact percentiles over the changes merged in each UTC week (Monday); bot-owned changes excluded. In days.",
+		desc:  "docs/definitions.md §9 cycle_time_s = merged_at − min(created_at, author date of the current revision's commit): from the first written code to merge. Exact percentiles over the changes merged in each UTC week (Monday); bot-owned changes excluded. In days.",
 		unit:  unitDays, sql: weeklyPercentiles("cycle_time_s", "merged_at", 86400, human...), w: 12, h: 8,
 	}, slowAfter(7, 14)))
 	d.add(series(ds, panel{
 		title: "Review rounds per merged change, weekly mean",
-		desc:  "SPEC patchsets (number of revisions) and review_rounds (revisions uploaded after first_review_at), averaged over the changes merged in each UTC week (Monday); bot-owned changes excluded.",
+		desc:  "docs/definitions.md §10 patchsets (number of revisions) and review_rounds (revisions uploaded after first_review_at), averaged over the changes merged in each UTC week (Monday); bot-owned changes excluded.",
 		unit:  unitCount,
 		sql: `SELECT toMonday(assumeNotNull(merged_at)) AS week, avg(patchsets) AS patch_sets, avg(review_rounds) AS rounds
 FROM change_metrics
@@ -61,7 +61,7 @@ ORDER BY week`, w: 12, h: 8,
 	d.row("Review backlog")
 	d.add(series(ds, panel{
 		title: "Review backlog per day: open ready changes",
-		desc:  "SPEC review backlog: per UTC day, the changes open and ready (not WIP, not merged, not abandoned) at the end of the day (24:00 UTC), reconstructed from the change timelines (review_backlog_daily.open_ready), and how many of them were older than 7 days since ready_at (older_than_7d). Summed over the selected sources and projects; bot-owned changes included, as SPEC defines the backlog. The last day is a partial-day snapshot taken at the last compute.",
+		desc:  "docs/definitions.md §13 review backlog: per UTC day, the changes open and ready (not WIP, not merged, not abandoned) at the end of the day (24:00 UTC), reconstructed from the change timelines (review_backlog_daily.open_ready), and how many of them were older than 7 days since ready_at (older_than_7d). Summed over the selected sources and projects; bot-owned changes included, as §13 defines the backlog. The last day is a partial-day snapshot taken at the last compute.",
 		unit:  unitCount,
 		sql: `SELECT day, sum(open_ready) AS open_and_ready, sum(older_than_7d) AS older_than_7_days
 FROM review_backlog_daily
@@ -71,7 +71,7 @@ ORDER BY day`, w: 12, h: 8,
 	}, neutral()))
 	d.add(series(ds, panel{
 		title: "Review backlog per day: mean age",
-		desc:  "SPEC review backlog age: the mean age since ready_at, in days, of the changes open and ready at the end of each UTC day (review_backlog_daily.mean_age_days, weighted by open_ready across projects; the median cannot be combined across projects, see the per-project table). Named figure review_backlog_mean_age_days on each day.",
+		desc:  "docs/definitions.md §13 review backlog age: the mean age since ready_at, in days, of the changes open and ready at the end of each UTC day (review_backlog_daily.mean_age_days, weighted by open_ready across projects; the median cannot be combined across projects, see the per-project table). Named figure review_backlog_mean_age_days on each day.",
 		unit:  unitDays,
 		sql: `SELECT day, sum(mean_age_days * open_ready) / sum(open_ready) AS mean_age
 FROM review_backlog_daily
@@ -103,7 +103,7 @@ ORDER BY day`, w: 12, h: 8,
 	}, slowAfter(7, 14)))
 	d.add(grid(ds, panel{
 		title: "Review backlog by project at the end of the time range",
-		desc:  "SPEC review backlog on the last day of the time range, per project: open ready changes, their mean and median age since ready_at in days (review_backlog_daily.mean_age_days, median_age_days) and how many are older than 7 days.",
+		desc:  "docs/definitions.md §13 review backlog on the last day of the time range, per project: open ready changes, their mean and median age since ready_at in days (review_backlog_daily.mean_age_days, median_age_days) and how many are older than 7 days.",
 		unit:  unitNone,
 		sql: `SELECT source, project, open_ready AS open_and_ready, mean_age_days AS mean_age, median_age_days AS median_age, older_than_7d AS older_than_7_days
 FROM review_backlog_daily
@@ -117,7 +117,7 @@ LIMIT 100`, w: 24, h: 8,
 	d.row("Changes")
 	d.add(grid(ds, panel{
 		title: "Slowest open changes: waiting longest since ready for review",
-		desc:  "The changes of the review backlog now (SPEC review backlog: open, ready, not WIP), oldest first by age since ready_at, in days; first_review_at is empty when nobody has reviewed them yet (SPEC first_review_at). This table shows the current state and ignores the time range. The subject and url link to the change.",
+		desc:  "The changes of the review backlog now (docs/definitions.md §13 review backlog: open, ready, not WIP), oldest first by age since ready_at, in days; first_review_at is empty when nobody has reviewed them yet (§5 first_review_at). This table shows the current state and ignores the time range. The subject and url link to the change.",
 		unit:  unitNone,
 		sql: `SELECT subject, project, number, owner, owner_cohort AS cohort, ready_at,
     round((now() - assumeNotNull(ready_at)) / 86400, 1) AS waiting_days,
@@ -146,7 +146,7 @@ LIMIT 100`, w: 24, h: 10,
 		OverrideByName("url", linkTo("Open the change", "${__value.raw}")))
 	d.add(grid(ds, panel{
 		title: "Slowest merged changes in the time range",
-		desc:  "Changes merged in the time range, slowest first by SPEC time_to_merge_s = merged_at − ready_at (days), with time_to_first_review_s (hours), patchsets and review_rounds; bot-owned changes excluded. The subject and url link to the change.",
+		desc:  "Changes merged in the time range, slowest first by docs/definitions.md §8 time_to_merge_s = merged_at − ready_at (days), with time_to_first_review_s (hours), patchsets and review_rounds; bot-owned changes excluded. The subject and url link to the change.",
 		unit:  unitNone,
 		sql: `SELECT subject, project, number, owner, owner_cohort AS cohort, merged_at,
     round(time_to_merge_s / 86400, 1) AS merge_days,
@@ -163,7 +163,7 @@ LIMIT 50`, w: 24, h: 10,
 		OverrideByName("url", linkTo("Open the change", "${__value.raw}")))
 	d.add(grid(ds, panel{
 		title: "Per project in the time range",
-		desc:  "Per project, over the time range: changes first reviewed and their exact p50 time_to_first_review_s (hours, by first_review_at), changes merged and their exact p50 time_to_merge_s and cycle_time_s (days, by merged_at), SPEC \"Periods\"; bot-owned changes excluded.",
+		desc:  "Per project, over the time range: changes first reviewed and their exact p50 time_to_first_review_s (hours, by first_review_at), changes merged and their exact p50 time_to_merge_s and cycle_time_s (days, by merged_at), docs/definitions.md §17 \"Periods\"; bot-owned changes excluded.",
 		unit:  unitNone,
 		sql: `SELECT source, project,
     countIf(time_to_first_review_s IS NOT NULL AND $__timeFilter(first_review_at)) AS first_reviewed,

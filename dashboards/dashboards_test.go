@@ -150,7 +150,7 @@ func TestDashboardsAreWellFormed(t *testing.T) {
 			if title == "" {
 				t.Errorf("%s: a panel has no title", b.file)
 			}
-			if desc := str(p["description"]); len(desc) < 40 || !regexp.MustCompile(`SPEC|docs/definitions\.md §|collector_runs|compute_runs|key_results`).MatchString(desc) {
+			if desc := str(p["description"]); len(desc) < 40 || !regexp.MustCompile(`docs/definitions\.md §|collector_runs|compute_runs|key_results`).MatchString(desc) {
 				t.Errorf("%s: panel %q: wants a description citing the docs/definitions.md section (or the view) it shows", b.file, title)
 			}
 			if str(path(p, "fieldConfig", "defaults", "unit")) == "" {

@@ -39,8 +39,8 @@ func commit(sha string, author *gt.User, authored, committed time.Time) gt.Commi
 		CommitterName: author.Login, CommitterEmail: author.Login + "@example.org", Committed: committed}
 }
 
-// scenario is one organisation repository with a pull request for each
-// case the SPEC definitions must get right on GitHub data.
+// scenario is one organisation repository with a pull request for each case
+// the definitions of docs/definitions.md must get right on GitHub data.
 func scenario() []*gt.Repo {
 	d := func(days int, h float64) time.Time { return t0.AddDate(0, 0, days).Add(hours(h)) }
 	pulls := []*gt.Pull{

@@ -11,10 +11,10 @@ import (
 	"github.com/codepace/codepace/metrics"
 )
 
-// TestMetricsOnGitHubData runs the SPEC definitions (package metrics) on
-// what the collector stored from the scenario: ready_at from draft and
-// ready_for_review, review actions that leave out bots, the author and
-// deleted accounts, merged_at, abandoned, review rounds.
+// TestMetricsOnGitHubData runs the definitions of docs/definitions.md
+// (package metrics) on what the collector stored from the scenario: ready_at
+// from draft and ready_for_review, review actions that leave out bots, the
+// author and deleted accounts, merged_at, abandoned, review rounds.
 func TestMetricsOnGitHubData(t *testing.T) {
 	srv := gt.New(token, scenario()...)
 	defer srv.Close()
