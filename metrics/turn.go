@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/codepace/codepace/collectors"
-	"github.com/codepace/codepace/collectors/gerrit"
+	"github.com/codepace/codepace/collectors/zuul"
 )
 
 // Whom an open and ready change waits on (docs/definitions.md §19).
@@ -95,7 +95,7 @@ type sideFlip struct {
 // Code-Review (Gerrit "Code-Review-1", "-Code-Review" for a removed vote;
 // GitHub reviews CHANGES_REQUESTED as −1, APPROVED as +1, DISMISSED as 0,
 // COMMENTED leaves the vote as it is). CI verdicts (see ciVerdict), from
-// any author: a Verified vote, or a Zuul report (gerrit.ParseZuulReport).
+// any author: a Verified vote, or a Zuul report (zuul.ParseReport).
 func sideChanges(c collectors.Change, bots Bots) []sideFlip {
 	revs := c.Revisions
 	if !slices.IsSortedFunc(revs, cmpRevisionDate) {
@@ -308,7 +308,7 @@ func codeReview(m collectors.Message) (value int, ok bool) {
 
 // ciVerdict reads the CI verdict a message carries, whoever wrote it:
 // failed is true for a Verified vote below 0 or a Zuul report
-// (gerrit.ParseZuulReport; an untagged one counts when fromBot) with a
+// (zuul.ParseReport; an untagged one counts when fromBot) with a
 // voting job whose result is not SUCCESS, false for a Verified vote of 0
 // or more (a removed vote included) or a report whose voting jobs all
 // succeeded. ok is false when the message carries no verdict.
@@ -325,7 +325,7 @@ func ciVerdict(m collectors.Message, fromBot bool) (failed, ok bool) {
 	if ok && strings.Count(m.Text, " : ") == strings.Count(m.Text, " : SUCCESS") {
 		return failed, ok
 	}
-	if r, isReport := gerrit.ParseZuulReport(m.Tag, m.Text, fromBot); isReport {
+	if r, isReport := zuul.ParseReport(m.Tag, m.Text, fromBot); isReport {
 		ok = true
 		for _, j := range r.Jobs {
 			if j.Voting && j.Result != "SUCCESS" {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/codepace/codepace/collectors"
 	"github.com/codepace/codepace/collectors/httpx"
+	"github.com/codepace/codepace/collectors/zuul"
 )
 
 // Options configures a Gerrit collector.
@@ -281,7 +282,7 @@ func (g *Collector) window(ctx context.Context, sp span, end time.Time, run *col
 		n := len(p.changes) + len(p.bad)
 		batch := collectors.Batch{Changes: run.fresh(p.changes)}
 		for _, c := range batch.Changes {
-			batch.Builds = append(batch.Builds, ZuulBuilds(g.opts.Name, c, g.opts.IsBot)...)
+			batch.Builds = append(batch.Builds, zuul.Builds(g.opts.Name, c, g.opts.IsBot)...)
 		}
 		if err := sink.Write(ctx, batch); err != nil {
 			return err

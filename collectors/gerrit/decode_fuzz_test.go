@@ -8,6 +8,7 @@ import (
 
 	"github.com/codepace/codepace/collectors"
 	"github.com/codepace/codepace/collectors/httpx"
+	"github.com/codepace/codepace/collectors/zuul"
 )
 
 // afterGuard returns an answer without Gerrit's )]}' guard, as the client
@@ -38,7 +39,7 @@ func FuzzDecodePage(f *testing.F) {
 			if c.Number <= 0 || c.Project == "" || c.Status == "" || c.Created.IsZero() || c.Updated.IsZero() {
 				t.Fatalf("accepted an incomplete change %+v", c)
 			}
-			_ = ZuulBuilds("s", c, func(a collectors.Account) bool { return a.Service })
+			_ = zuul.Builds("s", c, func(a collectors.Account) bool { return a.Service })
 		}
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/codepace/codepace/collectors"
+	"github.com/codepace/codepace/collectors/zuul"
 )
 
 // realRecording is the answer of a real Gerrit 3.10.2, seeded by
@@ -284,7 +285,7 @@ func TestZuulBuildsFromRealGerrit(t *testing.T) {
 	}
 	ids := map[string]int64{}
 	for n, c := range cs {
-		bs := ZuulBuilds("real", c, service)
+		bs := zuul.Builds("real", c, service)
 		if got := render(bs); !slices.Equal(got, want[n]) {
 			t.Errorf("change %d builds:\n got %q\nwant %q", n, got, want[n])
 		}
@@ -308,7 +309,7 @@ func TestZuulBuildsFromRealGerrit(t *testing.T) {
 	}
 	// Without SERVICE_USER (or a bots glob) zuul's untagged report is a
 	// human comment, not a report.
-	if bs := ZuulBuilds("real", cs[realAbandonedRestored], nil); len(bs) != 0 {
+	if bs := zuul.Builds("real", cs[realAbandonedRestored], nil); len(bs) != 0 {
 		t.Errorf("untagged report parsed without knowing its author is a bot: %q", render(bs))
 	}
 }

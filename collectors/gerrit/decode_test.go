@@ -9,6 +9,7 @@ import (
 
 	"github.com/codepace/codepace/collectors"
 	"github.com/codepace/codepace/collectors/httpx"
+	"github.com/codepace/codepace/collectors/zuul"
 )
 
 func TestDecodeRecordedChange(t *testing.T) {
@@ -52,7 +53,7 @@ func TestDecodeRecordedChange(t *testing.T) {
 		}
 	}
 	isZuul := func(a collectors.Account) bool { return a.Username == "zuul" }
-	builds := ZuulBuilds("sf", c, isZuul)
+	builds := zuul.Builds("sf", c, isZuul)
 	if len(builds) != 2 {
 		t.Fatalf("%d Zuul builds, want 2 (check and gate reports)", len(builds))
 	}

@@ -1,4 +1,4 @@
-package gerrit
+package zuul
 
 import (
 	"strings"
@@ -8,7 +8,7 @@ import (
 	"github.com/codepace/codepace/collectors"
 )
 
-func FuzzParseZuulReport(f *testing.F) {
+func FuzzParseReport(f *testing.F) {
 	seeds := []struct {
 		tag     string
 		text    string
@@ -29,7 +29,7 @@ func FuzzParseZuulReport(f *testing.F) {
 		f.Add(s.tag, s.text, s.fromBot)
 	}
 	f.Fuzz(func(t *testing.T, tag, text string, fromBot bool) {
-		r, ok := ParseZuulReport(tag, text, fromBot)
+		r, ok := ParseReport(tag, text, fromBot)
 		if !ok {
 			if r.Pipeline != "" || r.Jobs != nil {
 				t.Fatalf("not a report but r = %+v", r)
@@ -60,7 +60,7 @@ func FuzzParseZuulReport(f *testing.F) {
 		c := collectors.Change{Project: "p", Number: 1, Messages: []collectors.Message{
 			{ID: "m", Author: collectors.Account{ID: "1"}, Date: finished, Tag: tag, Text: text},
 		}}
-		bs := ZuulBuilds("s", c, func(collectors.Account) bool { return fromBot })
+		bs := Builds("s", c, func(collectors.Account) bool { return fromBot })
 		if len(bs) > len(r.Jobs) || (ok && len(bs) == 0) || (!ok && len(bs) != 0) {
 			t.Fatalf("%d builds from %d jobs (ok %v)", len(bs), len(r.Jobs), ok)
 		}
