@@ -358,7 +358,7 @@ func TestZuulPatchsetFromText(t *testing.T) {
 	}
 }
 
-func TestZuulBuilds(t *testing.T) {
+func TestBuilds(t *testing.T) {
 	zuul := collectors.Account{ID: "1000001", Name: "Example CI", Username: "zuul"}
 	alice := collectors.Account{ID: "1000002", Name: "Alice Example", Username: "alice"}
 	isBot := func(a collectors.Account) bool { return a.Username == "zuul" }
@@ -414,7 +414,7 @@ func TestZuulBuilds(t *testing.T) {
 	}
 	got := Builds("src", c, isBot)
 	if len(got) != len(want) {
-		t.Fatalf("ZuulBuilds returned %d builds, want %d:\n%s", len(got), len(want), zuulBuildsString(got))
+		t.Fatalf("Builds returned %d builds, want %d:\n%s", len(got), len(want), zuulBuildsString(got))
 	}
 	for i := range want {
 		if !reflect.DeepEqual(got[i], want[i]) {
@@ -430,10 +430,10 @@ func TestZuulBuilds(t *testing.T) {
 
 	// Without a bot predicate, untagged messages are never reports.
 	if got := Builds("src", c, nil); len(got) != 3 {
-		t.Errorf("ZuulBuilds with nil isBot returned %d builds, want the 3 of the tagged report:\n%s", len(got), zuulBuildsString(got))
+		t.Errorf("Builds with nil isBot returned %d builds, want the 3 of the tagged report:\n%s", len(got), zuulBuildsString(got))
 	}
 	if got := Builds("src", collectors.Change{}, isBot); got != nil {
-		t.Errorf("ZuulBuilds of an empty change = %v, want nil", got)
+		t.Errorf("Builds of an empty change = %v, want nil", got)
 	}
 }
 
