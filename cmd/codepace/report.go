@@ -58,6 +58,11 @@ func runReport(ctx context.Context, m *Main, args []string) error {
 	return keyresults.WriteTable(m.Stdout, results)
 }
 
+// storedWeeks is how many weekly trend points compute stores in key_results
+// and puts on the daemon's page: a quarter, so the Key results dashboard's
+// trend panels show more than report's default four points.
+const storedWeeks = 13
+
 // writeKeyResults evaluates the scoreboard now and stores it for the
 // key_results view; nothing without targets.
 func (m *Main) writeKeyResults(ctx context.Context) error {
@@ -65,7 +70,7 @@ func (m *Main) writeKeyResults(ctx context.Context) error {
 		return nil
 	}
 	now := time.Now().UTC().Truncate(time.Second)
-	results, err := keyresults.Evaluate(ctx, m.Store, m.Config, now, keyresults.DefaultWeeks)
+	results, err := keyresults.Evaluate(ctx, m.Store, m.Config, now, storedWeeks)
 	if err != nil {
 		return fmt.Errorf("key results: %w", err)
 	}
