@@ -17,6 +17,7 @@ import (
 
 	"github.com/codepace/codepace/collectors"
 	gt "github.com/codepace/codepace/collectors/github/githubtest"
+	"github.com/codepace/codepace/collectors/httpx"
 )
 
 // buildSink keeps the builds and changes a collection stored.
@@ -412,7 +413,7 @@ func TestActionsRateLimitsAndErrors(t *testing.T) {
 		c, _ = NewActions(c.opts)
 		sink := newBuildSink()
 		_, err := c.Collect(context.Background(), collectors.Window{From: t0}, sink)
-		if !errors.Is(err, ErrRateLimited) || !strings.Contains(err.Error(), "/actions/runs?") {
+		if !errors.Is(err, httpx.ErrRateLimited) || !strings.Contains(err.Error(), "/actions/runs?") {
 			t.Fatalf("error %v, want a rate limit naming the runs request", err)
 		}
 		if len(sink.cursors) != 0 {
@@ -429,7 +430,7 @@ func TestActionsRateLimitsAndErrors(t *testing.T) {
 		c, _ = NewActions(c.opts)
 		sink := newBuildSink()
 		_, err := c.Collect(context.Background(), collectors.Window{From: t0}, sink)
-		var he *HTTPError
+		var he *httpx.Error
 		if !errors.As(err, &he) || he.Status != http.StatusNotFound || !strings.Contains(err.Error(), "acme/gone: workflow runs") {
 			t.Fatalf("error %v, want a 404 naming acme/gone", err)
 		}

@@ -99,7 +99,7 @@
 // # Broken answers and skips
 //
 // A 2xx answer that is not the JSON asked for fails the collection with an
-// error wrapping ErrNotJSON that names the request (without credentials)
+// error wrapping httpx.ErrNotJSON that names the request (without credentials)
 // and says what came: an HTML page (a proxy's or single sign-on page), JSON
 // malformed or cut short, values go-github cannot decode (a timestamp in
 // another format), an empty body, null, an empty object, or an object
@@ -281,32 +281,35 @@ func New(opts Options) (*Collector, error) {
 		}
 		apiURL = opts.BaseURL
 	}
-	// httpx sends each attempt: the token to the API's origin only, the
-	// answer capped; the limiter below keeps GitHub's retries.
-	hx, err := httpx.New(httpx.Config{System: "GitHub", BaseURL: apiURL, Token: opts.Token, Timeout: opts.Timeout,
-		MaxAnswerBytes: opts.MaxAnswerBytes, Items: pageItems})
+	// httpx sends every request, REST and GraphQL: the token to the API's
+	// origin only, the answer capped, GitHub's rate limits waited out
+	// (classify) and failures retried; a query changes nothing, so POSTs
+	// are retried too.
+	c := &client{backoff: opts.Backoff, maxWait: opts.MaxWait, secondaryWait: opts.SecondaryWait, retries: opts.Retries}
+	hx, err := httpx.New(httpx.Config{System: "GitHub", BaseURL: apiURL, Token: opts.Token,
+		Timeout: opts.Timeout, Retries: opts.Retries, AnyMethod: true, Backoff: opts.Backoff, MaxRetryAfter: opts.MaxWait,
+		MaxAnswerBytes: opts.MaxAnswerBytes, Items: pageItems, Hints: hints, Classify: classify,
+		Limits: httpx.Limits{Wait: opts.SecondaryWait, MaxWait: opts.MaxWait},
+		Wrap: func(rt http.RoundTripper) http.RoundTripper {
+			if opts.CacheBytes > 0 {
+				c.cache = &conditional{base: rt, cache: newETagCache(opts.CacheBytes)}
+				return c.cache
+			}
+			return rt
+		},
+		Logger: opts.Logger.With("source", opts.Name)})
 	if err != nil {
 		return nil, fmt.Errorf("github source %q: base_url %q: %w", opts.Name, safeURL(opts.BaseURL), err)
 	}
+	c.hx = hx
 	log := hx.Redactor().Logger(opts.Logger).With("source", opts.Name)
-
-	p := &policy{retries: opts.Retries, backoff: opts.Backoff, secondaryWait: opts.SecondaryWait,
-		maxWait: opts.MaxWait, log: log}
-	c := &client{att: &attempt{base: hx.Transport(), timeout: opts.Timeout}, p: p, red: hx.Redactor()}
-	var rt http.RoundTripper = c.att
-	if opts.CacheBytes > 0 {
-		c.cache = &conditional{base: rt, cache: newETagCache(opts.CacheBytes)}
-		rt = c.cache
-	}
-	ghc := gh.NewClient(&http.Client{Transport: &limiter{next: rt, p: p}, CheckRedirect: hx.CheckRedirect})
+	ghc := gh.NewClient(hx.HTTPClient())
 	if opts.BaseURL != "" {
 		if ghc, err = ghc.WithEnterpriseURLs(opts.BaseURL, opts.BaseURL); err != nil {
 			return nil, fmt.Errorf("github source %q: base_url %q: %w", opts.Name, safeURL(opts.BaseURL), err)
 		}
 	}
-	if opts.Token != "" {
-		ghc = ghc.WithAuthToken(opts.Token)
-	} else {
+	if opts.Token == "" {
 		log.Warn("github source has no token: anonymous requests are limited to 60 an hour")
 	}
 	ghc.UserAgent = "codepace"
@@ -314,8 +317,7 @@ func New(opts Options) (*Collector, error) {
 		opts.ActionsLookback = defaultActionsLookback
 	}
 	endpoint := graphQLEndpoint(opts.BaseURL)
-	gqlHTTP := &http.Client{Transport: &gqlTransport{next: &limiter{next: c.att, p: p, anyMethod: true}, token: opts.Token, p: p},
-		CheckRedirect: hx.CheckRedirect}
+	gqlHTTP := &http.Client{Transport: &gqlTransport{next: hx.HTTPClient().Transport, c: c}, CheckRedirect: hx.CheckRedirect}
 	return &Collector{opts: opts, gh: ghc, c: c, log: log, pulls: true, actions: opts.Actions,
 		gql: githubv4.NewEnterpriseClient(endpoint, gqlHTTP), gqlURL: safeURL(endpoint)}, nil
 }
@@ -326,7 +328,7 @@ func safeURL(s string) string {
 	if err != nil {
 		return "(unparsable URL)"
 	}
-	return redact(u)
+	return httpx.Safe(u)
 }
 
 // Name returns the source name.
@@ -358,20 +360,16 @@ func (g *Collector) Collect(ctx context.Context, w collectors.Window, sink colle
 	g.c.mu.Lock()
 	points0 := g.c.gql.points
 	g.c.mu.Unlock()
-	g.c.p.mu.Lock()
-	waited0 := g.c.p.waited
-	g.c.p.mu.Unlock()
+	waited0 := g.c.hx.Waited()
 	started := time.Now()
 	defer func() {
-		err = g.c.red.Error(err)
+		err = g.c.hx.Redactor().Error(err)
 		req, nm := g.c.counts()
 		st.Requests = req - req0
 		g.c.mu.Lock()
 		rate, gql := g.c.rate, g.c.gql
 		g.c.mu.Unlock()
-		g.c.p.mu.Lock()
-		waited := g.c.p.waited - waited0
-		g.c.p.mu.Unlock()
+		waited := g.c.hx.Waited() - waited0
 		args := []any{"requests", st.Requests, "not_modified", nm - nm0, "changes", st.Changes, "builds", st.Builds,
 			"waited", waited.Round(time.Millisecond).String(), "took", time.Since(started).Round(time.Millisecond).String()}
 		if gql.points > points0 {
@@ -422,8 +420,8 @@ func (g *Collector) Collect(ctx context.Context, w collectors.Window, sink colle
 // or the token may not read it), so that the others are still worth
 // reading.
 func repoLevel(err error) bool {
-	var he *HTTPError
-	if !errors.As(err, &he) || errors.Is(err, ErrRateLimited) {
+	var he *httpx.Error
+	if !errors.As(err, &he) || errors.Is(err, httpx.ErrRateLimited) {
 		return false
 	}
 	switch he.Status {
@@ -447,8 +445,7 @@ func (g *Collector) repos(ctx context.Context, st *collectors.Stats) ([]repoRef,
 	list, err := listAll(ctx, g.c, g.opts.PageSize, aList, func(o gh.ListOptions) ([]*gh.Repository, *gh.Response, error) {
 		return g.gh.Repositories.ListByOrg(ctx, owner, &gh.RepositoryListByOrgOptions{Type: "all", Sort: "full_name", ListOptions: o})
 	})
-	var he *HTTPError
-	if errors.As(err, &he) && he.Status == http.StatusNotFound {
+	if httpx.StatusOf(err) == http.StatusNotFound {
 		// Not an organisation: a user.
 		list, err = listAll(ctx, g.c, g.opts.PageSize, aList, func(o gh.ListOptions) ([]*gh.Repository, *gh.Response, error) {
 			return g.gh.Repositories.ListByUser(ctx, owner, &gh.RepositoryListByUserOptions{Type: "owner", Sort: "full_name", ListOptions: o})

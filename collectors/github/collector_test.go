@@ -13,6 +13,7 @@ import (
 
 	"github.com/codepace/codepace/collectors"
 	gt "github.com/codepace/codepace/collectors/github/githubtest"
+	"github.com/codepace/codepace/collectors/httpx"
 )
 
 func TestCollectScenario(t *testing.T) {
@@ -240,7 +241,7 @@ func TestMissingRepoLeavesCursor(t *testing.T) {
 	c, _ := newCollector(t, srv, func(o *Options) { o.Repos = []string{"acme/gone", "widgets"} })
 	sink := newSink()
 	_, err := c.Collect(context.Background(), collectors.Window{From: t0.AddDate(0, 0, -1)}, sink)
-	var he *HTTPError
+	var he *httpx.Error
 	if !errors.As(err, &he) || he.Status != http.StatusNotFound || !strings.Contains(err.Error(), "acme/gone") {
 		t.Fatalf("error %v, want a 404 naming acme/gone", err)
 	}
@@ -283,7 +284,7 @@ func TestUnauthorized(t *testing.T) {
 	c, logs := newCollector(t, srv, restAPI)
 	sink := newSink()
 	_, err := c.Collect(context.Background(), collectors.Window{From: t0}, sink)
-	var he *HTTPError
+	var he *httpx.Error
 	if !errors.As(err, &he) || he.Status != http.StatusUnauthorized {
 		t.Fatalf("error %v, want a 401", err)
 	}
@@ -450,8 +451,8 @@ func TestPrimaryLimitTooFarAway(t *testing.T) {
 		sink := newSink()
 		start := time.Now()
 		_, err := c.Collect(context.Background(), collectors.Window{From: t0}, sink)
-		if !errors.Is(err, ErrRateLimited) || !strings.Contains(err.Error(), "run again after the reset") {
-			t.Fatalf("error %v, want ErrRateLimited", err)
+		if !errors.Is(err, httpx.ErrRateLimited) || !strings.Contains(err.Error(), "run again after the reset") {
+			t.Fatalf("error %v, want httpx.ErrRateLimited", err)
 		}
 		if time.Since(start) > 5*time.Second || len(sink.cursors) != 0 {
 			t.Errorf("took %v, cursors %v", time.Since(start), sink.cursors)

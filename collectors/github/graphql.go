@@ -7,6 +7,7 @@ import (
 	"github.com/shurcooL/githubv4"
 
 	"github.com/codepace/codepace/collectors"
+	"github.com/codepace/codepace/collectors/httpx"
 )
 
 // # Pull requests through GraphQL (API v4)
@@ -39,7 +40,7 @@ import (
 // Every query also reads rateLimit { cost remaining resetAt }: when what
 // is left would not pay for the last query's cost again, the next query
 // waits for the reset (at most MaxWait). A RATE_LIMITED error is waited
-// out the same way, and 403/429 answers go through the same limiter as
+// out the same way, and 403/429 answers go through the same httpx retry loop as
 // REST requests.
 
 // The APIs a source can read pull requests through.
@@ -246,8 +247,8 @@ func (g *Collector) graphQLPages(ctx context.Context, r repoRef) pager {
 		}
 		vars["pulls"] = githubv4.Int(min(g.opts.PageSize, graphQLPulls))
 		if q.Repository == nil {
-			return nil, false, &HTTPError{Method: "POST", URL: g.gqlURL, Status: 404,
-				Message: fmt.Sprintf("GitHub's GraphQL API has no repository %s", r)}
+			return nil, false, &httpx.Error{System: "GitHub", Method: "POST", URL: g.gqlURL, Status: 404,
+				Message: fmt.Sprintf("GitHub's GraphQL API has no repository %s", r), Hint: hints[404]}
 		}
 		prs := q.Repository.PullRequests
 		page := make([]listed, 0, len(prs.Nodes))

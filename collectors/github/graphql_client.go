@@ -1,11 +1,11 @@
 package github
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -17,12 +17,11 @@ import (
 
 // The HTTP stack under githubv4, top to bottom:
 //
-//	gqlTransport  authenticates; waits out RATE_LIMITED, retries other
-//	              errors GitHub put in a 200 answer; turns what cannot
-//	              be used into an *HTTPError, *AnswerError or *GraphQLError
-//	limiter       as under go-github (403/429 rate limits, 5xx, network),
-//	              here for POST too: a query changes nothing
-//	attempt       the REST stack's: one count of requests per collector
+//	gqlTransport  waits out RATE_LIMITED, asks again a query GitHub
+//	              answered with other errors in a 200 answer; turns what
+//	              cannot be used into an *httpx.Error
+//	httpx         the REST stack's, POSTs retried too: a query changes
+//	              nothing
 
 // graphQLEndpoint returns the GraphQL URL of a source: github.com's, or
 // the GitHub Enterprise Server's /api/graphql for its base URL
@@ -39,36 +38,19 @@ func graphQLEndpoint(base string) string {
 	return u.String()
 }
 
-// GraphQLError is a GraphQL answer whose errors codepace could not get rid
-// of by asking again.
-type GraphQLError struct {
-	URL string // without credentials
-	// Errors are GitHub's, each "TYPE: message (at path)".
-	Errors   []string
-	Attempts int
-}
-
-func (e *GraphQLError) Error() string {
-	return fmt.Sprintf("POST %s: GitHub answered the query with errors (gave up after %d attempts): %s",
-		e.URL, e.Attempts, strings.Join(e.Errors, "; "))
-}
-
 // aGraphQLAnswer is what a GraphQL answer must be.
 var aGraphQLAnswer = shape{what: "a GraphQL answer (an object with data or errors)"}
 
 // gqlTransport sends a GraphQL query until GitHub answers it whole.
 type gqlTransport struct {
-	next  http.RoundTripper // a limiter
-	token string
-	p     *policy
+	next http.RoundTripper // httpx's retry loop
+	c    *client
 }
 
 func (t *gqlTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	req = req.Clone(req.Context())
-	if t.token != "" {
-		req.Header.Set("Authorization", "Bearer "+t.token)
-	}
 	req.Header.Set("User-Agent", "codepace")
+	c := t.c
 	for attempts, failures, limits := 1, 0, 0; ; attempts++ {
 		if req.GetBody != nil {
 			body, err := req.GetBody()
@@ -81,13 +63,7 @@ func (t *gqlTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err != nil {
 			return nil, err
 		}
-		body, err := io.ReadAll(resp.Body) // already in memory (attempt)
-		resp.Body.Close()
-		if err != nil {
-			return nil, err
-		}
-		resp.Body = newRawBody(body)
-		problems, limited, err := t.judge(req, resp, body)
+		problems, limited, err := t.judge(req, resp, httpx.RawBody(resp.Body))
 		if err != nil {
 			return nil, err
 		}
@@ -97,34 +73,41 @@ func (t *gqlTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		var pause time.Duration
 		if limited {
 			limits++
-			pause = time.Until(resetOf(resp.Header, t.p.secondaryWait)) + t.p.backoff
-			if pause > t.p.maxWait || limits > maxLimitWaits {
-				return nil, &HTTPError{Method: req.Method, URL: redact(req.URL), Status: resp.StatusCode, Message: "RATE_LIMITED",
-					Attempts: attempts, Err: &rateLimited{fmt.Sprintf("(GraphQL) used up until %s; codepace waits at most %s: run again after the reset",
-						time.Now().Add(pause).UTC().Format(time.RFC3339), t.p.maxWait)}}
+			pause = time.Until(resetOf(resp.Header, c.secondaryWait)) + c.backoff
+			if pause > c.maxWait || limits > maxLimitWaits {
+				return nil, t.fail(req, resp.StatusCode, "RATE_LIMITED", attempts, httpx.ErrRateLimited,
+					fmt.Sprintf("GitHub GraphQL rate limit used up until %s; codepace waits at most %s: run again after the reset",
+						time.Now().Add(pause).UTC().Format(time.RFC3339), c.maxWait))
 			}
-			t.p.log.Warn("github graphql rate limit used up, waiting for the reset", "url", redact(req.URL),
-				"wait", pause.Round(time.Millisecond).String())
-		} else {
-			failures++
-			if failures > t.p.retries {
-				return nil, &GraphQLError{URL: redact(req.URL), Errors: problems, Attempts: attempts}
+			if err := c.hx.Sleep(req.Context(), pause, "github graphql rate limit used up, waiting for the reset"); err != nil {
+				return nil, err
 			}
-			pause = httpx.Backoff(t.p.backoff, failures)
-			t.p.log.Warn("github graphql query answered with errors, retrying", "url", redact(req.URL),
-				"errors", strings.Join(problems, "; "), "attempt", attempts, "wait", pause.String())
+			continue
 		}
-		if err := t.p.sleep(req.Context(), pause); err != nil {
+		failures++
+		if failures > c.retries {
+			e := t.fail(req, 0, strings.Join(problems, "; "), attempts, nil, "")
+			e.Detail = "GitHub answered the query with errors"
+			return nil, e
+		}
+		pause = httpx.Backoff(c.backoff, failures)
+		if err := c.hx.Sleep(req.Context(), pause, "github graphql query answered with errors, retrying"); err != nil {
 			return nil, err
 		}
 	}
 }
 
-// judge reads an answer the limiter let through: an error for one that
-// cannot be used and is not worth asking again for (another status than
-// 200, not a GraphQL answer, a repository or node not found or not
-// allowed), limited for RATE_LIMITED, else the errors GitHub put beside
-// the data (nil for none).
+// fail returns the *httpx.Error of a query; hint "" is the status's.
+func (t *gqlTransport) fail(req *http.Request, status int, msg string, attempts int, err error, hint string) *httpx.Error {
+	return &httpx.Error{System: "GitHub", Method: req.Method, URL: httpx.Safe(req.URL), Status: status,
+		Message: t.c.hx.Redactor().String(msg), Attempts: attempts, Err: err, Hint: cmp.Or(hint, hints[status])}
+}
+
+// judge reads an answer httpx let through: an error for one that cannot
+// be used and is not worth asking again for (another status than 200, not
+// a GraphQL answer, a repository or node not found or not allowed),
+// limited for RATE_LIMITED, else the errors GitHub put beside the data
+// (nil for none).
 func (t *gqlTransport) judge(req *http.Request, resp *http.Response, body []byte) (problems []string, limited bool, err error) {
 	var a struct {
 		Message string
@@ -137,14 +120,15 @@ func (t *gqlTransport) judge(req *http.Request, resp *http.Response, body []byte
 	}
 	_ = json.Unmarshal(body, &a)
 	if resp.StatusCode != http.StatusOK {
-		return nil, false, &HTTPError{Method: req.Method, URL: redact(req.URL), Status: resp.StatusCode, Message: a.Message}
+		return nil, false, t.fail(req, resp.StatusCode, a.Message, 0, nil, "")
 	}
-	if p := answerProblem(body, resp.Header.Get("Content-Type"), aGraphQLAnswer); p != "" {
-		return nil, false, &AnswerError{Method: req.Method, URL: redact(req.URL), Status: resp.StatusCode, Problem: p}
+	if e := checkBody(t.c, req, resp, body, aGraphQLAnswer, nil); e != nil {
+		return nil, false, e
 	}
 	if len(a.Errors) == 0 && (len(a.Data) == 0 || string(a.Data) == "null") {
-		return nil, false, &AnswerError{Method: req.Method, URL: redact(req.URL), Status: resp.StatusCode,
-			Problem: "holds neither data nor errors"}
+		e := t.fail(req, resp.StatusCode, "", 0, httpx.ErrNotJSON, "run again, and if it persists look at what the URL answers")
+		e.Detail = "the answer (HTTP 200) holds neither data nor errors"
+		return nil, false, e
 	}
 	for _, e := range a.Errors {
 		switch e.Type {
@@ -155,7 +139,7 @@ func (t *gqlTransport) judge(req *http.Request, resp *http.Response, body []byte
 			if e.Type == "FORBIDDEN" {
 				status = http.StatusForbidden
 			}
-			return nil, false, &HTTPError{Method: req.Method, URL: redact(req.URL), Status: status, Message: e.Message}
+			return nil, false, t.fail(req, status, e.Message, 0, nil, "")
 		}
 		where := ""
 		if len(e.Path) > 0 {
@@ -198,14 +182,13 @@ func (g *Collector) query(ctx context.Context, q interface{ rate() gqlRate }, va
 	b := g.c.gql
 	g.c.mu.Unlock()
 	if b.cost > 0 && b.remaining < b.cost {
-		wait := time.Until(b.reset) + g.c.p.backoff
-		if wait > g.c.p.maxWait {
-			return &rateLimited{fmt.Sprintf("(GraphQL) %d points left, the last query cost %d, until %s; codepace waits at most %s: run again after the reset",
-				b.remaining, b.cost, b.reset.UTC().Format(time.RFC3339), g.c.p.maxWait)}
+		wait := time.Until(b.reset) + g.c.backoff
+		if wait > g.c.maxWait {
+			return &httpx.Error{System: "GitHub", Method: http.MethodPost, URL: g.gqlURL, Err: httpx.ErrRateLimited,
+				Detail: fmt.Sprintf("GraphQL budget: %d points left, the last query cost %d, until %s", b.remaining, b.cost, b.reset.UTC().Format(time.RFC3339)),
+				Hint:   fmt.Sprintf("codepace waits at most %s: run again after the reset", g.c.maxWait)}
 		}
-		g.log.Warn("github graphql budget too low for the next query, waiting for the reset", "remaining", b.remaining,
-			"cost", b.cost, "wait", wait.Round(time.Millisecond).String())
-		if err := g.c.p.sleep(ctx, max(wait, 0)); err != nil {
+		if err := g.c.hx.Sleep(ctx, max(wait, 0), "github graphql budget too low for the next query, waiting for the reset"); err != nil {
 			return err
 		}
 	}
@@ -217,8 +200,9 @@ func (g *Collector) query(ctx context.Context, q interface{ rate() gqlRate }, va
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return &AnswerError{Method: http.MethodPost, URL: g.gqlURL, Status: http.StatusOK,
-			Problem: "does not decode as the query asked: " + err.Error()}
+		return &httpx.Error{System: "GitHub", Method: http.MethodPost, URL: g.gqlURL, Status: http.StatusOK, Err: httpx.ErrNotJSON,
+			Detail: "the answer (HTTP 200) does not decode as the query asked: " + g.c.hx.Redactor().String(err.Error()),
+			Hint:   "run again, and if it persists look at what the URL answers"}
 	}
 	r := q.rate()
 	g.c.mu.Lock()

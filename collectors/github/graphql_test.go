@@ -13,6 +13,7 @@ import (
 
 	"github.com/codepace/codepace/collectors"
 	gt "github.com/codepace/codepace/collectors/github/githubtest"
+	"github.com/codepace/codepace/collectors/httpx"
 )
 
 // bothAPIs collects repos once through each API, each from a server of
@@ -221,8 +222,8 @@ func TestGraphQLRateLimited(t *testing.T) {
 		c, _ := newCollector(t, srv, nil)
 		sink := newSink()
 		_, err := c.Collect(context.Background(), collectors.Window{From: t0}, sink)
-		if !errors.Is(err, ErrRateLimited) || len(sink.cursors) != 0 || srv.Requests() != 1 {
-			t.Errorf("error %v, cursors %v, %d requests; want ErrRateLimited after 1 request", err, sink.cursors, srv.Requests())
+		if !errors.Is(err, httpx.ErrRateLimited) || len(sink.cursors) != 0 || srv.Requests() != 1 {
+			t.Errorf("error %v, cursors %v, %d requests; want httpx.ErrRateLimited after 1 request", err, sink.cursors, srv.Requests())
 		}
 	})
 }
@@ -267,8 +268,8 @@ func TestGraphQLPartialErrors(t *testing.T) {
 		c, _ := newCollector(t, srv, func(o *Options) { o.Retries = 1 })
 		sink := newSink()
 		_, err := c.Collect(context.Background(), collectors.Window{From: t0.AddDate(0, 0, -1)}, sink)
-		var ge *GraphQLError
-		if !errors.As(err, &ge) || ge.Attempts != 2 || !strings.Contains(err.Error(), "may be the result of a timeout") ||
+		var ge *httpx.Error
+		if !errors.As(err, &ge) || ge.Attempts != 2 || !strings.Contains(err.Error(), "answered the query with errors") || !strings.Contains(err.Error(), "may be the result of a timeout") ||
 			!strings.Contains(err.Error(), "repository.pullRequests.nodes.1.reviews") {
 			t.Fatalf("error %v", err)
 		}
@@ -287,7 +288,7 @@ func TestGraphQLBadAnswers(t *testing.T) {
 		defer srv.Close()
 		c, logs := newCollector(t, srv, nil)
 		_, err := c.Collect(context.Background(), collectors.Window{From: t0}, newSink())
-		var he *HTTPError
+		var he *httpx.Error
 		if !errors.As(err, &he) || he.Status != http.StatusUnauthorized || !strings.Contains(err.Error(), srv.URL()+"/api/graphql") ||
 			!strings.Contains(err.Error(), "Bad credentials") || !strings.Contains(err.Error(), "token_env") || srv.Requests() != 1 {
 			t.Fatalf("error %v after %d requests, want one 401", err, srv.Requests())
@@ -307,7 +308,7 @@ func TestGraphQLBadAnswers(t *testing.T) {
 		c, _ := newCollector(t, srv, nil)
 		sink := newSink()
 		_, err := c.Collect(context.Background(), collectors.Window{From: t0}, sink)
-		if !errors.Is(err, ErrNotJSON) || !strings.Contains(err.Error(), "Sign in to your account") || len(sink.cursors) != 0 {
+		if !errors.Is(err, httpx.ErrNotJSON) || !strings.Contains(err.Error(), "Sign in to your account") || len(sink.cursors) != 0 {
 			t.Fatalf("error %v, cursors %v", err, sink.cursors)
 		}
 	})

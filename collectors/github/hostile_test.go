@@ -36,7 +36,7 @@ func TestRedirectKeepsToken(t *testing.T) {
 	srv.SetFault(testserver.RedirectTo(other.URL))
 	c, _ := newCollector(t, srv, rest)
 	_, err := c.Collect(context.Background(), collectors.Window{From: t0}, newSink())
-	var he *HTTPError
+	var he *httpx.Error
 	if !errors.As(err, &he) || he.Status != http.StatusUnauthorized {
 		t.Errorf("error %v, want the other server's 401", err)
 	}

@@ -57,7 +57,10 @@ type Config struct {
 	// Retries is how many times a retryable failure is retried; Backoff
 	// the first wait, doubled each time (default a second).
 	Retries int
-	Backoff time.Duration
+	// AnyMethod retries every method, not only GET and HEAD: for an API
+	// whose POSTs change nothing (GitHub's GraphQL queries).
+	AnyMethod bool
+	Backoff   time.Duration
 	// MaxRetryAfter caps the wait a Retry-After header asks for (default
 	// ten minutes), so that a broken header cannot stall a run for good.
 	MaxRetryAfter time.Duration
@@ -161,12 +164,6 @@ func (c *Client) Waited() time.Duration {
 	defer c.mu.Unlock()
 	return c.waited
 }
-
-// Transport returns the layer that sends one attempt (credentials to the
-// configured origin only, timeout, answer and item caps), without the
-// retry loop: for a client library that keeps its own retries (GitHub's,
-// until they move onto the Client's). Use CheckRedirect with it.
-func (c *Client) Transport() http.RoundTripper { return attempt{c} }
 
 // CheckRedirect is the http.Client.CheckRedirect of a Client: it refuses a
 // redirect from https to http, and long chains. Credentials never follow

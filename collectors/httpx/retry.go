@@ -107,7 +107,7 @@ func (c *Client) classify(resp *http.Response, err error) Verdict {
 }
 
 // retry sends a request until the answer is final or retries are used up.
-// Only GET and HEAD are retried.
+// Only GET and HEAD are retried, unless Config.AnyMethod.
 type retry struct {
 	c    *Client
 	next http.RoundTripper
@@ -119,10 +119,17 @@ func (r *retry) RoundTrip(req *http.Request) (*http.Response, error) {
 	lim.Wait = cmp.Or(lim.Wait, time.Minute)
 	lim.MaxWait = cmp.Or(lim.MaxWait, time.Hour)
 	lim.Times = cmp.Or(lim.Times, 5)
-	again := req.Method == http.MethodGet || req.Method == http.MethodHead
+	again := req.Method == http.MethodGet || req.Method == http.MethodHead || c.cfg.AnyMethod
 	attempts, failures, limits := 0, 0, 0
 	for {
 		attempts++
+		if attempts > 1 && req.GetBody != nil {
+			body, err := req.GetBody()
+			if err != nil {
+				return nil, err
+			}
+			req.Body = body
+		}
 		resp, err := r.next.RoundTrip(req)
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

@@ -1,7 +1,11 @@
 package httpx
 
 import (
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -52,6 +56,39 @@ func TestBackoff(t *testing.T) {
 				t.Errorf("Backoff(%v, %d) = %v, want within [%v, %v]", c.first, c.failures, got, c.min, c.max)
 				break
 			}
+		}
+	}
+}
+
+// TestRetryPOST: a POST is sent once unless Config.AnyMethod, then sent
+// again whole after a 503.
+func TestRetryPOST(t *testing.T) {
+	for _, anyMethod := range []bool{false, true} {
+		var bodies []string
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(r.Body)
+			bodies = append(bodies, string(b))
+			if len(bodies) == 1 {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
+			io.WriteString(w, `{}`)
+		}))
+		c, err := New(Config{System: "X", BaseURL: srv.URL, Retries: 2, Backoff: time.Millisecond, AnyMethod: anyMethod})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := c.HTTPClient().Post(srv.URL+"/graphql", "application/json", strings.NewReader(`{"query":"q"}`))
+		srv.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, status := []string{`{"query":"q"}`}, http.StatusServiceUnavailable
+		if anyMethod {
+			want, status = []string{`{"query":"q"}`, `{"query":"q"}`}, http.StatusOK
+		}
+		if resp.StatusCode != status || !slices.Equal(bodies, want) {
+			t.Errorf("AnyMethod %v: HTTP %d after bodies %q, want %d after %q", anyMethod, resp.StatusCode, bodies, status, want)
 		}
 	}
 }
