@@ -271,10 +271,10 @@ func fetch[T any](ctx context.Context, c *client, want shape, f func() (T, *gh.R
 		case errors.As(err, &are) && are.RetryAfter != nil:
 			wait = *are.RetryAfter + c.backoff
 		default:
-			return zero, resp, describe(err)
+			return zero, resp, describe(c, err)
 		}
 		if wait > c.maxWait || limits >= maxLimitWaits {
-			e := describe(err)
+			e := describe(c, err)
 			if he, ok := e.(*httpx.Error); ok {
 				he.Err = httpx.ErrRateLimited
 				he.Hint = fmt.Sprintf("GitHub rate limit used up for another %s; codepace waits at most %s: run again after the reset, or use a token with a larger budget",
@@ -416,19 +416,14 @@ func shapeProblem(r httpx.Redactor, body []byte, want shape) string {
 
 // describe turns go-github's error into an *httpx.Error that names the
 // request (without credentials) and says what to do.
-func describe(err error) error {
+func describe(c *client, err error) error {
 	var he *httpx.Error
 	if errors.As(err, &he) { // made by httpx
 		return he
 	}
 	var er *gh.ErrorResponse
 	if errors.As(err, &er) && er.Response != nil {
-		he := &httpx.Error{System: "GitHub", Status: er.Response.StatusCode, Message: er.Message,
-			Hint: hints[er.Response.StatusCode], Err: err}
-		if r := er.Response.Request; r != nil {
-			he.Method, he.URL = r.Method, httpx.Safe(r.URL)
-		}
-		return he
+		return c.hx.Answered(er.Response, er.Message, err)
 	}
 	return err
 }

@@ -11,6 +11,7 @@ import (
 	gl "gitlab.com/gitlab-org/api/client-go/v2"
 
 	"github.com/codepace/codepace/collectors"
+	"github.com/codepace/codepace/collectors/httpx"
 )
 
 // GitLab CI jobs as builds
@@ -80,7 +81,7 @@ func (g *Collector) groupProjects(ctx context.Context) ([]string, error) {
 		return g.gl.Groups.ListGroupProjects(g.opts.Group, o, r...)
 	}
 	ps, err := all(ctx, list)
-	if gl.HasStatusCode(err, http.StatusMethodNotAllowed) {
+	if httpx.StatusOf(err) == http.StatusMethodNotAllowed {
 		g.log.Warn("keyset pagination refused; listing the group's projects with offset pagination", "group", g.opts.Group)
 		o.Pagination = ""
 		ps, err = all(ctx, list)

@@ -1,7 +1,9 @@
 package gitlab
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -89,7 +91,7 @@ func classify(resp *http.Response) httpx.Verdict {
 }
 
 // checked is the layer under the retry loop that notes the rate-limit
-// budget and refuses a 2xx answer that is not JSON (an HTML sign-in page,
+// budget, turns a final 4xx answer into an *httpx.Error, and refuses a 2xx answer that is not JSON (an HTML sign-in page,
 // an empty body, null) with an *httpx.Error wrapping httpx.ErrNotJSON, so
 // that it is never taken for an empty list.
 type checked struct {
@@ -107,10 +109,15 @@ func (c checked) RoundTrip(req *http.Request) (*http.Response, error) {
 		c.a.limit, c.a.left = l, resp.Header.Get("RateLimit-Remaining")
 		c.a.mu.Unlock()
 	}
+	ct, body := resp.Header.Get("Content-Type"), httpx.RawBody(resp.Body)
+	if resp.StatusCode >= 400 && !httpx.Retryable(resp.StatusCode) {
+		// Final: client-go would turn a 404 into an error without the
+		// request.
+		return nil, c.a.hx.Answered(resp, message(c.a.hx.Redactor(), ct, body), nil)
+	}
 	if resp.StatusCode/100 != 2 {
 		return resp, nil
 	}
-	ct, body := resp.Header.Get("Content-Type"), httpx.RawBody(resp.Body)
 	problem := c.a.hx.Redactor().JSONProblem(ct, body)
 	if problem == "" {
 		return resp, nil
@@ -136,12 +143,27 @@ type noLimit struct{}
 
 func (noLimit) Wait(context.Context) error { return nil }
 
-// explain adds to an error GitLab answered with a status what a user can
-// do about it (hints).
-func explain(err error) error {
-	var er *gl.ErrorResponse
-	if !errors.As(err, &er) || hints[er.StatusCode] == "" {
-		return err
+// message returns what GitLab said in an error answer: its "message" or
+// "error", else the start of the answer.
+func message(red httpx.Redactor, contentType string, body []byte) string {
+	var e struct {
+		Message any    `json:"message"`
+		Error   string `json:"error"`
 	}
-	return fmt.Errorf("%w (%s)", err, hints[er.StatusCode])
+	if json.Unmarshal(body, &e) == nil {
+		if m := cmp.Or(e.Error, fmt.Sprint(cmp.Or(e.Message, any("")))); m != "" {
+			return red.String(m)
+		}
+	}
+	return red.Summary(contentType, body)
+}
+
+// explain returns the *httpx.Error in err (client-go wraps what the HTTP
+// layer returns), or err.
+func explain(err error) error {
+	var he *httpx.Error
+	if errors.As(err, &he) {
+		return he
+	}
+	return err
 }

@@ -125,8 +125,7 @@ func (g *Collector) projectFailed(ctx context.Context, errs []error, p string, e
 		return errs, nil
 	}
 	err = fmt.Errorf("gitlab source %q: project %s: %w", g.opts.Name, p, explain(err))
-	var er *gl.ErrorResponse
-	if ctx.Err() == nil && errors.As(err, &er) && (er.StatusCode == http.StatusNotFound || er.StatusCode == http.StatusForbidden) {
+	if st := httpx.StatusOf(err); ctx.Err() == nil && (st == http.StatusNotFound || st == http.StatusForbidden) {
 		g.log.Error("project not collected; the cursor will not move", "project", p, "error", err)
 		return append(errs, err), nil
 	}
@@ -168,7 +167,7 @@ func (g *Collector) mergeRequests(ctx context.Context, where string, from time.T
 			}
 			seen[mr.ID] = *mr.UpdatedAt
 			c, err := g.mergeRequest(ctx, mr)
-			if errors.Is(err, gl.ErrNotFound) && ctx.Err() == nil {
+			if httpx.StatusOf(err) == http.StatusNotFound && ctx.Err() == nil {
 				// Deleted (or moved) since it was listed: nothing to store.
 				st.Skipped++
 				g.log.Warn("skipped a merge request that is gone since it was listed", "merge_request", reference(mr), "error", err)
@@ -246,7 +245,7 @@ func (g *Collector) botFlags(ctx context.Context, ids []int64) (map[int64]bool, 
 		}
 		u, _, err := g.gl.Users.GetUser(id, &gl.GetUserOptions{}, gl.WithContext(ctx))
 		switch {
-		case errors.Is(err, gl.ErrNotFound):
+		case httpx.StatusOf(err) == http.StatusNotFound:
 			g.bots[id] = false
 		case err != nil:
 			return nil, fmt.Errorf("account %d: %w", id, explain(err))

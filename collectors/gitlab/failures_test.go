@@ -42,6 +42,10 @@ func TestBadTokenSaysSo(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "401") || !strings.Contains(err.Error(), "check the token") || strings.Contains(err.Error(), "glpat-wrong") {
 		t.Fatalf("err = %v, want a 401 that names the token as the problem without showing it", err)
 	}
+	var he *httpx.Error
+	if !errors.As(err, &he) || he.Status != http.StatusUnauthorized || !strings.Contains(he.URL, "/api/v4/groups/wm") {
+		t.Errorf("err = %#v, want an *httpx.Error of the 401 naming the request", err)
+	}
 	if srv.Requests() != 1 {
 		t.Errorf("a 401 was retried: %d requests", srv.Requests())
 	}

@@ -216,6 +216,20 @@ func (c *Client) fail(req *http.Request, status int, err error) *Error {
 	return e
 }
 
+// Answered returns the *Error of a final answer that a client library
+// turned into its own error, cause (go-github's or client-go's
+// ErrorResponse): it names resp's request and status, with the server's
+// message (redacted) and the hint of the status.
+func (c *Client) Answered(resp *http.Response, message string, cause error) *Error {
+	req := resp.Request
+	if req == nil {
+		req = &http.Request{Method: http.MethodGet, URL: &url.URL{}}
+	}
+	e := c.fail(req, resp.StatusCode, cause)
+	e.Message = c.red.String(message)
+	return e
+}
+
 // attempt sends one request: it sets or removes the credentials, bounds
 // the request by Timeout, reads the body whole up to MaxAnswerBytes, and
 // checks the number of items.
