@@ -146,6 +146,9 @@ type Build struct {
 	Project  string
 	Change   int64 // change or PR number it ran for; 0 when unknown
 	Patchset int   // 0 when unknown
+	// Commit is the SHA of the commit the build ran on, when the system
+	// says (GitHub Actions: the run's head_sha); "" when unknown.
+	Commit   string
 	Result   string
 	Voting   bool
 	Started  time.Time

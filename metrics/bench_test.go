@@ -86,6 +86,6 @@ func BenchmarkTurns(b *testing.B) {
 	ready := ReadyIntervals(c)
 	b.ReportAllocs()
 	for b.Loop() {
-		Turns(c, testBots, ready)
+		Turns(c, testBots, ready, nil)
 	}
 }

@@ -45,13 +45,16 @@ func (s TurnSpan) WaitingOn() string {
 // patch set clears the votes and the verdict, so it ends a wait on the
 // author; one that finds the change waiting on a reviewer changes nothing.
 //
+// runs are the change's CI job runs that are not messages on it (GitHub
+// Actions jobs, see CIRun); nil when there are none.
+//
 // The spans partition ready: same instants, ascending, the last one open
 // (zero To) when the last ready span is.
-func Turns(c collectors.Change, bots Bots, ready []Interval) []TurnSpan {
+func Turns(c collectors.Change, bots Bots, ready []Interval, runs []CIRun) []TurnSpan {
 	if len(ready) == 0 {
 		return nil
 	}
-	flips := sideChanges(c, bots)
+	flips := sideChanges(c, bots, runs)
 	out := make([]TurnSpan, 0, len(ready))
 	i := 0 // flips[:i] happened at or before the current instant
 	for _, iv := range ready {
@@ -74,6 +77,30 @@ func Turns(c collectors.Change, bots Bots, ready []Interval) []TurnSpan {
 	return out
 }
 
+// CIRun is one finished run of a CI job on a commit of a change, from a
+// system whose results are not messages on the change (GitHub Actions;
+// docs/definitions.md §19). Each attempt of a job is a CIRun of its own.
+type CIRun struct {
+	Commit string    // SHA of the commit the job ran on
+	Job    string    // the same for every attempt of one job (workflow and job name)
+	At     time.Time // when it finished
+	Failed bool      // see CIFailed
+}
+
+// CIFailed tells whether a GitHub Actions job result (its conclusion,
+// upper-cased) is a failing verdict (docs/definitions.md §19): anything
+// but SUCCESS, SKIPPED and NEUTRAL, so FAILURE, CANCELLED, TIMED_OUT,
+// ACTION_REQUIRED, STARTUP_FAILURE and STALE fail.
+func CIFailed(result string) bool {
+	switch result {
+	case "SUCCESS", "SKIPPED", "NEUTRAL":
+		return false
+	}
+	return true
+}
+
+func cmpCIRunAt(a, b CIRun) int { return a.At.Compare(b.At) }
+
 // sideFlip is an instant at which the side a change waits on may change.
 type sideFlip struct {
 	at       time.Time
@@ -95,14 +122,26 @@ type sideFlip struct {
 // Code-Review (Gerrit "Code-Review-1", "-Code-Review" for a removed vote;
 // GitHub reviews CHANGES_REQUESTED as −1, APPROVED as +1, DISMISSED as 0,
 // COMMENTED leaves the vote as it is). CI verdicts (see ciVerdict), from
-// any author: a Verified vote, or a Zuul report (zuul.ParseReport).
-func sideChanges(c collectors.Change, bots Bots) []sideFlip {
+// any author: a Verified vote, or a Zuul report (zuul.ParseReport). CI
+// runs (by At; an upload at the same instant comes first): the latest run
+// of each job on a commit is that job's verdict on the commit; while the
+// current patch set's commit (its Revision.Commit) has a job whose latest
+// run failed, its CI verdict is a failure. Runs on other commits do not
+// count.
+func sideChanges(c collectors.Change, bots Bots, runs []CIRun) []sideFlip {
 	revs := c.Revisions
 	if !slices.IsSortedFunc(revs, cmpRevisionDate) {
 		revs = slices.Clone(revs)
 		slices.SortStableFunc(revs, cmpRevisionDate)
 	}
+	if !slices.IsSortedFunc(runs, cmpCIRunAt) {
+		runs = slices.Clone(runs)
+		slices.SortStableFunc(runs, cmpCIRunAt)
+	}
 	var st turnState
+	if len(runs) > 0 { // the commits matter only with runs
+		st.revs = c.Revisions
+	}
 	var out []sideFlip
 	onAuthor := false
 	note := func(at time.Time) {
@@ -111,13 +150,30 @@ func sideChanges(c collectors.Change, bots Bots) []sideFlip {
 			out = append(out, sideFlip{at: at, onAuthor: a})
 		}
 	}
-	r := 0
+	r, k := 0, 0
+	// until replays the uploads and CI runs up to t (all when zero), in
+	// time order.
+	until := func(t time.Time) {
+		for {
+			rev := r < len(revs) && (t.IsZero() || !revs[r].Created.After(t))
+			run := k < len(runs) && (t.IsZero() || !runs[k].At.After(t))
+			switch {
+			case rev && (!run || !runs[k].At.Before(revs[r].Created)):
+				st.upload(revs[r].Number)
+				note(revs[r].Created)
+				r++
+			case run:
+				st.ciRun(runs[k])
+				note(runs[k].At)
+				k++
+			default:
+				return
+			}
+		}
+	}
 	var isBot botMemo
 	for _, m := range byDate(c.Messages) {
-		for ; r < len(revs) && !revs[r].Created.After(m.Date); r++ {
-			st.upload(revs[r].Number)
-			note(revs[r].Created)
-		}
+		until(m.Date)
 		ps := messagePatchset(m)
 		switch {
 		case ps == 0:
@@ -142,10 +198,7 @@ func sideChanges(c collectors.Change, bots Bots) []sideFlip {
 		}
 		note(m.Date)
 	}
-	for ; r < len(revs); r++ {
-		st.upload(revs[r].Number)
-		note(revs[r].Created)
-	}
+	until(time.Time{})
 	return out
 }
 
@@ -177,7 +230,30 @@ func (b *botMemo) of(a collectors.Account, bots Bots) bool {
 type turnState struct {
 	patchset int
 	votes    []voterVote // latest vote per voter, on the current patch set
-	ciFailed bool
+	ciFailed bool        // from messages (Verified votes, Zuul reports)
+	revs     []collectors.Revision
+	commit   string  // of the current patch set, "" when unknown
+	jobs     []ciJob // latest run of each job, on every commit
+}
+
+// ciJob is the verdict of a job's latest run on a commit.
+type ciJob struct {
+	commit, job string
+	failed      bool
+}
+
+// ciRun records a CI run as its job's latest on its commit.
+func (s *turnState) ciRun(r CIRun) {
+	if r.Commit == "" {
+		return
+	}
+	for i := range s.jobs {
+		if s.jobs[i].commit == r.Commit && s.jobs[i].job == r.Job {
+			s.jobs[i].failed = r.Failed
+			return
+		}
+	}
+	s.jobs = append(s.jobs, ciJob{r.Commit, r.Job, r.Failed})
 }
 
 type voterVote struct {
@@ -190,7 +266,12 @@ func (s *turnState) upload(n int) {
 	if n == s.patchset && n != 0 {
 		return
 	}
-	s.patchset, s.votes, s.ciFailed = n, s.votes[:0], false
+	s.patchset, s.votes, s.ciFailed, s.commit = n, s.votes[:0], false, ""
+	for _, r := range s.revs {
+		if r.Number == n {
+			s.commit = r.Commit
+		}
+	}
 }
 
 // vote records a voter's latest Code-Review vote.
@@ -207,6 +288,11 @@ func (s *turnState) vote(voter string, value int) {
 func (s *turnState) onAuthor() bool {
 	if s.ciFailed {
 		return true
+	}
+	for _, j := range s.jobs {
+		if j.failed && j.commit == s.commit && s.commit != "" {
+			return true
+		}
 	}
 	for _, v := range s.votes {
 		if v.value < 0 {

@@ -188,7 +188,7 @@ func TestTurns(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.c.Owner = owner
-			got := Turns(tc.c, testBots, ReadyIntervals(tc.c))
+			got := Turns(tc.c, testBots, ReadyIntervals(tc.c), nil)
 			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
 				t.Errorf("Turns:\ngot  %v\nwant %v", got, tc.want)
 			}
@@ -202,12 +202,12 @@ func TestTurnsPartitionReady(t *testing.T) {
 		onPS(1, msg(h(5), alice, "", "Patch Set 1: Code-Review-1")), // at the end of a ready span
 		onPS(1, msg(h(6), alice, "", "Patch Set 1: Code-Review+1")), // between spans
 	}}
-	got := Turns(c, testBots, ready)
+	got := Turns(c, testBots, ready, nil)
 	want := []TurnSpan{{Interval: Interval{From: h(0), To: h(5)}, Since: h(0)}, {Interval: Interval{From: h(7)}, Since: h(7)}}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("got %v, want %v", got, want)
 	}
-	if got := Turns(c, testBots, nil); got != nil {
+	if got := Turns(c, testBots, nil, nil); got != nil {
 		t.Errorf("no ready span: %v", got)
 	}
 }
@@ -229,6 +229,102 @@ func TestLabelVote(t *testing.T) {
 		v, ok := labelVote(voteTokens(tc.text), tc.label)
 		if v != tc.value || ok != tc.ok {
 			t.Errorf("labelVote(%q, %s) = %d, %v; want %d, %v", tc.text, tc.label, v, ok, tc.value, tc.ok)
+		}
+	}
+}
+
+// TestTurnsActions covers GitHub Actions job runs as CI verdicts on the
+// head commit (docs/definitions.md §19).
+func TestTurnsActions(t *testing.T) {
+	rev := func(from, to, since time.Time) TurnSpan {
+		return TurnSpan{Interval: Interval{From: from, To: to}, Since: since}
+	}
+	auth := func(from, to, since time.Time) TurnSpan {
+		return TurnSpan{Interval: Interval{From: from, To: to}, OnAuthor: true, Since: since}
+	}
+	var never time.Time
+	// Two pushed commits: aaa at h(0), bbb at h(10).
+	commits := []collectors.Revision{
+		{Number: 1, Created: h(0), Uploader: owner, Commit: "aaa"},
+		{Number: 2, Created: h(10), Uploader: owner, Commit: "bbb"},
+	}
+	run := func(commit, job string, at time.Time, failed bool) CIRun {
+		return CIRun{Commit: commit, Job: job, At: at, Failed: failed}
+	}
+	approve := msg(h(14), alice, "", collectors.ReviewPrefix+collectors.ReviewApproved)
+	changes := msg(h(13), alice, "", collectors.ReviewPrefix+collectors.ReviewChangesRequested)
+	cases := []struct {
+		name string
+		revs []collectors.Revision
+		msgs []collectors.Message
+		runs []CIRun
+		want []TurnSpan
+	}{{
+		name: "a failed job on the head commit waits on the author",
+		revs: commits,
+		runs: []CIRun{run("bbb", "ci/test", h(11), true), run("bbb", "ci/lint", h(11), false)},
+		want: []TurnSpan{rev(h(0), h(11), h(0)), auth(h(11), never, h(11))},
+	}, {
+		name: "a failure on an older commit does not count",
+		revs: commits,
+		runs: []CIRun{run("aaa", "ci/test", h(2), true), run("bbb", "ci/test", h(11), false), run("aaa", "ci/lint", h(12), true)},
+		want: []TurnSpan{rev(h(0), h(2), h(0)), auth(h(2), h(10), h(2)), rev(h(10), never, h(10))},
+	}, {
+		name: "a later successful attempt of the failed job gives the turn back",
+		revs: commits,
+		runs: []CIRun{run("bbb", "ci/test", h(11), true), run("bbb", "ci/test", h(12), false)},
+		want: []TurnSpan{rev(h(0), h(11), h(0)), auth(h(11), h(12), h(11)), rev(h(12), never, h(12))},
+	}, {
+		name: "another job's success does not hide a failure",
+		revs: commits,
+		runs: []CIRun{run("bbb", "ci/test", h(11), true), run("bbb", "ci/lint", h(12), false)},
+		want: []TurnSpan{rev(h(0), h(11), h(0)), auth(h(11), never, h(11))},
+	}, {
+		name: "runs given out of order are replayed by finish time",
+		revs: commits,
+		runs: []CIRun{run("bbb", "ci/test", h(12), false), run("bbb", "ci/test", h(11), true)},
+		want: []TurnSpan{rev(h(0), h(11), h(0)), auth(h(11), h(12), h(11)), rev(h(12), never, h(12))},
+	}, {
+		name: "a failure after an approval waits on the author",
+		revs: commits,
+		msgs: []collectors.Message{approve},
+		runs: []CIRun{run("bbb", "ci/test", h(15), true)},
+		want: []TurnSpan{rev(h(0), h(15), h(0)), auth(h(15), never, h(15))},
+	}, {
+		name: "a success after changes requested leaves the turn with the author",
+		revs: commits,
+		msgs: []collectors.Message{changes, approve},
+		runs: []CIRun{run("bbb", "ci/test", h(11), true), run("bbb", "ci/test", h(13).Add(30*time.Minute), false)},
+		want: []TurnSpan{rev(h(0), h(11), h(0)), auth(h(11), h(14), h(11)), rev(h(14), never, h(14))},
+	}, {
+		name: "a failure on a commit whose push comes later counts from the push",
+		revs: commits,
+		runs: []CIRun{run("bbb", "ci/test", h(9), true)},
+		want: []TurnSpan{rev(h(0), h(10), h(0)), auth(h(10), never, h(10))},
+	}, {
+		name: "runs without a commit and revisions without one do not count",
+		revs: revs(h(0)),
+		runs: []CIRun{run("", "ci/test", h(1), true), run("aaa", "ci/test", h(2), true)},
+		want: []TurnSpan{rev(h(0), never, h(0))},
+	}}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := collectors.Change{Owner: owner, Created: h(0), Revisions: tc.revs, Messages: tc.msgs}
+			got := Turns(c, testBots, ReadyIntervals(c), tc.runs)
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("Turns:\ngot  %v\nwant %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestCIFailed(t *testing.T) {
+	for result, want := range map[string]bool{
+		"SUCCESS": false, "SKIPPED": false, "NEUTRAL": false,
+		"FAILURE": true, "CANCELLED": true, "TIMED_OUT": true, "ACTION_REQUIRED": true, "STARTUP_FAILURE": true, "": true,
+	} {
+		if got := CIFailed(result); got != want {
+			t.Errorf("CIFailed(%q) = %v, want %v", result, got, want)
 		}
 	}
 }

@@ -84,7 +84,12 @@ func (s *Store) Compute(ctx context.Context, o ComputeOptions) (ComputeStats, er
 	}()
 	defer builds.Wait() // no builds written after Compute returns
 	defer stopBuilds()
+	ci, err := s.actionsRuns(ctx)
+	if err != nil {
+		return st, err
+	}
 	pass := s.newChangePass(gen, o, firsts)
+	pass.ci = ci
 	defer pass.abort()
 	err = s.eachChange(ctx, func(c collectors.Change) error { return pass.add(ctx, c) })
 	if err == nil {
@@ -134,6 +139,7 @@ type changePass struct {
 	current   [2]string
 	newcomers metrics.NewcomerTally
 	names     map[[2]string]string // (source, person key) -> how the person is shown
+	ci        map[changeKey][]metrics.CIRun
 }
 
 func (s *Store) newChangePass(gen uint64, o ComputeOptions, firsts map[[2]string]time.Time) *changePass {
@@ -160,7 +166,7 @@ func (p *changePass) add(ctx context.Context, c collectors.Change) error {
 	row.work = row.WorkTime(p.o.WorkTime.For(name))
 	if !row.ReadyAt.IsZero() {
 		ready := metrics.ReadyIntervals(c)
-		turns := metrics.Turns(c, bots, ready)
+		turns := metrics.Turns(c, bots, ready, p.ci[changeKey{c.Source, c.Project, c.Number}])
 		if n := len(turns); n > 0 && turns[n-1].To.IsZero() {
 			row.now = &turns[n-1]
 		}
@@ -222,6 +228,42 @@ func (p *changePass) abort() {
 	for _, w := range []*rowWriter{p.changes, p.actions, p.backlog, p.spans, p.waits} {
 		w.abort()
 	}
+}
+
+// changeKey identifies a change.
+type changeKey struct {
+	source, project string
+	number          int64
+}
+
+// actionsRuns reads the finished GitHub Actions jobs that ran for a pull
+// request on a known commit, voting ones only, as each change's CI runs
+// for whose turn (docs/definitions.md §19), by finished_at. It is one
+// query per compute, not one per change.
+func (s *Store) actionsRuns(ctx context.Context) (map[changeKey][]metrics.CIRun, error) {
+	rows, err := s.conn.Query(ctx, `SELECT source, project, number, commit, pipeline, job, finished_at, result
+		FROM raw_builds FINAL
+		WHERE system = ? AND number > 0 AND commit != '' AND voting = 1
+		ORDER BY source, project, number, finished_at, build_id`, collectors.SystemGitHubActions)
+	if err != nil {
+		return nil, fmt.Errorf("read GitHub Actions verdicts: %w", err)
+	}
+	defer rows.Close()
+	out := map[changeKey][]metrics.CIRun{}
+	for rows.Next() {
+		var k changeKey
+		var r metrics.CIRun
+		var pipeline, job, result string
+		if err := rows.Scan(&k.source, &k.project, &k.number, &r.Commit, &pipeline, &job, &r.At, &result); err != nil {
+			return nil, fmt.Errorf("read GitHub Actions verdicts: %w", err)
+		}
+		r.Job, r.Failed = pipeline+"\x00"+job, metrics.CIFailed(result)
+		out[k] = append(out[k], r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read GitHub Actions verdicts: %w", err)
+	}
+	return out, nil
 }
 
 // writeNewcomers writes the newcomers rows, each with how its person is

@@ -112,11 +112,11 @@ func (s *Store) writeChanges(ctx context.Context, changes []collectors.Change) e
 func (s *Store) writeBuilds(ctx context.Context, builds []collectors.Build) error {
 	v := uint64(time.Now().UnixNano())
 	err := s.insert(ctx, `raw_builds (source, system, pipeline, job, build_id, url, project, number,
-		patchset, result, voting, started_at, finished_at, duration_s, queued_s, version)`,
+		patchset, commit, result, voting, started_at, finished_at, duration_s, queued_s, version)`,
 		func(bt driver.Batch) error {
 			for _, b := range builds {
 				if err := bt.Append(b.Source, b.System, b.Pipeline, b.Job, b.BuildID, b.URL, b.Project,
-					b.Change, int32(b.Patchset), b.Result, b8(b.Voting), b.Started, b.Finished,
+					b.Change, int32(b.Patchset), b.Commit, b.Result, b8(b.Voting), b.Started, b.Finished,
 					b.DurationS, b.QueuedS, v); err != nil {
 					return err
 				}

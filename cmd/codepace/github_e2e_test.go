@@ -33,6 +33,21 @@ func TestGitHubBesideGerrit(t *testing.T) {
 			Comments: []ght.Comment{{ID: 31, User: al, Body: "why?", Created: t0.Add(day + 2*hour)}},
 			Events:   []ght.Event{{ID: 4, Event: "closed", Actor: bo, At: t0.Add(3 * day)}}},
 	}}
+	// GitHub Actions on PR 2's head commit b1: "test" failed, then passed
+	// when re-run; "lint" failed an hour later and stays failed, so PR 2
+	// waits on its author from then on (docs/definitions.md §19).
+	job := func(id int64, name string, attempt int, done time.Time, conclusion string) ght.Job {
+		return ght.Job{ID: id, Name: name, Attempt: attempt, Status: "completed", Conclusion: conclusion,
+			Created: done.Add(-10 * time.Minute), Started: done.Add(-5 * time.Minute), Completed: done}
+	}
+	repo.Runs = []*ght.Run{
+		{ID: 201, Name: "CI", RunNumber: 1, Attempt: 2, Event: "pull_request", Status: "completed", Conclusion: "success",
+			HeadSHA: "b1", Pulls: []int{2}, Created: t0.Add(day + hour), Updated: t0.Add(day + 3*hour), Started: t0.Add(day + 2*hour),
+			Jobs: []ght.Job{job(2011, "test", 1, t0.Add(day+2*hour), "failure"), job(2012, "test", 2, t0.Add(day+3*hour), "success")}},
+		{ID: 202, Name: "Lint", RunNumber: 1, Attempt: 1, Event: "pull_request", Status: "completed", Conclusion: "failure",
+			HeadSHA: "b1", Pulls: []int{2}, Created: t0.Add(day + 3*hour), Updated: t0.Add(day + 4*hour), Started: t0.Add(day + 3*hour),
+			Jobs: []ght.Job{job(2021, "lint", 1, t0.Add(day+4*hour), "failure")}},
+	}
 	gh := ght.New("gh-s3cret", repo)
 	defer gh.Close()
 	e := setup(t, history(), fmt.Sprintf(`  - name: hub
@@ -42,6 +57,7 @@ func TestGitHubBesideGerrit(t *testing.T) {
     token_env: E2E_GITHUB_TOKEN
     base_url: %s
     since: 2024-01-01
+    actions: true
 `, gh.URL()))
 	t.Setenv("E2E_GITHUB_TOKEN", "gh-s3cret")
 	out := e.mustRun(t, "run")
@@ -72,13 +88,20 @@ func TestGitHubBesideGerrit(t *testing.T) {
 		"hub | alice | 2024-03-04 09:00:00 | 2024-03-04 13:00:00 | 2024-03-06 09:00:00",
 		"hub | bob | 2024-03-05 09:00:00 | 2024-03-05 11:00:00 | NULL",
 	})
-	diffRows(t, "collector_runs", e.rows(t, `SELECT source, status, items FROM DB.collector_runs ORDER BY source`), []string{
-		"demo | ok | 7", "hub | ok | 3",
+	diffRows(t, "raw_builds", e.rows(t, `SELECT build_id, number, commit, result FROM DB.raw_builds FINAL
+		WHERE source = 'hub' ORDER BY build_id`), []string{
+		"2011 | 2 | b1 | FAILURE", "2012 | 2 | b1 | SUCCESS", "2021 | 2 | b1 | FAILURE",
 	})
-	// A second run with nothing new costs one request: the list page.
+	diffRows(t, "review_queue", e.rows(t, `SELECT number, waiting_on, waiting_since FROM DB.review_queue
+		WHERE source = 'hub' ORDER BY number`), []string{"2 | author | 2024-03-05 13:00:00"})
+	diffRows(t, "collector_runs", e.rows(t, `SELECT source, status, items FROM DB.collector_runs ORDER BY source`), []string{
+		"demo | ok | 7", "hub | ok | 6", // 3 pull requests, 3 jobs
+	})
+	// A second run with nothing new costs two requests: the list pages of
+	// pull requests and of workflow runs.
 	gh.ResetCounters()
 	e.mustRun(t, "collect", "--source", "hub")
-	if gh.Requests() != 1 {
-		t.Errorf("an idle incremental GitHub run made %d requests, want 1", gh.Requests())
+	if gh.Requests() != 2 {
+		t.Errorf("an idle incremental GitHub run made %d requests, want 2", gh.Requests())
 	}
 }

@@ -56,7 +56,11 @@ import (
 //     one attempt only; else NULL. Runs without run_started_at (old runs)
 //     give no fallback;
 //   - Change the number of the run's first pull request (pull_requests
-//     is empty for runs of forks' pull requests and for pushes: 0).
+//     is empty for runs of forks' pull requests and for pushes: 0);
+//   - Commit the job's head_sha, else the run's: the commit it ran on
+//     (for a pull_request event the head commit of the pull request, not
+//     the merge commit GitHub tests), which docs/definitions.md §19 reads
+//     as a CI verdict on that commit.
 //
 // A job GitHub lists without id, name or completed_at, or not completed,
 // or with a start or finish ClickHouse cannot hold (collectors.CheckTime),
@@ -299,7 +303,7 @@ func actionsBuilds(source, project string, run *gh.WorkflowRun, jobs []*gh.Workf
 			Source: source, System: collectors.SystemGitHubActions,
 			Pipeline: pipeline, Job: j.GetName(),
 			BuildID: strconv.FormatInt(j.GetID(), 10), URL: j.GetHTMLURL(),
-			Project: project, Change: change,
+			Project: project, Change: change, Commit: cmp.Or(j.GetHeadSHA(), run.GetHeadSHA()),
 			Result: strings.ToUpper(j.GetConclusion()), Voting: true,
 			Started: started, Finished: finished,
 			DurationS: int64(finished.Sub(started) / time.Second),

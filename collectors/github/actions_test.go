@@ -143,8 +143,13 @@ func TestActionsRecorded(t *testing.T) {
 			Started: at("2022-08-17T10:56:21Z"), Finished: at("2022-08-17T10:56:21Z"), DurationS: 0, QueuedS: i64(43),
 			URL: "https://github.com/acme/widgets/actions/runs/2874767918/job/7851699012"},
 	}
+	// The commit each job ran on: its head_sha.
 	for id, w := range want {
 		w.Source, w.System, w.BuildID, w.Project, w.Voting = "gh", collectors.SystemGitHubActions, id, "acme/widgets", true
+		w.Commit = "b49a973e2a387787b8b3ef1212b848a1ec4f7b9a"
+		if w.Pipeline == "Multi jobs workflow" {
+			w.Commit = "c7bd3b8db871bbde8629275631ea645622ae89d7"
+		}
 		got, ok := sink.builds[id]
 		if !ok {
 			t.Errorf("job %s not stored", id)
@@ -463,9 +468,9 @@ func TestActionsRateLimitsAndErrors(t *testing.T) {
 }
 
 func TestActionsBuildsEdges(t *testing.T) {
-	run := decodeAs[gh.WorkflowRun](t, `{"id":1,"name":"CI","status":"completed","created_at":"2024-01-01T10:00:00Z","run_started_at":"2024-01-01T10:00:30Z","run_attempt":1}`)
+	run := decodeAs[gh.WorkflowRun](t, `{"id":1,"name":"CI","status":"completed","created_at":"2024-01-01T10:00:00Z","run_started_at":"2024-01-01T10:00:30Z","run_attempt":1,"head_sha":"f00d"}`)
 	jobs := decodeAs[[]*gh.WorkflowJob](t, `[
-		{"id":1,"name":"a","status":"completed","conclusion":"success","started_at":"2024-01-01T10:05:00Z","completed_at":"2024-01-01T10:04:00Z","created_at":"2024-01-01T10:06:00Z"},
+		{"id":1,"name":"a","status":"completed","conclusion":"success","started_at":"2024-01-01T10:05:00Z","completed_at":"2024-01-01T10:04:00Z","created_at":"2024-01-01T10:06:00Z","head_sha":"beef"},
 		{"id":2,"name":"","status":"completed","conclusion":"success","completed_at":"2024-01-01T10:04:00Z"},
 		{"id":3,"name":"c","status":"completed","completed_at":"2024-01-01T10:04:00Z"},
 		{"id":4,"name":"d","status":"completed","conclusion":"startup_failure","completed_at":"2024-01-01T10:04:00Z","workflow_name":"Other"}
@@ -476,10 +481,11 @@ func TestActionsBuildsEdges(t *testing.T) {
 	}
 	// completed before it started: a zero duration at the completion;
 	// created after it started: no queue time.
-	if a := out[0]; a.DurationS != 0 || !a.Started.Equal(a.Finished) || a.QueuedS != nil {
+	// A job's head_sha is its commit, else the run's.
+	if a := out[0]; a.DurationS != 0 || !a.Started.Equal(a.Finished) || a.QueuedS != nil || a.Commit != "beef" {
 		t.Errorf("job a: %+v", a)
 	}
-	if d := out[1]; d.Result != "STARTUP_FAILURE" || d.Pipeline != "CI" || !eqInt64(d.QueuedS, ptr[int64](30)) {
+	if d := out[1]; d.Result != "STARTUP_FAILURE" || d.Pipeline != "CI" || d.Commit != "f00d" || !eqInt64(d.QueuedS, ptr[int64](30)) {
 		t.Errorf("job d: %+v queued %v", d, deref(d.QueuedS))
 	}
 	for _, b := range bad {
