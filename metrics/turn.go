@@ -87,17 +87,14 @@ type CIRun struct {
 	Failed bool      // see CIFailed
 }
 
-// CIFailed tells whether a GitHub Actions job result (its conclusion,
-// upper-cased) is a failing verdict (docs/definitions.md §19): anything
-// but SUCCESS, SKIPPED and NEUTRAL, so FAILURE, CANCELLED, TIMED_OUT,
-// ACTION_REQUIRED, STARTUP_FAILURE and STALE fail.
-func CIFailed(result string) bool {
-	switch result {
-	case "SUCCESS", "SKIPPED", "NEUTRAL":
-		return false
-	}
-	return true
-}
+// CIPassing are the GitHub Actions job results (conclusions, upper-cased)
+// that are not a failing verdict (docs/definitions.md §19).
+var CIPassing = []string{"SUCCESS", "SKIPPED", "NEUTRAL"}
+
+// CIFailed tells whether a GitHub Actions job result is a failing verdict:
+// any but CIPassing, so FAILURE, CANCELLED, TIMED_OUT, ACTION_REQUIRED,
+// STARTUP_FAILURE and STALE fail.
+func CIFailed(result string) bool { return !slices.Contains(CIPassing, result) }
 
 func cmpCIRunAt(a, b CIRun) int { return a.At.Compare(b.At) }
 

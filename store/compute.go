@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -239,17 +240,27 @@ type changeKey struct {
 // actionsRuns reads the finished GitHub Actions jobs that ran for a pull
 // request on a known commit, voting ones only, as each change's CI runs
 // for whose turn (docs/definitions.md §19), by finished_at. It is one
-// query per compute, not one per change.
+// query per compute, not one per change, and it keeps only the attempts of
+// jobs that failed at least once on their commit: a job that never failed
+// there never makes the commit's verdict a failure, so its runs change
+// nothing and need not be held in memory (most jobs pass).
 func (s *Store) actionsRuns(ctx context.Context) (map[changeKey][]metrics.CIRun, error) {
-	rows, err := s.conn.Query(ctx, `SELECT source, project, number, commit, pipeline, job, finished_at, result
-		FROM raw_builds FINAL
-		WHERE system = ? AND number > 0 AND commit != '' AND voting = 1
-		ORDER BY source, project, number, finished_at, build_id`, collectors.SystemGitHubActions)
+	// The results are constants of the metrics package, not input.
+	passing := "'" + strings.Join(metrics.CIPassing, "', '") + "'"
+	const jobs = `FROM raw_builds FINAL WHERE system = ? AND number > 0 AND commit != '' AND voting = 1`
+	// GLOBAL IN: on a cluster raw_builds is a Distributed table, whose
+	// plain IN of another Distributed read ClickHouse refuses.
+	rows, err := s.conn.Query(ctx, `SELECT source, project, number, commit, pipeline, job, finished_at, result `+jobs+`
+		AND (source, project, number, commit, pipeline, job) GLOBAL IN
+			(SELECT source, project, number, commit, pipeline, job `+jobs+` AND result NOT IN (`+passing+`))
+		ORDER BY source, project, number, finished_at, build_id`,
+		collectors.SystemGitHubActions, collectors.SystemGitHubActions)
 	if err != nil {
 		return nil, fmt.Errorf("read GitHub Actions verdicts: %w", err)
 	}
 	defer rows.Close()
 	out := map[changeKey][]metrics.CIRun{}
+	names := map[[2]string]string{} // one job key string per job name
 	for rows.Next() {
 		var k changeKey
 		var r metrics.CIRun
@@ -257,7 +268,12 @@ func (s *Store) actionsRuns(ctx context.Context) (map[changeKey][]metrics.CIRun,
 		if err := rows.Scan(&k.source, &k.project, &k.number, &r.Commit, &pipeline, &job, &r.At, &result); err != nil {
 			return nil, fmt.Errorf("read GitHub Actions verdicts: %w", err)
 		}
-		r.Job, r.Failed = pipeline+"\x00"+job, metrics.CIFailed(result)
+		key, ok := names[[2]string{pipeline, job}]
+		if !ok {
+			key = pipeline + "\x00" + job
+			names[[2]string{pipeline, job}] = key
+		}
+		r.Job, r.Failed = key, metrics.CIFailed(result)
 		out[k] = append(out[k], r)
 	}
 	if err := rows.Err(); err != nil {
