@@ -29,8 +29,20 @@ func codeReview(o Options) (dashboard.Dashboard, error) {
 	d := newBoard(ds, UIDCodeReview, "codepace · Code review",
 		"Dashboard 2 of dashboards/README.md: how long changes wait for review and for merge, week by week, the review backlog and its age, and the changes waiting longest. Definitions: docs/definitions.md; columns: sql/README.md section 2.",
 		"now-90d", variables{project: true, cohort: true})
-	human := []string{humanChanges, bySource, byProject, byCohort}
+	codeReviewTimes(d, ds)
+	codeReviewBacklog(d, ds)
+	codeReviewChanges(d, ds)
+	codeReviewLoad(d, ds)
+	return d.build()
+}
 
+// humanByFilters are the conditions of the panels on changes not owned by
+// bots, filtered by the dashboard's source, project and cohort.
+var humanByFilters = []string{humanChanges, bySource, byProject, byCohort}
+
+// codeReviewTimes is the row of weekly review and merge times.
+func codeReviewTimes(d *board, ds string) {
+	human := humanByFilters
 	d.row("Review and merge times")
 	d.add(series(ds, panel{
 		title: "Time to first review per week: p50, p75, p90",
@@ -57,7 +69,11 @@ WHERE ` + where(append([]string{"$__timeFilter(merged_at)"}, human...)...) + `
 GROUP BY week
 ORDER BY week`, w: 12, h: 8,
 	}, neutral()))
+}
 
+// codeReviewBacklog is the row of the review backlog per day: its size, age,
+// whose turn, and per project.
+func codeReviewBacklog(d *board, ds string) {
 	d.row("Review backlog")
 	d.add(series(ds, panel{
 		title: "Review backlog per day: open ready changes",
@@ -113,7 +129,12 @@ LIMIT 100`, w: 24, h: 8,
 	}, slowAfter(7, 14)).
 		OverrideByName("mean_age", unitOf(unitDays)).
 		OverrideByName("median_age", unitOf(unitDays)))
+}
 
+// codeReviewChanges is the row of tables of changes: the slowest open, the
+// review queue, the slowest merged, and per project.
+func codeReviewChanges(d *board, ds string) {
+	human := humanByFilters
 	d.row("Changes")
 	d.add(grid(ds, panel{
 		title: "Slowest open changes: waiting longest since ready for review",
@@ -180,7 +201,11 @@ LIMIT 200`, w: 24, h: 8,
 		OverrideByName("first_review_p50_hours", unitOf(unitHours)).
 		OverrideByName("merge_p50_days", unitOf(unitDays)).
 		OverrideByName("cycle_p50_days", unitOf(unitDays)))
+}
 
+// codeReviewLoad is the row of reviewer load: how concentrated first reviews
+// are, and per reviewer.
+func codeReviewLoad(d *board, ds string) {
 	d.row("Reviewer load")
 	d.add(series(ds, panel{
 		title: "First reviews given by the busiest 10% of reviewers, per week",
@@ -213,5 +238,4 @@ GROUP BY source, actor_id
 ORDER BY review_actions DESC, reviewer
 LIMIT 100`, w: 12, h: 8,
 	}, neutral()))
-	return d.build()
 }
