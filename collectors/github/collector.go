@@ -231,55 +231,9 @@ type Collector struct {
 
 // New validates opts and returns a collector; it makes no request.
 func New(opts Options) (*Collector, error) {
-	if opts.Name == "" {
-		return nil, fmt.Errorf("github source: no name")
-	}
-	for _, r := range opts.Repos {
-		if _, err := parseRepo(opts.Owner, r); err != nil {
-			return nil, fmt.Errorf("github source %q: %w", opts.Name, err)
-		}
-	}
-	if opts.Owner == "" && len(opts.Repos) == 0 {
-		return nil, fmt.Errorf("github source %q: no owner: set owner (an organisation or user) or list repos as owner/name", opts.Name)
-	}
-	switch opts.API {
-	case "":
-		opts.API = APIGraphQL
-	case APIGraphQL, APIREST:
-	default:
-		return nil, fmt.Errorf("github source %q: api %q: want graphql or rest", opts.Name, opts.API)
-	}
-	if opts.PageSize <= 0 || opts.PageSize > maxPageSize {
-		opts.PageSize = maxPageSize
-	}
-	if opts.Timeout <= 0 {
-		opts.Timeout = defaultTimeout
-	}
-	if opts.Backoff <= 0 {
-		opts.Backoff = defaultBackoff
-	}
-	if opts.SecondaryWait <= 0 {
-		opts.SecondaryWait = defaultSecondaryWait
-	}
-	if opts.MaxWait <= 0 {
-		opts.MaxWait = defaultMaxWait
-	}
-	if opts.CacheBytes == 0 {
-		opts.CacheBytes = defaultCacheBytes
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	apiURL := "https://api.github.com/"
-	if opts.BaseURL != "" {
-		u, err := url.Parse(opts.BaseURL)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return nil, fmt.Errorf("github source %q: base_url %q: want the GitHub Enterprise URL, such as https://github.example.org/api/v3/", opts.Name, safeURL(opts.BaseURL))
-		}
-		apiURL = opts.BaseURL
+	opts, apiURL, err := opts.checked()
+	if err != nil {
+		return nil, err
 	}
 	// httpx sends every request, REST and GraphQL: the token to the API's
 	// origin only, the answer capped, GitHub's rate limits waited out
@@ -313,13 +267,69 @@ func New(opts Options) (*Collector, error) {
 		log.Warn("github source has no token: anonymous requests are limited to 60 an hour")
 	}
 	ghc.UserAgent = "codepace"
-	if opts.ActionsLookback <= 0 {
-		opts.ActionsLookback = defaultActionsLookback
-	}
 	endpoint := graphQLEndpoint(opts.BaseURL)
 	gqlHTTP := &http.Client{Transport: &gqlTransport{next: hx.HTTPClient().Transport, c: c}, CheckRedirect: hx.CheckRedirect}
 	return &Collector{opts: opts, gh: ghc, c: c, log: log, pulls: true, actions: opts.Actions,
 		gql: githubv4.NewEnterpriseClient(endpoint, gqlHTTP), gqlURL: safeURL(endpoint)}, nil
+}
+
+// checked returns o with its defaults filled in and the API's URL, or an
+// error naming what is wrong.
+func (o Options) checked() (Options, string, error) {
+	if o.Name == "" {
+		return o, "", fmt.Errorf("github source: no name")
+	}
+	for _, r := range o.Repos {
+		if _, err := parseRepo(o.Owner, r); err != nil {
+			return o, "", fmt.Errorf("github source %q: %w", o.Name, err)
+		}
+	}
+	if o.Owner == "" && len(o.Repos) == 0 {
+		return o, "", fmt.Errorf("github source %q: no owner: set owner (an organisation or user) or list repos as owner/name", o.Name)
+	}
+	switch o.API {
+	case "":
+		o.API = APIGraphQL
+	case APIGraphQL, APIREST:
+	default:
+		return o, "", fmt.Errorf("github source %q: api %q: want graphql or rest", o.Name, o.API)
+	}
+	if o.PageSize <= 0 || o.PageSize > maxPageSize {
+		o.PageSize = maxPageSize
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = defaultTimeout
+	}
+	if o.Backoff <= 0 {
+		o.Backoff = defaultBackoff
+	}
+	if o.SecondaryWait <= 0 {
+		o.SecondaryWait = defaultSecondaryWait
+	}
+	if o.MaxWait <= 0 {
+		o.MaxWait = defaultMaxWait
+	}
+	if o.CacheBytes == 0 {
+		o.CacheBytes = defaultCacheBytes
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	apiURL := "https://api.github.com/"
+	if o.BaseURL != "" {
+		u, err := url.Parse(o.BaseURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return o, "", fmt.Errorf("github source %q: base_url %q: want the GitHub Enterprise URL, such as https://github.example.org/api/v3/", o.Name, safeURL(o.BaseURL))
+		}
+		apiURL = o.BaseURL
+	}
+	if o.ActionsLookback <= 0 {
+		o.ActionsLookback = defaultActionsLookback
+	}
+	return o, apiURL, nil
 }
 
 // safeURL returns s without user information, for messages.
