@@ -108,7 +108,7 @@ type Options struct {
 	// MaxAnswerBytes bounds one answer once decompressed (default
 	// httpx.DefaultMaxAnswerBytes).
 	MaxAnswerBytes int64
-	// Timeout bounds one HTTP request (default 1 minute).
+	// Timeout bounds one HTTP request (default, as httpx's: 1 minute).
 	Timeout time.Duration
 	// Retries is how many times a retryable failure (429, 408, 5xx,
 	// network, an answer cut short) is retried; Backoff the first wait
@@ -131,8 +131,6 @@ const firstPage = 25
 // Defaults.
 const (
 	defaultPageSize   = 100
-	defaultTimeout    = time.Minute
-	defaultBackoff    = time.Second
 	defaultMaxRunning = 48 * time.Hour
 )
 
@@ -168,12 +166,6 @@ func New(opts Options) (*Collector, error) {
 	}
 	if opts.PageSize <= 0 {
 		opts.PageSize = defaultPageSize
-	}
-	if opts.Timeout <= 0 {
-		opts.Timeout = defaultTimeout
-	}
-	if opts.Backoff <= 0 {
-		opts.Backoff = defaultBackoff
 	}
 	if opts.MaxRunning <= 0 {
 		opts.MaxRunning = defaultMaxRunning
