@@ -168,7 +168,7 @@ type Options struct {
 	// MaxAnswerBytes bounds one answer once decompressed (default
 	// httpx.DefaultMaxAnswerBytes).
 	MaxAnswerBytes int64
-	// Timeout bounds one HTTP request (default 1 minute).
+	// Timeout bounds one HTTP request (default, as httpx's: 1 minute).
 	Timeout time.Duration
 	// Retries is how many times a 5xx answer or network error is retried;
 	// Backoff the first wait (default 1s), doubled each time, or a 5xx
@@ -207,7 +207,6 @@ type Options struct {
 // Defaults.
 const (
 	maxPageSize          = 100
-	defaultTimeout       = time.Minute
 	defaultBackoff       = time.Second
 	defaultSecondaryWait = time.Minute
 	defaultMaxWait       = 61 * time.Minute
@@ -296,9 +295,6 @@ func (o Options) checked() (Options, string, error) {
 	}
 	if o.PageSize <= 0 || o.PageSize > maxPageSize {
 		o.PageSize = maxPageSize
-	}
-	if o.Timeout <= 0 {
-		o.Timeout = defaultTimeout
 	}
 	if o.Backoff <= 0 {
 		o.Backoff = defaultBackoff
