@@ -235,13 +235,13 @@ func timed(ctx context.Context, name string, args ...string) (step, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Stderr = &stderr
 	began := time.Now()
-	err := cmd.Run()
+	err := cmd.Start()
+	if err == nil {
+		s.rssKB, err = peakRSS(cmd)
+	}
 	s.wall = time.Since(began)
 	if err != nil {
 		return s, fmt.Errorf("%s %s: %v\n%s", filepath.Base(name), strings.Join(args, " "), err, stderr.String())
-	}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		s.rssKB = ru.Maxrss
 	}
 	sc := bufio.NewScanner(&stderr)
 	for sc.Scan() {
