@@ -79,43 +79,25 @@ func codeReviewBacklog(d *board, ds string) {
 		title: "Review backlog per day: open ready changes",
 		desc:  "docs/definitions.md §13 review backlog: per UTC day, the changes open and ready (not WIP, not merged, not abandoned) at the end of the day (24:00 UTC), reconstructed from the change timelines (review_backlog_daily.open_ready), and how many of them were older than 7 days since ready_at (older_than_7d). Summed over the selected sources and projects; bot-owned changes included, as §13 defines the backlog. The last day is a partial-day snapshot taken at the last compute.",
 		unit:  unitCount,
-		sql: `SELECT day, sum(open_ready) AS open_and_ready, sum(older_than_7d) AS older_than_7_days
-FROM review_backlog_daily
-WHERE ` + where("day >= toDate($__fromTime, 'UTC')", "day <= toDate($__toTime, 'UTC')", bySource, byProject) + `
-GROUP BY day
-ORDER BY day`, w: 12, h: 8,
+		sql:   backlogDaily("sum(open_ready) AS open_and_ready, sum(older_than_7d) AS older_than_7_days", ""), w: 12, h: 8,
 	}, neutral()))
 	d.add(series(ds, panel{
 		title: "Review backlog per day: mean age",
 		desc:  "docs/definitions.md §13 review backlog age: the mean age since ready_at, in days, of the changes open and ready at the end of each UTC day (review_backlog_daily.mean_age_days, weighted by open_ready across projects; the median cannot be combined across projects, see the per-project table). Named figure review_backlog_mean_age_days on each day.",
 		unit:  unitDays,
-		sql: `SELECT day, sum(mean_age_days * open_ready) / sum(open_ready) AS mean_age
-FROM review_backlog_daily
-WHERE ` + where("day >= toDate($__fromTime, 'UTC')", "day <= toDate($__toTime, 'UTC')", bySource, byProject) + `
-GROUP BY day
-HAVING sum(open_ready) > 0
-ORDER BY day`, w: 12, h: 8,
+		sql:   backlogDaily("sum(mean_age_days * open_ready) / sum(open_ready) AS mean_age", "sum(open_ready) > 0"), w: 12, h: 8,
 	}, slowAfter(7, 14)))
 	d.add(bars(ds, panel{
 		title: "Review backlog per day: whose turn",
 		desc:  "docs/definitions.md §19: the open ready changes at the end of each UTC day split by whose turn it is: waiting on a reviewer, or on their author (a negative Code-Review vote or a failed CI verdict on the current patch set; review_backlog_daily.waiting_on_reviewer, waiting_on_author), reconstructed for every past day.",
 		unit:  unitCount,
-		sql: `SELECT day, sum(waiting_on_reviewer) AS on_reviewers, sum(waiting_on_author) AS on_authors
-FROM review_backlog_daily
-WHERE ` + where("day >= toDate($__fromTime, 'UTC')", "day <= toDate($__toTime, 'UTC')", bySource, byProject) + `
-GROUP BY day
-ORDER BY day`, w: 12, h: 8,
+		sql:   backlogDaily("sum(waiting_on_reviewer) AS on_reviewers, sum(waiting_on_author) AS on_authors", ""), w: 12, h: 8,
 	}, neutral()))
 	d.add(series(ds, panel{
 		title: "Reviewer wait per day: mean days waiting on a reviewer",
 		desc:  "docs/definitions.md §19: the mean time since waiting_since, in days, of the changes waiting on a reviewer at the end of each UTC day (review_backlog_daily.reviewer_wait_mean_days, weighted by waiting_on_reviewer across projects). Figure reviewer_wait_mean_days on each day.",
 		unit:  unitDays,
-		sql: `SELECT day, sum(reviewer_wait_mean_days * waiting_on_reviewer) / sum(waiting_on_reviewer) AS reviewer_wait
-FROM review_backlog_daily
-WHERE ` + where("day >= toDate($__fromTime, 'UTC')", "day <= toDate($__toTime, 'UTC')", bySource, byProject) + `
-GROUP BY day
-HAVING sum(waiting_on_reviewer) > 0
-ORDER BY day`, w: 12, h: 8,
+		sql:   backlogDaily("sum(reviewer_wait_mean_days * waiting_on_reviewer) / sum(waiting_on_reviewer) AS reviewer_wait", "sum(waiting_on_reviewer) > 0"), w: 12, h: 8,
 	}, slowAfter(7, 14)))
 	d.add(grid(ds, panel{
 		title: "Review backlog by project at the end of the time range",
@@ -238,4 +220,19 @@ GROUP BY source, actor_id
 ORDER BY review_actions DESC, reviewer
 LIMIT 100`, w: 12, h: 8,
 	}, neutral()))
+}
+
+// backlogDaily is the SQL of a series over review_backlog_daily: columns per
+// day of the time range, summed over the selected sources and projects, the
+// days kept where having holds (empty: every day).
+func backlogDaily(columns, having string) string {
+	sql := `SELECT day, ` + columns + `
+FROM review_backlog_daily
+WHERE ` + where("day >= toDate($__fromTime, 'UTC')", "day <= toDate($__toTime, 'UTC')", bySource, byProject) + `
+GROUP BY day
+`
+	if having != "" {
+		sql += "HAVING " + having + "\n"
+	}
+	return sql + "ORDER BY day"
 }
