@@ -121,28 +121,13 @@ func TestEndlessPaging(t *testing.T) {
 	inner := gt.New(token, scenario()...)
 	defer inner.Close()
 	var n atomic.Int32
-	srv.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
-		if !strings.HasSuffix(r.URL.Path, "/pulls") {
-			return false
-		}
-		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	srv.SetFault(testserver.StuckPages(inner, "/pulls", &n, func(w http.ResponseWriter, r *http.Request, page int) {
 		q := r.URL.Query()
-		q.Set("page", "1")
-		if n.Add(1) > 100 {
-			q.Set("page", "1000")
-		}
-		r2 := r.Clone(r.Context())
-		r2.URL.RawQuery = q.Encode()
-		got := httptest.NewRecorder()
-		inner.ServeHTTP(got, r2)
-		next := *r.URL
-		q.Set("page", strconv.Itoa(max(page, 1)+1))
-		next.RawQuery = q.Encode()
+		q.Set("page", strconv.Itoa(page))
+		next := url.URL{Scheme: "http", Host: r.Host, Path: r.URL.Path, RawQuery: q.Encode()}
 		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Link", fmt.Sprintf(`<%s>; rel="next"`, (&url.URL{Scheme: "http", Host: r.Host, Path: next.Path, RawQuery: next.RawQuery}).String()))
-		w.Write(got.Body.Bytes())
-		return true
-	})
+		w.Header().Set("Link", fmt.Sprintf(`<%s>; rel="next"`, next.String()))
+	}))
 	c, _ := newCollector(t, srv, func(o *Options) { o.API, o.CacheBytes = APIREST, -1 })
 	sink := newSink()
 	_, err := c.Collect(context.Background(), collectors.Window{From: t0.AddDate(-1, 0, 0)}, sink)

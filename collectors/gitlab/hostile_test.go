@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/codepace/codepace/collectors"
 	"github.com/codepace/codepace/collectors/httpx"
+	"github.com/codepace/codepace/internal/testserver"
 )
 
 // TestEndlessPaging (issue 18.3): a server that answers the first page of
@@ -27,28 +27,10 @@ func TestEndlessPaging(t *testing.T) {
 	srv := serve(t)
 	inner := serve(t)
 	var n atomic.Int32
-	srv.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
-		if !strings.HasSuffix(r.URL.Path, "/merge_requests") {
-			return false
-		}
-		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
-		q := r.URL.Query()
-		q.Set("page", "1")
-		if n.Add(1) > 100 {
-			q.Set("page", "1000")
-		}
-		r2 := r.Clone(r.Context())
-		r2.URL.RawQuery = q.Encode()
-		got := httptest.NewRecorder()
-		inner.ServeHTTP(got, r2)
-		for k, v := range got.Header() {
-			w.Header()[k] = v
-		}
+	srv.SetFault(testserver.StuckPages(inner, "/merge_requests", &n, func(w http.ResponseWriter, _ *http.Request, page int) {
 		w.Header().Del("Link")
-		w.Header().Set("X-Next-Page", strconv.Itoa(max(page, 1)+1))
-		w.Write(got.Body.Bytes())
-		return true
-	})
+		w.Header().Set("X-Next-Page", strconv.Itoa(page))
+	}))
 	g, _ := newCollector(t, srv, Options{Group: "wm", PageSize: 2})
 	var sink memSink
 	_, err := g.Collect(context.Background(), collectors.Window{From: T0.AddDate(-1, 0, 0)}, &sink)

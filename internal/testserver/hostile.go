@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Elsewhere is a server on another port of the same host, for redirects
@@ -59,6 +62,36 @@ func (e *Elsewhere) CheckNoCredentials() error {
 func RedirectTo(target string) FaultFunc {
 	return func(w http.ResponseWriter, r *http.Request) bool {
 		http.Redirect(w, r, target+r.URL.RequestURI(), http.StatusFound)
+		return true
+	}
+}
+
+// StuckPages is a FaultFunc for endless paging: the list requests whose
+// path ends in suffix get page 1 of inner's answer (its headers too)
+// whatever page they ask, and next names the following page on w, so that
+// a client trusting it asks for ever. After 100 such requests it asks inner
+// for page 1000, past the end, so that a test ends either way. n counts the
+// list requests.
+func StuckPages(inner http.Handler, suffix string, n *atomic.Int32, next func(w http.ResponseWriter, r *http.Request, page int)) FaultFunc {
+	return func(w http.ResponseWriter, r *http.Request) bool {
+		if !strings.HasSuffix(r.URL.Path, suffix) {
+			return false
+		}
+		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		q := r.URL.Query()
+		q.Set("page", "1")
+		if n.Add(1) > 100 {
+			q.Set("page", "1000")
+		}
+		r2 := r.Clone(r.Context())
+		r2.URL.RawQuery = q.Encode()
+		got := httptest.NewRecorder()
+		inner.ServeHTTP(got, r2)
+		for k, v := range got.Header() {
+			w.Header()[k] = v
+		}
+		next(w, r, max(page, 1)+1)
+		w.Write(got.Body.Bytes())
 		return true
 	}
 }
