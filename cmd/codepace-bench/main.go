@@ -1,20 +1,24 @@
 // Command codepace-bench measures codepace against the Gerrit test server
 // over loopback and a real ClickHouse, for histories of several sizes:
 //
-//	go run ./cmd/codepace-bench -sizes 10000,100000,200000
+//	go run ./cmd/codepace-bench -sizes 10000,200000,1000000
 //
 // For each size it builds codepace and the test server, serves a generated
 // history from a separate process, and reports: the full backfill (`run`:
 // migrate, collect and compute) with wall time, changes per second, peak RSS
 // and API requests; the fetch-and-decode floor, that is the same pages
-// fetched and JSON-decoded by a minimal client doing nothing else; an
-// incremental run with nothing changed and one with 1% of the changes
-// updated; `compute` alone; and the latency of every dashboard query (each
+// fetched and JSON-decoded by a minimal client doing nothing else; the
+// database's bytes on disk per change; an incremental run with nothing
+// changed, then one after 0.1% and one after 1% of the changes were
+// updated (the test server's mix of new changes, comments, votes, CI
+// reports, merges, abandons and restores); `compute` alone; and the
+// latency of every dashboard query (each
 // panel, variable and annotation query of the dashboards as Grafana expands
 // it, with every variable All and with every variable set, and the alert
 // rules' queries): one warm-up and -latency-runs timed runs each, reading
 // every row, summed up as the median of the medians and the worst median.
-// BENCHMARKS.md records the figures.
+// It ends with issue 16's targets as a Markdown table, judged at the
+// largest size. BENCHMARKS.md records the figures.
 //
 // -github measures GitHub collection through REST and GraphQL instead (see
 // github.go). -latency-only measures only the dashboard queries, against an
@@ -71,7 +75,7 @@ type options struct {
 
 func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("codepace-bench", flag.ContinueOnError)
-	sizes := fs.String("sizes", "10000,100000,200000", "history sizes (changes), comma-separated")
+	sizes := fs.String("sizes", "10000,200000,1000000", "history sizes (changes), comma-separated")
 	var o options
 	fs.StringVar(&o.clickhouse, "clickhouse", "127.0.0.1:9000", "ClickHouse native address")
 	fs.Int64Var(&o.seed, "seed", 1, "generator seed")
@@ -137,6 +141,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		report(out, results)
 		reportLatency(out, latencies, o.allQueries)
 	}
+	reportTargets(out, results)
 	return nil
 }
 
@@ -150,12 +155,29 @@ type step struct {
 
 // result holds the figures of one history size.
 type result struct {
-	n                     int
-	backfill, floor       step
-	idle, onePct, compute step
-	touched               int
-	serverStart           time.Duration // generating and serving the history
-	latency               latency       // of the dashboard queries, after the runs
+	n               int
+	backfill, floor step
+	idle, compute   step
+	// updates are the runs after each of updatePercents of the changes
+	// were updated, in that order.
+	updates     []update
+	diskBytes   int64         // the database's active parts on disk, after the backfill
+	serverStart time.Duration // generating and serving the history
+	serverRSSKB int64         // the test server's peak RSS, at the end
+	latency     latency       // of the dashboard queries, after the runs
+}
+
+// updatePercents are the shares of the changes each update run touches,
+// one after the other, on the same database.
+var updatePercents = []float64{0.1, 1}
+
+// update is one update of the served history and the run after it.
+type update struct {
+	percent float64
+	// touched is the test server's account of the update: "N new=N
+	// comment=N vote=N build=N merge=N abandon=N restore=N".
+	touched string
+	run     step
 }
 
 func measure(ctx context.Context, dir string, n int, o options) (result, error) {
@@ -202,18 +224,21 @@ func measure(ctx context.Context, dir string, n int, o options) (result, error) 
 	if r.backfill, err = codepace("run"); err != nil {
 		return r, err
 	}
+	if r.diskBytes, err = diskBytes(ctx, db); err != nil {
+		return r, err
+	}
 	if r.idle, err = codepace("run"); err != nil {
 		return r, err
 	}
-	resp, err := http.Post(base+"_test/touch?percent=1", "text/plain", nil)
-	if err != nil {
-		return r, err
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	r.touched, _ = strconv.Atoi(strings.TrimSpace(string(b)))
-	if r.onePct, err = codepace("run"); err != nil {
-		return r, err
+	for i, p := range updatePercents {
+		u := update{percent: p}
+		if u.touched, err = touch(base, p, o.seed+int64(i)); err != nil {
+			return r, err
+		}
+		if u.run, err = codepace("run"); err != nil {
+			return r, err
+		}
+		r.updates = append(r.updates, u)
 	}
 	if r.compute, err = codepace("compute"); err != nil {
 		return r, err
@@ -221,7 +246,38 @@ func measure(ctx context.Context, dir string, n int, o options) (result, error) 
 	if r.latency, err = measureLatency(ctx, o.clickhouse, db, o.latencyRuns); err != nil {
 		return r, fmt.Errorf("dashboard queries: %w", err)
 	}
+	r.serverRSSKB, _ = vmHWM(fmt.Sprintf("/proc/%d/status", srv.Process.Pid))
 	return r, nil
+}
+
+// touch asks the test server to update percent% of its changes (a mix of
+// new changes, comments, votes, CI reports, merges, abandons and restores,
+// drawn by seed) and returns its account of what it touched.
+func touch(base string, percent float64, seed int64) (string, error) {
+	resp, err := http.Post(fmt.Sprintf("%s_test/touch?percent=%g&seed=%d", base, percent, seed), "text/plain", nil)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("update of %g%%: %s %v %s", percent, resp.Status, err, b)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// diskBytes is the size on disk of the database's active parts.
+func diskBytes(ctx context.Context, db string) (int64, error) {
+	q := "SELECT sum(bytes_on_disk) FROM system.parts WHERE active AND database = '" + db + "'"
+	out, err := exec.CommandContext(ctx, "clickhouse-client", "-q", q).CombinedOutput()
+	if err != nil {
+		return 0, fmt.Errorf("bytes on disk of %s: %v %s", db, err, out)
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("bytes on disk of %s: %q: %v", db, out, err)
+	}
+	return n, nil
 }
 
 // collectedLine is codepace's log line at the end of a collection.
@@ -348,18 +404,100 @@ func floor(ctx context.Context, base, since string) (step, error) {
 
 func report(w io.Writer, results []result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "changes\tbackfill s\tchanges/s\tpeak RSS MB\trequests\tfloor s\tcodepace/floor\tidle run s\tidle requests\t1% run s\t1% requests\tcompute s\tcompute RSS MB\t")
+	head := "changes\tbackfill s\tchanges/s\tpeak RSS MB\trequests\tfloor s\tcodepace/floor\tdisk B/change\tidle run s\tidle requests\t"
+	for _, p := range updatePercents {
+		head += fmt.Sprintf("%g%% run s\t%g%% requests\t%g%% collected\t", p, p, p)
+	}
+	fmt.Fprintln(tw, head+"compute s\tcompute RSS MB\t")
 	for _, r := range results {
-		fmt.Fprintf(tw, "%d\t%.1f\t%.0f\t%.0f\t%d\t%.1f\t%.2f\t%.2f\t%d\t%.2f\t%d\t%.1f\t%.0f\t\n",
+		fmt.Fprintf(tw, "%d\t%.1f\t%.0f\t%.0f\t%d\t%.1f\t%.2f\t%.0f\t%.2f\t%d\t",
 			r.n, r.backfill.wall.Seconds(), float64(r.backfill.changes)/r.backfill.wall.Seconds(),
 			float64(r.backfill.rssKB)/1024, r.backfill.requests, r.floor.wall.Seconds(),
-			r.backfill.wall.Seconds()/r.floor.wall.Seconds(), r.idle.wall.Seconds(), r.idle.requests,
-			r.onePct.wall.Seconds(), r.onePct.requests, r.compute.wall.Seconds(), float64(r.compute.rssKB)/1024)
+			r.backfill.wall.Seconds()/r.floor.wall.Seconds(), float64(r.diskBytes)/float64(r.n), r.idle.wall.Seconds(), r.idle.requests)
+		for _, u := range r.updates {
+			fmt.Fprintf(tw, "%.2f\t%d\t%d\t", u.run.wall.Seconds(), u.run.requests, u.run.changes)
+		}
+		fmt.Fprintf(tw, "%.1f\t%.0f\t\n", r.compute.wall.Seconds(), float64(r.compute.rssKB)/1024)
 	}
 	tw.Flush()
 	last := results[len(results)-1]
-	fmt.Fprintf(w, "(%d changes: the server generated and served them in %.1fs; backfill collected %d changes, floor decoded %d; the 1%% update touched %d, the run collected %d)\n\n",
-		last.n, last.serverStart.Seconds(), last.backfill.changes, last.floor.changes, last.touched, last.onePct.changes)
+	fmt.Fprintf(w, "(%d changes: the server generated and served them in %.1fs, its peak RSS %.0f MB; backfill collected %d changes, floor decoded %d; database %.1f MB on disk after the backfill",
+		last.n, last.serverStart.Seconds(), float64(last.serverRSSKB)/1024, last.backfill.changes, last.floor.changes, float64(last.diskBytes)/1e6)
+	for _, u := range last.updates {
+		fmt.Fprintf(w, "; the %g%% update touched %s, the run collected %d", u.percent, u.touched, u.run.changes)
+	}
+	fmt.Fprint(w, ")\n\n")
+}
+
+// reportTargets prints issue 16's targets, judged at the sizes measured,
+// as a Markdown table: figure, target, measured, met or not.
+func reportTargets(w io.Writer, results []result) {
+	if len(results) == 0 {
+		return
+	}
+	small, big := results[0], results[0]
+	for _, r := range results {
+		if r.n < small.n {
+			small = r
+		}
+		if r.n > big.n {
+			big = r
+		}
+	}
+	met := func(ok bool) string {
+		if ok {
+			return "met"
+		}
+		return "**not met**"
+	}
+	fmt.Fprintf(w, "targets of issue 16 (set at 1,000,000 changes; judged here at %d, the largest size measured):\n\n", big.n)
+	fmt.Fprintln(w, "| figure | target | measured | |\n|---|---|---|---|")
+	row := func(figure, target, measured string, ok bool) {
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", figure, target, measured, met(ok))
+	}
+	bf := big.backfill.wall
+	row(fmt.Sprintf("backfill of %d changes, end to end", big.n), "under 8 minutes", fmt.Sprintf("%.1f s", bf.Seconds()), bf < 8*time.Minute)
+	var ratios []string
+	ratioOK := true
+	for _, r := range results {
+		x := r.backfill.wall.Seconds() / r.floor.wall.Seconds()
+		ratios = append(ratios, fmt.Sprintf("%.2f× at %d", x, r.n))
+		if r.n >= 200000 || r.n == big.n {
+			ratioOK = ratioOK && x <= 1.6
+		}
+	}
+	row("backfill / floor", "at most 1.6× at 200k and at 1M", strings.Join(ratios, ", "), ratioOK)
+	var peak int64
+	for _, r := range results {
+		peak = max(peak, r.backfill.rssKB, r.compute.rssKB)
+		for _, u := range r.updates {
+			peak = max(peak, u.run.rssKB)
+		}
+	}
+	growth := float64(big.backfill.rssKB)/float64(small.backfill.rssKB) - 1
+	row("peak RSS, any size", "under 300 MB, and 1M no more than 20% above 10k",
+		fmt.Sprintf("%.0f MB at most; backfill %.0f MB at %d, %.0f MB at %d (%+.0f%%)", float64(peak)/1024,
+			float64(small.backfill.rssKB)/1024, small.n, float64(big.backfill.rssKB)/1024, big.n, 100*growth),
+		peak < 300*1024 && growth <= 0.2)
+	for i := len(big.updates) - 1; i >= 0; i-- {
+		u := big.updates[i]
+		limit := 15 * time.Second
+		if u.percent < 1 {
+			limit = 5 * time.Second
+		}
+		row(fmt.Sprintf("run after %g%% of %d changed", u.percent, big.n), fmt.Sprintf("under %.0f s, collect + compute", limit.Seconds()),
+			fmt.Sprintf("%.2f s (%d requests, %d changes collected)", u.run.wall.Seconds(), u.run.requests, u.run.changes), u.run.wall < limit)
+	}
+	row(fmt.Sprintf("idle run at %d", big.n), "under 1 s, at most 2 requests per source",
+		fmt.Sprintf("%.2f s, %d requests (1 source)", big.idle.wall.Seconds(), big.idle.requests), big.idle.wall < time.Second && big.idle.requests <= 2)
+	var worstMedian, worstRun time.Duration
+	for _, q := range big.latency.queries {
+		worstMedian, worstRun = max(worstMedian, q.median), max(worstRun, q.worst)
+	}
+	row(fmt.Sprintf("every dashboard query at %d", big.n), "median under 300 ms, worst under 1 s",
+		fmt.Sprintf("worst median %.1f ms, worst run %.1f ms (%d queries)", ms(worstMedian), ms(worstRun), len(big.latency.queries)),
+		worstMedian < latencyTarget && worstRun < time.Second)
+	fmt.Fprintf(w, "| ClickHouse bytes on disk per change | (no target) | %.0f B at %d (%.1f MB) | |\n", float64(big.diskBytes)/float64(big.n), big.n, float64(big.diskBytes)/1e6)
 }
 
 // dropDatabase removes a benchmark database with clickhouse-client.

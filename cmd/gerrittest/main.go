@@ -18,7 +18,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -52,8 +51,11 @@ type Main struct {
 	Years   float64
 	// Users maps usernames to HTTP passwords for /a/; empty accepts any.
 	Users map[string]string
-	// Touch enables POST /_test/touch?percent=P, which gives P% of the
-	// changes a new review comment now, for benchmarks of incremental runs.
+	// Touch enables POST /_test/touch?percent=P&seed=S, which updates P%
+	// of the changes now with a mix of new changes, comments, votes, CI
+	// reports, merges, abandons and restores, the same for the same seed
+	// (default 1), for benchmarks of incremental runs. It answers
+	// "TOTAL new=N comment=N vote=N build=N merge=N abandon=N restore=N".
 	Touch bool
 	Log   *log.Logger
 }
@@ -67,7 +69,7 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	fs.Int64Var(&m.Seed, "seed", 1, "generator seed")
 	start := fs.String("start", "2021-01-01", "first day of the history (UTC, YYYY-MM-DD)")
 	fs.Float64Var(&m.Years, "years", 5, "length of the history in years")
-	fs.BoolVar(&m.Touch, "touch", false, "serve POST /_test/touch?percent=P to update P% of the changes")
+	fs.BoolVar(&m.Touch, "touch", false, "serve POST /_test/touch?percent=P&seed=S to update P% of the changes (new changes, comments, votes, CI reports, merges, abandons, restores)")
 	auth := fs.String("auth", "", "comma-separated user:password pairs required under /a/ (default: any credentials)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -114,12 +116,13 @@ func (m *Main) Run(ctx context.Context) error {
 		mux := http.NewServeMux()
 		mux.Handle("/", h)
 		mux.HandleFunc("POST /_test/touch", func(w http.ResponseWriter, r *http.Request) {
-			n, err := touch(h, r.URL.Query().Get("percent"), time.Now().UTC())
+			q := r.URL.Query()
+			u, err := touch(h, q.Get("percent"), q.Get("seed"), time.Now().UTC())
 			if err != nil {
 				http.Error(w, err.Error(), http.StatusBadRequest)
 				return
 			}
-			fmt.Fprintf(w, "%d\n", n)
+			fmt.Fprintln(w, u)
 		})
 		handler = mux
 	}
@@ -141,32 +144,17 @@ func (m *Main) Run(ctx context.Context) error {
 	return nil
 }
 
-// touch adds a review comment at now to every k-th change so that percent
-// of them are updated, and returns how many it touched.
-func touch(h *gerrittest.Handler, percent string, now time.Time) (int, error) {
-	p, err := strconv.ParseFloat(percent, 64)
-	if err != nil || p <= 0 || p > 100 {
-		return 0, fmt.Errorf("percent %q: want a number in (0, 100]", percent)
+// touch applies an update of percent% of the changes (see mutate) at now
+// and returns what it touched.
+func touch(h *gerrittest.Handler, percent, seed string, now time.Time) (updateCounts, error) {
+	p, sd, err := parseUpdate(percent, seed)
+	if err != nil {
+		return updateCounts{}, err
 	}
-	step := int(100 / p)
-	touched := 0
+	var u updateCounts
 	h.Update(func(changes []gerrittest.Change) []gerrittest.Change {
-		for i := range changes {
-			if i%step != 0 {
-				continue
-			}
-			c := &changes[i]
-			reviewer := gerrittest.Account{ID: 1000999, Name: "Bench Reviewer", Username: "bench", Email: "bench@example.org"}
-			rev := 1
-			if cur := c.Current(); cur != nil {
-				rev = cur.Number
-			}
-			c.Messages = append(c.Messages, gerrittest.Message{Author: &reviewer, Date: now,
-				Message: fmt.Sprintf("Patch Set %d:\n\nA second look.", rev), Revision: rev})
-			c.Updated = now
-			touched++
-		}
+		changes, u = mutate(changes, p, sd, now)
 		return changes
 	})
-	return touched, nil
+	return u, nil
 }
