@@ -187,10 +187,10 @@ func measure(ctx context.Context, dir string, n int, o options) (result, error) 
 		return r, err
 	}
 	base := fmt.Sprintf("http://127.0.0.1:%d/", port)
-	start := time.Now().UTC().AddDate(-5, 0, 0).Format("2006-01-02")
+	start, years := history(time.Now())
 	began := time.Now()
 	srv := exec.CommandContext(ctx, filepath.Join(dir, "gerrittest"), "-addr", fmt.Sprintf("127.0.0.1:%d", port),
-		"-changes", strconv.Itoa(n), "-seed", strconv.FormatInt(o.seed, 10), "-start", start, "-years", "5", "-touch")
+		"-changes", strconv.Itoa(n), "-seed", strconv.FormatInt(o.seed, 10), "-start", start, "-years", years, "-touch")
 	srv.Stderr = io.Discard
 	if err := srv.Start(); err != nil {
 		return r, err
@@ -248,6 +248,17 @@ func measure(ctx context.Context, dir string, n int, o options) (result, error) 
 	}
 	r.serverRSSKB, _ = vmHWM(fmt.Sprintf("/proc/%d/status", srv.Process.Pid))
 	return r, nil
+}
+
+// history is the generated history's first day and length in years
+// (gerrittest's -start and -years): about five years, ending an hour before
+// now. The generator's year is 365.25 days, so five years from a date
+// five calendar years ago can end hours after now, and every run would
+// collect again the changes updated after now, as if they had changed.
+func history(now time.Time) (start, years string) {
+	from := now.UTC().AddDate(-5, 0, 0).Truncate(24 * time.Hour)
+	span := now.Add(-time.Hour).Sub(from)
+	return from.Format("2006-01-02"), strconv.FormatFloat(span.Hours()/24/365.25, 'f', 9, 64)
 }
 
 // touch asks the test server to update percent% of its changes (a mix of

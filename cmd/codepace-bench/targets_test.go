@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +33,25 @@ func TestReportTargetsJudgesTheLargestSize(t *testing.T) {
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("no %q", want)
+		}
+	}
+}
+
+func TestHistoryEndsBeforeNow(t *testing.T) {
+	for _, now := range []time.Time{time.Date(2026, 12, 6, 1, 15, 0, 0, time.UTC), time.Date(2026, 3, 1, 23, 59, 0, 0, time.UTC)} {
+		start, years := history(now)
+		from, err := time.Parse("2006-01-02", start)
+		if err != nil {
+			t.Fatal(err)
+		}
+		y, err := strconv.ParseFloat(years, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// As the generator computes its end (collectors/gerrit/gerrittest).
+		end := from.Unix() + int64(y*365.25*86400)
+		if end > now.Unix() || end < now.Add(-2*time.Hour).Unix() || y < 4.99 {
+			t.Errorf("at %v: from %s for %s years ends at %v", now, start, years, time.Unix(end, 0).UTC())
 		}
 	}
 }
