@@ -31,7 +31,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -49,6 +48,8 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"github.com/codepace/codepace/collectors/gerrit"
 )
 
 func main() {
@@ -322,43 +323,6 @@ func timed(ctx context.Context, name string, args ...string) (step, error) {
 	return s, nil
 }
 
-// floorChange mirrors the fields codepace reads from a ChangeInfo, so that
-// the floor decodes as much as codepace does.
-type floorChange struct {
-	Project, Branch, ChangeID, Subject, Status string
-	Created, Updated, Submitted                string
-	Insertions, Deletions, Number              int64
-	Owner                                      floorAccount
-	WorkInProgress                             bool `json:"work_in_progress"`
-	Labels                                     map[string]struct {
-		All []struct {
-			floorAccount
-			Value int
-			Date  string
-		}
-	}
-	Messages []struct {
-		ID, Date, Message, Tag string
-		Author                 *floorAccount
-		Revision               int `json:"_revision_number"`
-	}
-	CurrentRevision string `json:"current_revision"`
-	Revisions       map[string]struct {
-		Kind     string
-		Number   int `json:"_number"`
-		Created  string
-		Uploader floorAccount
-		Commit   *struct{ Author struct{ Date string } }
-	}
-	MoreChanges bool `json:"_more_changes"`
-}
-
-type floorAccount struct {
-	ID                    int64 `json:"_account_id"`
-	Name, Email, Username string
-	Tags                  []string
-}
-
 // floor fetches the pages a backfill fetches (the same windows, options
 // and page size as codepace's defaults) and decodes them, nothing else.
 func floor(ctx context.Context, base, since string) (step, error) {
@@ -394,15 +358,16 @@ func floor(ctx context.Context, base, since string) (step, error) {
 				return s, err
 			}
 			s.requests++
-			var page []floorChange
-			if err := json.Unmarshal(bytes.TrimPrefix(body, []byte(")]}'")), &page); err != nil {
+			changes, bad, more, err := gerrit.DecodePage(bytes.TrimPrefix(body, []byte(")]}'")), "bench", base)
+			if err != nil {
 				return s, err
 			}
-			s.changes += len(page)
-			if len(page) == 0 || !page[len(page)-1].MoreChanges {
+			n := len(changes) + bad
+			s.changes += n
+			if n == 0 || !more {
 				break
 			}
-			step := len(page)
+			step := n
 			if bounded && step > 10 {
 				step -= 10 // codepace's page overlap in bounded windows
 			}

@@ -1,8 +1,6 @@
 package gerrit
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -51,14 +49,6 @@ type changeInfo struct {
 type keyName struct {
 	s     string
 	exact bool
-}
-
-func (k *keyName) UnmarshalJSON(b []byte) error {
-	if err := json.Unmarshal(b, &k.s); err != nil {
-		return err
-	}
-	k.exact = exactString(b)
-	return nil
 }
 
 // exactString tells whether a JSON string token decodes without
@@ -149,29 +139,36 @@ type page struct {
 	bad []error
 }
 
-// decodePage reads one /changes/ answer, after its )]}' guard. A body
-// that is not a list of changes is an error wrapping httpx.ErrNotJSON; a
-// single change that cannot be read is reported in page.bad while the
-// others are kept.
+// decodePage reads one /changes/ answer, after its )]}' guard, with
+// encoding/json's rules (see scanner). A body that is not a list of
+// changes is an error wrapping httpx.ErrNotJSON; a single change that
+// cannot be read is reported in page.bad while the others are kept.
 func decodePage(body []byte, source, baseURL string) (page, error) {
 	var p page
-	dec := json.NewDecoder(bytes.NewReader(body))
-	tok, err := dec.Token()
-	if err != nil {
-		return p, fmt.Errorf("%w: %v", httpx.ErrNotJSON, err)
+	s := scanner{b: body}
+	if s.peek() != '[' {
+		if s.i == len(body) {
+			return p, fmt.Errorf("%w: %v", httpx.ErrNotJSON, s.unexpected())
+		}
+		return p, fmt.Errorf("%w: expected a list of changes, got %q at offset %d", httpx.ErrNotJSON, body[s.i], s.i)
 	}
-	if d, ok := tok.(json.Delim); !ok || d != '[' {
-		return p, fmt.Errorf("%w: expected a list of changes, got %v", httpx.ErrNotJSON, tok)
-	}
-	for dec.More() {
-		var ci changeInfo
-		if err := dec.Decode(&ci); err != nil {
-			var typeErr *json.UnmarshalTypeError
-			if errors.As(err, &typeErr) {
-				p.bad = append(p.bad, fmt.Errorf("change at offset %d: %v", typeErr.Offset, err))
-				continue
-			}
+	s.i++
+	for first := true; ; first = false {
+		s.depth, s.wrong = 0, nil
+		more, err := s.next(first, ']')
+		if err != nil {
 			return p, fmt.Errorf("%w: %v (is the answer cut short?)", httpx.ErrNotJSON, err)
+		}
+		if !more {
+			return p, nil
+		}
+		var ci changeInfo
+		if err := s.change(&ci); err != nil {
+			return p, fmt.Errorf("%w: %v (is the answer cut short?)", httpx.ErrNotJSON, err)
+		}
+		if s.wrong != nil {
+			p.bad = append(p.bad, fmt.Errorf("change at offset %d: %v", s.wrong.off, s.wrong))
+			continue
 		}
 		if ci.MoreChanges {
 			p.more = true
@@ -183,10 +180,15 @@ func decodePage(body []byte, source, baseURL string) (page, error) {
 		}
 		p.changes = append(p.changes, c)
 	}
-	if _, err := dec.Token(); err != nil {
-		return p, fmt.Errorf("%w: %v (is the answer cut short?)", httpx.ErrNotJSON, err)
-	}
-	return p, nil
+}
+
+// DecodePage reads one answer to a change query, after its )]}' guard, as
+// the collector does: the changes it could read, how many it could not,
+// and whether Gerrit has more. codepace-bench's fetch-and-decode floor
+// decodes with it.
+func DecodePage(body []byte, source, baseURL string) (changes []collectors.Change, bad int, more bool, err error) {
+	p, err := decodePage(body, source, baseURL)
+	return p.changes, len(p.bad), p.more, err
 }
 
 // statuses maps Gerrit's change status to codepace's.
