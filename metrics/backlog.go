@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"sort"
 	"time"
@@ -76,7 +77,6 @@ type BacklogBuilder struct {
 
 // Add adds one item (see BacklogItem).
 func (b *BacklogBuilder) Add(it BacklogItem) {
-	type key = struct{ source, project string }
 	g := &b.g
 	start, ok := int64(0), false
 	for _, iv := range it.Intervals {
@@ -91,10 +91,53 @@ func (b *BacklogBuilder) Add(it BacklogItem) {
 	if !it.ReadyAt.IsZero() {
 		ready = min(start, nanos(it.ReadyAt))
 	}
+	gi := b.group(it.Source, it.Project, start)
+	g.events = appendItemEvents(g.events, it, gi, int32(len(g.ready)))
+	g.ready = append(g.ready, ready)
+}
+
+// Days returns the rows of the items added (see Backlog) and empties the
+// builder for reuse.
+func (b *BacklogBuilder) Days(now time.Time) []BacklogDay {
+	return b.days(math.MinInt64, nanos(now))
+}
+
+// DaysFrom returns the rows of Days of the days that end at or after from
+// (from at the latest now), and empties the builder for reuse. It needs
+// only the items with an interval or reviewer span that has not ended
+// before from, provided the builder also knows, for every group whose
+// changes include one that started before from, some start before from
+// (see AddStart): the rows of a group begin at the day of its earliest
+// start.
+func (b *BacklogBuilder) DaysFrom(from, now time.Time) []BacklogDay {
+	return b.days(min(nanos(from), nanos(now)), nanos(now))
+}
+
+// AddStart records that a ready interval of the source and project starts
+// at the instant at, for where the group's rows begin (see Backlog),
+// without adding a change to any day.
+func (b *BacklogBuilder) AddStart(source, project string, at time.Time) {
+	if !at.IsZero() {
+		b.group(source, project, nanos(at))
+	}
+}
+
+// BacklogFirstDay is 00:00 UTC of the first day whose row DaysFrom(from,
+// now) returns for from at or before now, when the group has rows then:
+// the day whose end is at or after from.
+func BacklogFirstDay(from time.Time) time.Time {
+	return time.Unix(floorDiv(nanos(from)-1, dayNanos)*86400, 0).UTC()
+}
+
+// group returns the index of the group of source and project, created if
+// needed, whose earliest start it lowers to start.
+func (b *BacklogBuilder) group(source, project string, start int64) int32 {
+	type key = struct{ source, project string }
+	g := &b.g
 	if b.groupOf == nil {
 		b.groupOf = map[key]int32{}
 	}
-	k := key{it.Source, it.Project}
+	k := key{source, project}
 	gi, seen := b.groupOf[k]
 	if !seen {
 		gi = int32(len(g.keys))
@@ -103,20 +146,22 @@ func (b *BacklogBuilder) Add(it BacklogItem) {
 		g.first = append(g.first, start)
 	}
 	g.first[gi] = min(g.first[gi], start)
-	g.events = appendItemEvents(g.events, it, gi, int32(len(g.ready)))
-	g.ready = append(g.ready, ready)
+	return gi
 }
 
-// Days returns the rows of the items added (see Backlog) and empties the
-// builder for reuse.
-func (b *BacklogBuilder) Days(now time.Time) []BacklogDay {
+// days returns the rows whose instant is at or after fromN and empties
+// the builder.
+func (b *BacklogBuilder) days(fromN, nowN int64) []BacklogDay {
 	g := &b.g
 	g.index()
-	nowN := nanos(now)
-	out := make([]BacklogDay, 0, g.rows(nowN))
+	fromDay := int64(math.MinInt64)
+	if fromN > math.MinInt64 {
+		fromDay = floorDiv(fromN-1, dayNanos)
+	}
+	out := make([]BacklogDay, 0, g.rows(fromDay, nowN))
 	var sw backlogSweep
 	for _, gi := range g.order() {
-		out = sw.run(out, g, gi, nowN)
+		out = sw.run(out, g, gi, fromDay, nowN)
 	}
 	clear(b.groupOf)
 	*g = backlogGroups{events: g.events[:0], ready: g.ready[:0]}
@@ -187,12 +232,12 @@ func appendItemEvents(events []backlogEvent, it BacklogItem, group, item int32) 
 	return events
 }
 
-// rows is how many rows Backlog returns up to the day of now.
-func (g *backlogGroups) rows(nowN int64) int {
+// rows is how many rows Backlog returns from fromDay up to the day of now.
+func (g *backlogGroups) rows(fromDay, nowN int64) int {
 	nowDay := floorDiv(nowN, dayNanos)
 	n := 0
 	for _, f := range g.first {
-		n += int(max(0, nowDay-floorDiv(f, dayNanos)+1))
+		n += int(max(0, nowDay-max(fromDay, floorDiv(f, dayNanos))+1))
 	}
 	return n
 }
@@ -239,10 +284,10 @@ type backlogSweep struct {
 	vals []int64 // the group's distinct ready instants, ascending
 }
 
-// run appends the rows of group gi to out.
-func (sw *backlogSweep) run(out []BacklogDay, g *backlogGroups, gi int32, nowN int64) []BacklogDay {
+// run appends the rows of group gi from fromDay on to out.
+func (sw *backlogSweep) run(out []BacklogDay, g *backlogGroups, gi int32, fromDay, nowN int64) []BacklogDay {
 	evs := g.events[g.starts[gi]:g.starts[gi+1]]
-	firstDay, nowDay := floorDiv(g.first[gi], dayNanos), floorDiv(nowN, dayNanos)
+	firstDay, nowDay := max(fromDay, floorDiv(g.first[gi], dayNanos)), floorDiv(nowN, dayNanos)
 	if firstDay > nowDay {
 		return out
 	}
@@ -326,3 +371,72 @@ func (sw *backlogSweep) fill(row *BacklogDay, active counts, ready, waits *insta
 
 // ageDays is the time from ready to t, in days; both are clamped nanoseconds.
 func ageDays(t, ready int64) float64 { return float64(t-ready) / float64(dayNanos) }
+
+// BacklogChangedAt returns the earliest instant from which the rows of
+// Backlog may differ when the item old is replaced by new (a change's
+// backlog before and after an update; the zero BacklogItem for a change
+// that had none), and false when they cannot differ: DaysFrom from
+// that instant recomputes every row that may. An item counts through its
+// source and project, its ready instant, and the starts and ends of its
+// usable intervals and reviewer spans; rows differ only from the first of
+// those that is not in both.
+func BacklogChangedAt(old, new BacklogItem) (time.Time, bool) {
+	a, b := backlogItemEvents(old), backlogItemEvents(new)
+	if len(a) > 0 && len(b) > 0 && (old.Source != new.Source || old.Project != new.Project ||
+		backlogReady(old) != backlogReady(new)) {
+		return time.Unix(0, min(a[0].at, b[0].at)).UTC(), true
+	}
+	for i := range max(len(a), len(b)) {
+		switch {
+		case i >= len(a):
+			return time.Unix(0, b[i].at).UTC(), true
+		case i >= len(b):
+			return time.Unix(0, a[i].at).UTC(), true
+		case a[i] != b[i]:
+			return time.Unix(0, min(a[i].at, b[i].at)).UTC(), true
+		}
+	}
+	return time.Time{}, false
+}
+
+// backlogItemEvents returns the events Add would take from the item,
+// without group or item, sorted; none when it has no usable interval.
+func backlogItemEvents(it BacklogItem) []backlogEvent {
+	if backlogReady(it) == math.MinInt64 {
+		return nil
+	}
+	evs := appendItemEvents(nil, it, 0, 0)
+	for i := range evs {
+		evs[i].ref = min(evs[i].ref, 0) // 0 for a start, -1 for an end
+	}
+	slices.SortFunc(evs, func(x, y backlogEvent) int {
+		return cmp.Or(cmp.Compare(x.at, y.at), cmp.Compare(x.ref, y.ref), cmp.Compare(x.since, y.since),
+			cmp.Compare(b2i(x.wait), b2i(y.wait)))
+	})
+	return evs
+}
+
+// backlogReady is the ready instant Add takes for the item, MinInt64 when
+// it has no usable interval.
+func backlogReady(it BacklogItem) int64 {
+	start, ok := int64(0), false
+	for _, iv := range it.Intervals {
+		if f := nanos(iv.From); usable(iv) && (!ok || f < start) {
+			start, ok = f, true
+		}
+	}
+	switch {
+	case !ok:
+		return math.MinInt64
+	case it.ReadyAt.IsZero():
+		return start
+	}
+	return min(start, nanos(it.ReadyAt))
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
