@@ -2,6 +2,7 @@ package gerrit
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -34,10 +35,10 @@ type client struct {
 	prefix string // "a/" when authenticated
 }
 
-// query fetches one page of GET /changes/ and returns the body after
-// Gerrit's )]}' guard, and the URL it came from (without credentials),
-// for messages.
-func (c *client) query(ctx context.Context, q string, n, skip int, options []string) (body []byte, shown string, err error) {
+// query fetches one page of GET /changes/ and decodes it, after Gerrit's
+// )]}' guard, with decodePage; shown is the URL (without credentials),
+// for messages. An answer that is not a list of changes fails naming it.
+func (c *client) query(ctx context.Context, q string, n, skip int, options []string, source string) (p page, shown string, err error) {
 	v := url.Values{}
 	v.Set("q", q)
 	v.Set("n", strconv.Itoa(n))
@@ -48,6 +49,12 @@ func (c *client) query(ctx context.Context, q string, n, skip int, options []str
 		v.Add("o", o)
 	}
 	shown = c.base + c.prefix + "changes/?" + v.Encode()
-	body, err = c.hx.GetJSON(ctx, shown, magicPrefix)
-	return body, shown, err
+	err = c.hx.DecodeJSON(ctx, shown, magicPrefix, func(body []byte) error {
+		var err error
+		if p, err = decodePage(body, source, c.base); err != nil {
+			return fmt.Errorf("GET %s: %w", shown, err)
+		}
+		return nil
+	})
+	return p, shown, err
 }

@@ -264,13 +264,9 @@ func (g *Collector) window(ctx context.Context, sp span, end time.Time, run *col
 	q += projectFilter(g.opts.Projects)
 	pager := httpx.Pager{What: "changes " + q}
 	for skip := 0; ; {
-		body, shown, err := g.c.query(ctx, q, g.opts.PageSize, skip, queryOptions)
+		p, shown, err := g.c.query(ctx, q, g.opts.PageSize, skip, queryOptions, g.opts.Name)
 		if err != nil {
 			return err
-		}
-		p, err := decodePage(body, g.opts.Name, g.c.base)
-		if err != nil {
-			return fmt.Errorf("GET %s: %w", shown, err)
 		}
 		keys := make([]string, len(p.changes))
 		for i, c := range p.changes {

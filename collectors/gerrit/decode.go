@@ -141,8 +141,9 @@ type page struct {
 
 // decodePage reads one /changes/ answer, after its )]}' guard, with
 // encoding/json's rules (see scanner). A body that is not a list of
-// changes is an error wrapping httpx.ErrNotJSON; a single change that
-// cannot be read is reported in page.bad while the others are kept.
+// changes and nothing after it is an error wrapping httpx.ErrNotJSON; a
+// single change that cannot be read is reported in page.bad while the
+// others are kept.
 func decodePage(body []byte, source, baseURL string) (page, error) {
 	var p page
 	s := scanner{b: body}
@@ -160,6 +161,9 @@ func decodePage(body []byte, source, baseURL string) (page, error) {
 			return p, fmt.Errorf("%w: %v (is the answer cut short?)", httpx.ErrNotJSON, err)
 		}
 		if !more {
+			if s.peek() != 0 {
+				return p, fmt.Errorf("%w: more follows the list of changes at offset %d", httpx.ErrNotJSON, s.i)
+			}
 			return p, nil
 		}
 		var ci changeInfo

@@ -155,10 +155,10 @@ func TestHostileValuesPassThrough(t *testing.T) {
 
 // TestJSONThatIsNotAPage: answers that are valid JSON after the prefix
 // but not a list of changes (an error object, null, a bare number, nothing
-// after the prefix, an empty body) are refused as a whole, naming the
-// request.
+// after the prefix, an empty body, a list followed by more) are refused
+// as a whole, naming the request.
 func TestJSONThatIsNotAPage(t *testing.T) {
-	for _, body := range []string{")]}'\nnull", ")]}'\n{\"message\":\"quota\"}", ")]}'\n42", ")]}'", ")]}'\n", "", "[]"} {
+	for _, body := range []string{")]}'\nnull", ")]}'\n{\"message\":\"quota\"}", ")]}'\n42", ")]}'", ")]}'\n", "", "[]", ")]}'\n[] []", ")]}'\n[]x"} {
 		t.Run(fmt.Sprintf("%q", body), func(t *testing.T) {
 			srv := gt.New(simple(5))
 			defer srv.Close()

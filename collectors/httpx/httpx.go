@@ -12,12 +12,15 @@
 //     came and what to do, and never holds a configured secret.
 //
 // A client library (go-github) uses it as its *http.Client; code that
-// sends its own requests calls GetJSON. Pager detects paging that makes no
-// progress; Redactor removes secrets from logs and errors.
+// sends its own requests calls GetJSON, or DecodeJSON to scan an answer
+// only once. Pager detects paging that makes no progress; Redactor
+// removes secrets from logs and errors.
 package httpx
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -354,6 +357,61 @@ func (a attempt) timedOut(ctx context.Context, err error) error {
 // answer that is JSON, after prefix. Any other answer is an *Error: a
 // status with its hint, or ErrNotJSON.
 func (c *Client) GetJSON(ctx context.Context, rawURL string, prefix []byte) ([]byte, error) {
+	var out []byte
+	err := c.DecodeJSON(ctx, rawURL, prefix, func(body []byte) error {
+		if !json.Valid(body) {
+			return ErrNotJSON // DecodeJSON says what is wrong
+		}
+		out = body
+		return nil
+	})
+	return out, err
+}
+
+// DecodeJSON sends a GET for rawURL as GetJSON does and passes the body of
+// a 200 answer, after prefix, to decode, which reads it whole and fails
+// on JSON that does not parse. The body is scanned once, by decode: only
+// when decode fails is it checked again, so that an answer that is not
+// JSON (an HTML page, JSON cut short or malformed) fails with the same
+// *Error as with GetJSON. An answer that is empty or null fails before
+// decode is called; decode's own error is returned when the body is JSON.
+func (c *Client) DecodeJSON(ctx context.Context, rawURL string, prefix []byte, decode func(body []byte) error) error {
+	resp, err := c.get(ctx, rawURL)
+	if err != nil {
+		return err
+	}
+	body := RawBody(resp.Body)
+	ct := resp.Header.Get("Content-Type")
+	if resp.StatusCode != http.StatusOK {
+		e := c.fail(resp.Request, resp.StatusCode, nil)
+		e.Message = c.red.Summary(ct, body)
+		return e
+	}
+	rest, ok := cutPrefix(body, prefix)
+	var derr error
+	if ok && !emptyOrNull(rest) {
+		if derr = decode(rest); derr == nil {
+			return nil
+		}
+	}
+	p := c.red.JSONProblem(ct, rest)
+	if ok && p == "" {
+		return derr
+	}
+	if !ok && !IsHTML(ct, body) {
+		p = fmt.Sprintf("does not start with %q; it starts with %s", prefix, c.red.Head(body))
+	}
+	e := c.fail(resp.Request, resp.StatusCode, ErrNotJSON)
+	e.Detail = "the answer (HTTP 200) " + p
+	if IsHTML(ct, body) {
+		e.Err, e.Hint = ErrHTML, c.cfg.Hints[0]
+	}
+	return e
+}
+
+// get sends a GET for rawURL through the retry loop and returns the
+// answer, whatever its status, with its body read whole.
+func (c *Client) get(ctx context.Context, rawURL string) (*http.Response, error) {
 	u, err := c.base.Parse(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("GET %s: %w", rawURL, err)
@@ -375,26 +433,14 @@ func (c *Client) GetJSON(ctx context.Context, rawURL string, prefix []byte) ([]b
 		}
 		return nil, c.red.Error(fmt.Errorf("GET %s: %w", Safe(u), unwrapURL(err)))
 	}
-	body := RawBody(resp.Body)
-	ct := resp.Header.Get("Content-Type")
-	if resp.StatusCode != http.StatusOK {
-		e := c.fail(resp.Request, resp.StatusCode, nil)
-		e.Message = c.red.Summary(ct, body)
-		return nil, e
-	}
-	rest, ok := cutPrefix(body, prefix)
-	if p := c.red.JSONProblem(ct, rest); !ok || p != "" {
-		if !ok && !IsHTML(ct, body) {
-			p = fmt.Sprintf("does not start with %q; it starts with %s", prefix, c.red.Head(body))
-		}
-		e := c.fail(resp.Request, resp.StatusCode, ErrNotJSON)
-		e.Detail = "the answer (HTTP 200) " + p
-		if IsHTML(ct, body) {
-			e.Err, e.Hint = ErrHTML, c.cfg.Hints[0]
-		}
-		return nil, e
-	}
-	return rest, nil
+	return resp, nil
+}
+
+// emptyOrNull tells whether b is empty or the JSON null, which decode
+// into nothing without an error.
+func emptyOrNull(b []byte) bool {
+	b = bytes.TrimSpace(b)
+	return len(b) == 0 || string(b) == "null"
 }
 
 // cutPrefix returns b without prefix, and whether it was there (always

@@ -93,6 +93,57 @@ func TestGetJSONPrefix(t *testing.T) {
 	}
 }
 
+// TestDecodeJSON: decode sees the body after the prefix and its error is
+// returned when the body is JSON; it is not called for an empty or null
+// answer; when it fails on a body that is not JSON, the error says what is
+// wrong with the body, as GetJSON's does.
+func TestDecodeJSON(t *testing.T) {
+	bodies := map[string]string{"/ok": ")]}'\n[1]", "/null": ")]}'\nnull", "/cut": ")]}'\n[1,", "/html": "<html><title>Sign in</title>"}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, bodies[r.URL.Path])
+	}))
+	defer srv.Close()
+	c := newClient(t, srv.URL, nil)
+	shape := errors.New("not the shape wanted")
+	tests := []struct {
+		path      string
+		decodeErr error
+		calls     int
+		want      string
+		is        error
+	}{
+		{"/ok", nil, 1, "", nil},
+		{"/ok", shape, 1, "not the shape wanted", shape},
+		{"/null", nil, 0, "the answer (HTTP 200) is null", ErrNotJSON},
+		{"/cut", shape, 1, "is not valid JSON: cut short (unexpected EOF)", ErrNotJSON},
+		{"/html", shape, 0, `is an HTML page ("Sign in") instead of JSON`, ErrHTML},
+	}
+	for _, tt := range tests {
+		calls := 0
+		var got string
+		err := c.DecodeJSON(context.Background(), tt.path, []byte(")]}'"), func(b []byte) error {
+			calls++
+			got = string(b)
+			return tt.decodeErr
+		})
+		if calls != tt.calls || (calls > 0 && got != bodies[tt.path][4:]) {
+			t.Errorf("%s: decode called %d times with %q, want %d", tt.path, calls, got, tt.calls)
+		}
+		if tt.want == "" {
+			if err != nil {
+				t.Errorf("%s: %v", tt.path, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tt.want) || !errors.Is(err, tt.is) {
+			t.Errorf("%s: error %v, want one containing %q and wrapping %v", tt.path, err, tt.want, tt.is)
+		}
+		if errors.Is(err, ErrNotJSON) && errors.Is(err, shape) {
+			t.Errorf("%s: error %v wraps decode's error too", tt.path, err)
+		}
+	}
+}
+
 // TestRetryAfterIsHonoured: a 429 with Retry-After waits that long, not
 // the (shorter) backoff, and counts the wait.
 func TestRetryAfterIsHonoured(t *testing.T) {

@@ -45,11 +45,9 @@ type client struct {
 // getJSON fetches path (relative to the Jenkins root, query included) and
 // decodes the JSON answer into v.
 func (c *client) getJSON(ctx context.Context, path string, v any) error {
-	body, err := c.hx.GetJSON(ctx, c.base+path, nil)
-	if err != nil {
-		return err
-	}
-	return decode(body, c.base+path, v)
+	return c.hx.DecodeJSON(ctx, c.base+path, nil, func(body []byte) error {
+		return decode(body, c.base+path, v)
+	})
 }
 
 // decode reads a JSON answer into v. When v is a checker, JSON that is not
