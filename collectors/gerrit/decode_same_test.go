@@ -30,8 +30,9 @@ func (k *keyName) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// jsonDecodePage is decodePage as it was with encoding/json, the reference
-// the scanner must match.
+// jsonDecodePage is decodePage as it was with encoding/json (refusing
+// what follows the list, which httpx.GetJSON did), the reference the
+// scanner must match.
 func jsonDecodePage(body []byte, source, baseURL string) (page, error) {
 	var p page
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -64,6 +65,9 @@ func jsonDecodePage(body []byte, source, baseURL string) (page, error) {
 	}
 	if _, err := dec.Token(); err != nil {
 		return p, fmt.Errorf("%w: %v (is the answer cut short?)", httpx.ErrNotJSON, err)
+	}
+	if rest := bytes.TrimLeft(body[dec.InputOffset():], " \t\r\n"); len(rest) > 0 {
+		return p, fmt.Errorf("%w: more follows the list of changes", httpx.ErrNotJSON)
 	}
 	return p, nil
 }
