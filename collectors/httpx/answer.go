@@ -158,22 +158,27 @@ func newItemCounter(key string) *itemCounter {
 
 // feed reads the next bytes of the answer.
 func (c *itemCounter) feed(b []byte) {
-	for _, ch := range b {
+	for i := 0; i < len(b); i++ {
 		if c.done {
 			return
 		}
+		ch := b[i]
 		if c.inString {
-			switch {
-			case c.escaped:
+			if c.escaped {
 				c.escaped = false
-			case ch == '\\':
+				continue
+			}
+			if c.depth != 1 || len(c.str) > len(c.key) {
+				i = c.skipString(b, i) - 1
+				continue
+			}
+			switch ch {
+			case '\\':
 				c.escaped = true
-			case ch == '"':
+			case '"':
 				c.inString = false
-				if c.depth == 1 {
-					c.last = append(c.last[:0], c.str...)
-				}
-			case c.depth == 1 && len(c.str) <= len(c.key):
+				c.last = append(c.last[:0], c.str...)
+			default:
 				c.str = append(c.str, ch)
 			}
 			continue
@@ -188,30 +193,65 @@ func (c *itemCounter) feed(b []byte) {
 				return
 			}
 		}
-		switch ch {
-		case '"':
-			c.element()
-			c.inString, c.str = true, c.str[:0]
-		case '[', '{':
-			if ch == '[' && c.depth == c.want-1 && c.n < 0 && (c.key == "" || string(c.last) == c.key) {
-				c.inArray, c.n = true, 0
-			} else {
-				c.element()
+		c.token(ch)
+	}
+}
+
+// skipString reads b from i, inside a string whose bytes are not kept,
+// and returns where the string ends (after its closing quote), or len(b)
+// when it goes on. It looks for quotes and backslashes with
+// bytes.IndexByte rather than byte by byte: most of an answer is strings.
+func (c *itemCounter) skipString(b []byte, i int) int {
+	for i < len(b) {
+		q := bytes.IndexByte(b[i:], '"')
+		end := len(b)
+		if q >= 0 {
+			end = i + q
+		}
+		if e := bytes.IndexByte(b[i:end], '\\'); e >= 0 {
+			i += e + 2 // the backslash and the byte it escapes
+			if i > len(b) {
+				c.escaped = true
 			}
-			c.depth++
-		case ']', '}':
-			c.depth--
-			if c.inArray && c.depth == c.want-1 {
-				c.done = true
-			}
-		case ',':
-			if c.inArray && c.depth == c.want {
-				c.n++
-			}
-		case ' ', '\t', '\r', '\n', ':':
-		default:
+			continue
+		}
+		if q < 0 {
+			return len(b)
+		}
+		c.inString = false
+		if c.depth == 1 {
+			c.last = append(c.last[:0], c.str...)
+		}
+		return end + 1
+	}
+	return len(b)
+}
+
+// token reads one byte outside strings.
+func (c *itemCounter) token(ch byte) {
+	switch ch {
+	case '"':
+		c.element()
+		c.inString, c.str = true, c.str[:0]
+	case '[', '{':
+		if ch == '[' && c.depth == c.want-1 && c.n < 0 && (c.key == "" || string(c.last) == c.key) {
+			c.inArray, c.n = true, 0
+		} else {
 			c.element()
 		}
+		c.depth++
+	case ']', '}':
+		c.depth--
+		if c.inArray && c.depth == c.want-1 {
+			c.done = true
+		}
+	case ',':
+		if c.inArray && c.depth == c.want {
+			c.n++
+		}
+	case ' ', '\t', '\r', '\n', ':':
+	default:
+		c.element()
 	}
 }
 

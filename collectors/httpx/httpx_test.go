@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -404,5 +405,65 @@ func TestPager(t *testing.T) {
 	p = Pager{}
 	if err := p.Page(nil, ""); err != nil {
 		t.Errorf("an empty last page: %v", err)
+	}
+}
+
+// FuzzItemCounter: the counter finds as many elements in an array answer
+// as encoding/json does, and the same count fed whole or in pieces.
+func FuzzItemCounter(f *testing.F) {
+	for _, s := range []string{`[]`, `[1,"a\"],b",{"x":[1,2]}]`, `{"runs":[{"a":"\\"},2]}`, `["\\\\",  "\u00e9,"]`, `{"runs":1,"runs":[1]}`} {
+		f.Add(s, 3)
+	}
+	f.Fuzz(func(t *testing.T, body string, cut int) {
+		for _, key := range []string{"", "runs"} {
+			whole := newItemCounter(key)
+			whole.feed([]byte(body))
+			if cut <= 0 {
+				cut = 1
+			}
+			pieces := newItemCounter(key)
+			for i := 0; i < len(body); i += cut {
+				pieces.feed([]byte(body[i:min(i+cut, len(body))]))
+			}
+			if pieces.n != whole.n {
+				t.Fatalf("%q under %q: %d items fed whole, %d in pieces of %d", body, key, whole.n, pieces.n, cut)
+			}
+			var list []json.RawMessage
+			if key == "" && json.Unmarshal([]byte(body), &list) == nil && list != nil && whole.n != len(list) {
+				t.Fatalf("%q: %d items, encoding/json finds %d", body, whole.n, len(list))
+			}
+		}
+	})
+}
+
+// BenchmarkItemCounter counts the items of a page of objects holding long
+// strings, as Gerrit's changes do.
+func BenchmarkItemCounter(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString(")]}'\n[")
+	for i := range 500 {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		fmt.Fprintf(&sb, `{"project":"team/app","subject":"Fix the \"thing\" %d","messages":[`, i)
+		for j := range 8 {
+			if j > 0 {
+				sb.WriteByte(',')
+			}
+			fmt.Fprintf(&sb, `{"id":"%x","message":"Patch Set %d:\n\nBuild succeeded (check pipeline).\n\n- job-%d https://ci.example.org/t/123/build/abcdef : SUCCESS in 4m 12s\n","_revision_number":%d}`, i*100+j, j, j, j)
+		}
+		sb.WriteString(`],"insertions":12,"deletions":3}`)
+	}
+	sb.WriteByte(']')
+	body := []byte(sb.String())
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		c := newItemCounter("")
+		for i := 0; i < len(body); i += 16 << 10 {
+			c.feed(body[i:min(i+16<<10, len(body))])
+		}
+		if c.n != 500 {
+			b.Fatal(c.n)
+		}
 	}
 }
