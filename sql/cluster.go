@@ -68,6 +68,11 @@ var shardingKeys = map[string]string{
 	"recorded_values":             "cityHash64(metric, at)",
 	"key_results_log":             "cityHash64(evaluation)",
 	"reviewer_waits_data":         "cityHash64(source, project, number)",
+	// incremental compute: the masks of each unit, spread like the rows
+	"change_masks":      "cityHash64(source, project, number)",
+	"backlog_day_masks": "cityHash64(source, project)",
+	"build_masks":       "cityHash64(source, system, build_id)",
+	"newcomer_masks":    "cityHash64(source, person_id)",
 }
 
 // ShardingKey returns the sharding key of table's Distributed table; ok is
