@@ -1,0 +1,236 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/ext"
+
+	"github.com/codepace/codepace/metrics"
+)
+
+// backlogUpdate is the review backlog an incremental compute writes: for
+// each project whose rows may change, the instant from which they may
+// (From), and the new rows of the days ending at or after it (Days). The
+// rows of a project's days from metrics.BacklogFirstDay(From) on, in
+// earlier generations, are replaced by Days: a day there with no row in
+// Days has none any more.
+type backlogUpdate struct {
+	From map[[2]string]time.Time
+	Days []metrics.BacklogDay
+}
+
+// incrementalBacklog recomputes the review backlog after the changes in
+// fresh were computed again (fresh holds each one's new backlog item, the
+// zero item for a change that has none now). The latest compute, whose
+// rows the views show, took the backlog at since; this one takes it at
+// now. A project's rows may change from the first instant a touched
+// change's backlog differs from what the views hold of it
+// (metrics.BacklogChangedAt), and, for every project, from since: the
+// last day's row is taken at a new instant. Its items are the fresh ones
+// and those the views hold of the other changes not ended before that
+// instant (storedBacklogItems); see metrics.BacklogBuilder.DaysFrom.
+func (s *Store) incrementalBacklog(ctx context.Context, fresh map[changeKey]metrics.BacklogItem, since, now time.Time) (backlogUpdate, error) {
+	up := backlogUpdate{From: map[[2]string]time.Time{}}
+	lower := func(p [2]string, at time.Time) {
+		if f, ok := up.From[p]; !ok || at.Before(f) {
+			up.From[p] = at
+		}
+	}
+	starts, err := s.backlogStarts(ctx)
+	if err != nil {
+		return up, err
+	}
+	for p := range starts {
+		lower(p, since)
+	}
+	touched, err := touchedTable(fresh)
+	if err != nil {
+		return up, err
+	}
+	old, err := s.storedBacklogItems(clickhouse.Context(ctx, clickhouse.WithExternalTable(touched)),
+		`(source, project, number) GLOBAL IN (SELECT source, project, number FROM touched)`)
+	if err != nil {
+		return up, err
+	}
+	for k, it := range fresh {
+		if at, ok := metrics.BacklogChangedAt(old[k], it); ok {
+			lower([2]string{k.source, k.project}, at)
+		}
+	}
+	byProject, err := s.untouchedBacklog(ctx, fresh, up.From, since)
+	if err != nil {
+		return up, err
+	}
+	for k, it := range fresh {
+		p := [2]string{k.source, k.project}
+		byProject[p] = append(byProject[p], it)
+	}
+	projects := make([][2]string, 0, len(up.From))
+	for p := range up.From {
+		projects = append(projects, p)
+	}
+	slices.SortFunc(projects, func(a, b [2]string) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) })
+	var b metrics.BacklogBuilder
+	for _, p := range projects {
+		from := up.From[p]
+		if start, ok := starts[p]; ok && start.Before(from) {
+			b.AddStart(p[0], p[1], start)
+		}
+		for _, it := range byProject[p] {
+			b.Add(it)
+		}
+		up.Days = append(up.Days, b.DaysFrom(from, now)...)
+	}
+	return up, nil
+}
+
+// untouchedBacklog returns, by project, the items the views hold of the
+// changes not in fresh that have a span or reviewer wait not ended before
+// the instant from which their project's rows are recomputed (items may
+// hold more). Spans ended before since are read only for the projects
+// recomputed from earlier on.
+func (s *Store) untouchedBacklog(ctx context.Context, fresh map[changeKey]metrics.BacklogItem, from map[[2]string]time.Time, since time.Time) (map[[2]string][]metrics.BacklogItem, error) {
+	touched, err := touchedTable(fresh)
+	if err != nil {
+		return nil, err
+	}
+	early, err := ext.NewTable("early", ext.Column("source", "String"), ext.Column("project", "String"))
+	if err != nil {
+		return nil, err
+	}
+	earliest := since
+	for p, f := range from {
+		if f.Before(since) {
+			if err := early.Append(p[0], p[1]); err != nil {
+				return nil, err
+			}
+			if f.Before(earliest) {
+				earliest = f
+			}
+		}
+	}
+	items, err := s.storedBacklogItems(clickhouse.Context(ctx, clickhouse.WithExternalTable(touched, early)),
+		`(source, project, number) GLOBAL NOT IN (SELECT source, project, number FROM touched)
+		AND (to_at IS NULL OR to_at >= toDateTime(?) OR (to_at >= toDateTime(?) AND (source, project) GLOBAL IN (SELECT source, project FROM early)))`,
+		since.Unix(), earliest.Unix())
+	if err != nil {
+		return nil, err
+	}
+	out := map[[2]string][]metrics.BacklogItem{}
+	for k, it := range items {
+		if _, ok := fresh[k]; !ok {
+			p := [2]string{k.source, k.project}
+			out[p] = append(out[p], it)
+		}
+	}
+	return out, nil
+}
+
+// touchedTable is an external table of the keys of the changes in fresh,
+// for queries to leave out or keep.
+func touchedTable(fresh map[changeKey]metrics.BacklogItem) (*ext.Table, error) {
+	t, err := ext.NewTable("touched", ext.Column("source", "String"), ext.Column("project", "String"),
+		ext.Column("number", "Int64"))
+	if err != nil {
+		return nil, err
+	}
+	for k := range fresh {
+		if err := t.Append(k.source, k.project, k.number); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// backlogStarts returns, per source and project, the earliest start of a
+// ready span the review_backlog_changes view holds.
+func (s *Store) backlogStarts(ctx context.Context) (map[[2]string]time.Time, error) {
+	rows, err := s.conn.Query(ctx, `SELECT source, project, min(from_at) FROM review_backlog_changes GROUP BY source, project`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[[2]string]time.Time{}
+	for rows.Next() {
+		var p [2]string
+		var at time.Time
+		if err := rows.Scan(&p[0], &p[1], &at); err != nil {
+			return nil, err
+		}
+		out[p] = at.UTC()
+	}
+	return out, rows.Err()
+}
+
+// storedBacklogItems rebuilds, from the review_backlog_changes and
+// reviewer_waits views, the backlog items of the changes with a row that
+// meets the condition where (on columns source, project, number, from_at
+// and to_at; args are its parameters), from those rows only: ReadyAt is
+// the stored ready_at, Intervals the ready spans, Turns the waits on a
+// reviewer. The waits on the author are not needed: metrics.Backlog
+// counts a change open and ready that no reviewer span covers as waiting
+// on its author.
+func (s *Store) storedBacklogItems(ctx context.Context, where string, args ...any) (map[changeKey]metrics.BacklogItem, error) {
+	out := map[changeKey]metrics.BacklogItem{}
+	item := func(k changeKey) metrics.BacklogItem {
+		it, ok := out[k]
+		if !ok {
+			it = metrics.BacklogItem{Source: k.source, Project: k.project}
+		}
+		return it
+	}
+	err := s.eachRow(ctx, `SELECT source, project, number, ready_at, from_at, to_at
+		FROM review_backlog_changes WHERE `+where+` ORDER BY source, project, number, from_at`, args,
+		func(k changeKey, at, from time.Time, to *time.Time) {
+			it := item(k)
+			it.ReadyAt = at
+			it.Intervals = append(it.Intervals, metrics.Interval{From: from, To: derefTime(to)})
+			out[k] = it
+		})
+	if err != nil {
+		return nil, err
+	}
+	err = s.eachRow(ctx, `SELECT source, project, number, waiting_since, from_at, to_at
+		FROM reviewer_waits WHERE `+where+` ORDER BY source, project, number, from_at`, args,
+		func(k changeKey, since, from time.Time, to *time.Time) {
+			it := item(k)
+			it.Turns = append(it.Turns, metrics.TurnSpan{Interval: metrics.Interval{From: from, To: derefTime(to)}, Since: since})
+			out[k] = it
+		})
+	return out, err
+}
+
+// eachRow runs a query of a change key, two instants and a nullable one,
+// and passes each row to f.
+func (s *Store) eachRow(ctx context.Context, query string, args []any, f func(k changeKey, a, b time.Time, c *time.Time)) error {
+	rows, err := s.conn.Query(streaming(ctx), query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k changeKey
+		var a, b time.Time
+		var c *time.Time
+		if err := rows.Scan(&k.source, &k.project, &k.number, &a, &b, &c); err != nil {
+			return err
+		}
+		if c != nil {
+			u := c.UTC()
+			c = &u
+		}
+		f(k, a.UTC(), b.UTC(), c)
+	}
+	return rows.Err()
+}
+
+func derefTime(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
+}
