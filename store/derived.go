@@ -180,37 +180,26 @@ func writeNewcomer(ctx context.Context, w *rowWriter, gen uint64, p metrics.Newc
 // them to the generation as they come, so memory does not grow with a
 // job's history; it returns how many it wrote.
 func (s *Store) computeBuilds(ctx context.Context, gen uint64, spike metrics.SpikeConfig) (int, error) {
-	rows, err := s.conn.Query(streaming(ctx), `SELECT source, system, pipeline, job, build_id, url, project, number,
-		patchset, result, voting, started_at, finished_at, duration_s, queued_s
+	rows, err := s.conn.Query(streaming(ctx), `SELECT `+buildColumns+`
 		FROM raw_builds FINAL ORDER BY source, system, job, finished_at, build_id`)
 	if err != nil {
 		return 0, err
 	}
 	defer rows.Close()
-	w := s.rowWriter(`builds_data (generation, source, system, pipeline, job, build_id, url,
-		project, number, patchset, result, voting, started_at, finished_at, duration_s, queued_s, is_spike,
-		baseline_s)`)
+	w := s.buildWriter()
 	defer w.abort()
 	var window *metrics.SpikeWindow
 	var job [3]string // source, system, job of the window
 	for rows.Next() {
-		var b collectors.Build
-		var patchset int32
-		var voting uint8
-		if err := rows.Scan(&b.Source, &b.System, &b.Pipeline, &b.Job, &b.BuildID, &b.URL, &b.Project,
-			&b.Change, &patchset, &b.Result, &voting, &b.Started, &b.Finished, &b.DurationS, &b.QueuedS); err != nil {
+		b, err := scanBuild(rows)
+		if err != nil {
 			return w.rows, err
 		}
-		b.Patchset, b.Voting = int(patchset), voting == 1
-		b.Started, b.Finished = b.Started.UTC(), b.Finished.UTC()
 		// A job's builds are consecutive: a new job starts a new window.
 		if k := [3]string{b.Source, b.System, b.Job}; window == nil || k != job {
 			window, job = metrics.NewSpikeWindow(spike), k
 		}
-		sp := window.Judge(b)
-		if err := w.add(ctx, gen, b.Source, b.System, b.Pipeline, b.Job, b.BuildID, b.URL,
-			b.Project, b.Change, int32(b.Patchset), b.Result, b8(b.Voting), b.Started, b.Finished,
-			&b.DurationS, b.QueuedS, b8(sp.IsSpike), sp.MedianS); err != nil {
+		if err := writeBuild(ctx, w, gen, b, window.Judge(b)); err != nil {
 			return w.rows, err
 		}
 	}
@@ -218,4 +207,35 @@ func (s *Store) computeBuilds(ctx context.Context, gen uint64, spike metrics.Spi
 		return w.rows, err
 	}
 	return w.rows, w.flush()
+}
+
+// buildColumns are the columns of raw_builds scanBuild reads.
+const buildColumns = `source, system, pipeline, job, build_id, url, project, number,
+	patchset, result, voting, started_at, finished_at, duration_s, queued_s`
+
+// scanBuild reads a row of buildColumns.
+func scanBuild(rows driver.Rows) (collectors.Build, error) {
+	var b collectors.Build
+	var patchset int32
+	var voting uint8
+	if err := rows.Scan(&b.Source, &b.System, &b.Pipeline, &b.Job, &b.BuildID, &b.URL, &b.Project,
+		&b.Change, &patchset, &b.Result, &voting, &b.Started, &b.Finished, &b.DurationS, &b.QueuedS); err != nil {
+		return b, err
+	}
+	b.Patchset, b.Voting = int(patchset), voting == 1
+	b.Started, b.Finished = b.Started.UTC(), b.Finished.UTC()
+	return b, nil
+}
+
+func (s *Store) buildWriter() *rowWriter {
+	return s.rowWriter(`builds_data (generation, source, system, pipeline, job, build_id, url,
+		project, number, patchset, result, voting, started_at, finished_at, duration_s, queued_s, is_spike,
+		baseline_s)`)
+}
+
+// writeBuild writes a build with its spike verdict.
+func writeBuild(ctx context.Context, w *rowWriter, gen uint64, b collectors.Build, sp metrics.Spike) error {
+	return w.add(ctx, gen, b.Source, b.System, b.Pipeline, b.Job, b.BuildID, b.URL,
+		b.Project, b.Change, int32(b.Patchset), b.Result, b8(b.Voting), b.Started, b.Finished,
+		&b.DurationS, b.QueuedS, b8(sp.IsSpike), sp.MedianS)
 }

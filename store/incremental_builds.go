@@ -1,0 +1,126 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/ext"
+
+	"github.com/codepace/codepace/metrics"
+)
+
+// buildKey is the unit of build_masks: one build.
+type buildKey struct{ source, system, buildID string }
+
+// jobKey identifies a job's spike window.
+type jobKey struct{ source, system, job string }
+
+// incrementalBuilds judges again the builds whose verdict the builds
+// stored since the watermark (raw_builds.version at or after it) can
+// change, and writes them to the generation gen: for each job of such a
+// build (in its new state, or in the state the builds view shows), t0 is
+// the earliest finish among those states, and every build of the job
+// that finished at or after t0 is judged again, by a spike window primed
+// with the job's builds of the WindowDays before t0 (a verdict reads only
+// the successes of the WindowDays before it: metrics.SpikeWindow). It
+// returns the builds written, whose rows in earlier generations the new
+// ones replace.
+func (s *Store) incrementalBuilds(ctx context.Context, gen uint64, spike metrics.SpikeConfig, watermark uint64) ([]buildKey, error) {
+	t0s, err := s.touchedJobs(ctx, watermark)
+	if err != nil || len(t0s) == 0 {
+		return nil, err
+	}
+	jobs, err := ext.NewTable("jobs", ext.Column("source", "String"), ext.Column("system", "String"),
+		ext.Column("job", "String"))
+	if err != nil {
+		return nil, err
+	}
+	var earliest time.Time
+	for k, t0 := range t0s {
+		if err := jobs.Append(k.source, k.system, k.job); err != nil {
+			return nil, err
+		}
+		if lo := windowStart(t0, spike); earliest.IsZero() || lo.Before(earliest) {
+			earliest = lo
+		}
+	}
+	// Not moved to PREWHERE: with FINAL, that would filter the states of
+	// a build before the newest is chosen.
+	qctx := clickhouse.Context(ctx, clickhouse.WithExternalTable(jobs),
+		clickhouse.WithSettings(clickhouse.Settings{"max_block_size": streamBlockRows, "optimize_move_to_prewhere": 0}))
+	rows, err := s.conn.Query(qctx, `SELECT `+buildColumns+` FROM raw_builds FINAL
+		WHERE (source, system, job) GLOBAL IN (SELECT source, system, job FROM jobs) AND finished_at >= toDateTime(?)
+		ORDER BY source, system, job, finished_at, build_id`, max(earliest.Unix(), 0))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	w := s.buildWriter()
+	defer w.abort()
+	var out []buildKey
+	var window *metrics.SpikeWindow
+	var job jobKey
+	for rows.Next() {
+		b, err := scanBuild(rows)
+		if err != nil {
+			return nil, err
+		}
+		if k := (jobKey{b.Source, b.System, b.Job}); window == nil || k != job {
+			window, job = metrics.NewSpikeWindow(spike), k
+		}
+		t0 := t0s[job]
+		if b.Finished.Before(windowStart(t0, spike)) {
+			continue // read for another job's earlier window
+		}
+		sp := window.Judge(b)
+		if b.Finished.Before(t0) {
+			continue // primes the window only
+		}
+		if err := writeBuild(ctx, w, gen, b, sp); err != nil {
+			return nil, err
+		}
+		out = append(out, buildKey{b.Source, b.System, b.BuildID})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, w.flush()
+}
+
+// windowStart is the earliest finish of a build a verdict at t0 or later
+// can read (the zero time when the window has no bound).
+func windowStart(t0 time.Time, spike metrics.SpikeConfig) time.Time {
+	const maxDays = 100 * 366
+	if spike.WindowDays > maxDays {
+		return time.Time{}
+	}
+	return t0.Add(-time.Duration(max(spike.WindowDays, 0)) * 24 * time.Hour)
+}
+
+// touchedJobs returns, for each job with a build stored since the
+// watermark, the earliest finish of those builds, in their new state or
+// in the state the builds view shows (a build that moves to a later
+// finish, or to another job, leaves the baselines it was in).
+func (s *Store) touchedJobs(ctx context.Context, watermark uint64) (map[jobKey]time.Time, error) {
+	rows, err := s.conn.Query(ctx, `SELECT source, system, job, min(finished_at) FROM (
+			SELECT source, system, job, finished_at FROM raw_builds FINAL WHERE version >= ?
+			UNION ALL
+			SELECT source, system, job, finished_at FROM builds
+			WHERE (source, system, build_id) GLOBAL IN (SELECT source, system, build_id FROM raw_builds WHERE version >= ?)
+		) GROUP BY source, system, job`, watermark, watermark)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[jobKey]time.Time{}
+	for rows.Next() {
+		var k jobKey
+		var t0 time.Time
+		if err := rows.Scan(&k.source, &k.system, &k.job, &t0); err != nil {
+			return nil, err
+		}
+		out[k] = t0.UTC()
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,160 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/codepace/codepace/collectors"
+	"github.com/codepace/codepace/metrics"
+)
+
+// randomBuild is a build of job finished at the given instant: mostly
+// successes of about 300 s, some failures, some slow.
+func randomBuild(rng *rand.Rand, id, job string, finished time.Time) collectors.Build {
+	d := int64(250 + rng.IntN(100))
+	if rng.IntN(8) == 0 {
+		d *= 3
+	}
+	result := "SUCCESS"
+	if rng.IntN(5) == 0 {
+		result = "FAILURE"
+	}
+	return collectors.Build{Source: "g", System: collectors.SystemZuul, Pipeline: "check", Job: job, BuildID: id,
+		URL: "https://logs/" + id, Project: "p", Change: 1, Patchset: 1, Result: result, Voting: true,
+		Started: finished.Add(-time.Duration(d) * time.Second), Finished: finished, DurationS: d}
+}
+
+// buildVerdict is what a builds_data row says of a build.
+type buildVerdict struct {
+	job      string
+	finished time.Time
+	spike    uint8
+	baseline *int64
+}
+
+func (v buildVerdict) String() string {
+	b := "nil"
+	if v.baseline != nil {
+		b = fmt.Sprint(*v.baseline)
+	}
+	return fmt.Sprintf("%s %s spike=%d baseline=%s", v.job, v.finished.Format(time.RFC3339), v.spike, b)
+}
+
+func buildVerdicts(t *testing.T, s *Store, gen uint64) map[buildKey]buildVerdict {
+	t.Helper()
+	rows, err := s.conn.Query(context.Background(), `SELECT source, system, build_id, job, finished_at, is_spike, baseline_s
+		FROM builds_data WHERE generation = ?`, gen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[buildKey]buildVerdict{}
+	for rows.Next() {
+		var k buildKey
+		var v buildVerdict
+		if err := rows.Scan(&k.source, &k.system, &k.buildID, &v.job, &v.finished, &v.spike, &v.baseline); err != nil {
+			t.Fatal(err)
+		}
+		v.finished = v.finished.UTC()
+		out[k] = v
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestIncrementalBuilds: after new builds, late builds, builds stored
+// again with another duration, result or finish, and a build moved to
+// another job, the builds incrementalBuilds writes, with the earlier
+// generation's other builds, have exactly the verdicts of a full compute.
+func TestIncrementalBuilds(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	spike := metrics.SpikeConfig{Ratio: 1.5, FloorS: 60, WindowDays: 7, MinBuilds: 3}
+	for round := range 3 {
+		rng := rand.New(rand.NewPCG(16, uint64(round)))
+		end := time.Date(2024, 5, 20, 0, 0, 0, 0, time.UTC)
+		jobs := []string{fmt.Sprintf("r%d-a", round), fmt.Sprintf("r%d-b", round), fmt.Sprintf("r%d-c", round)}
+		var builds []collectors.Build
+		for i := range 240 {
+			finished := end.Add(-time.Duration(1+rng.IntN(40*24)) * time.Hour) // hours: equal finishes happen
+			builds = append(builds, randomBuild(rng, fmt.Sprintf("r%d-%d", round, i), jobs[rng.IntN(len(jobs)-1)], finished))
+		}
+		if err := s.Write(ctx, collectors.Batch{Builds: builds}); err != nil {
+			t.Fatal(err)
+		}
+		st, err := s.Compute(ctx, ComputeOptions{Bots: noBots, Now: end, Spike: spike})
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := buildVerdicts(t, s, st.Generation)
+		watermark := uint64(time.Now().UnixNano())
+		var updated []collectors.Build
+		for i := range 12 { // new builds, a few late (round 2: none)
+			finished := end.Add(time.Duration(rng.IntN(24*60)) * time.Minute)
+			if i%4 == 3 && round < 2 {
+				finished = end.Add(-time.Duration(rng.IntN(20*24)) * time.Hour)
+			}
+			updated = append(updated, randomBuild(rng, fmt.Sprintf("r%d-new%d", round, i), jobs[rng.IntN(len(jobs))], finished))
+		}
+		for range 6 * (1 - round/2) { // stored again, changed (round 2: none)
+			b := builds[rng.IntN(len(builds))]
+			switch rng.IntN(4) {
+			case 0:
+				b.DurationS *= 4
+			case 1:
+				b.Result = "FAILURE"
+			case 2:
+				b.Finished = b.Finished.Add(time.Duration(rng.IntN(10*24)-5*24) * time.Hour)
+			default:
+				b.Job = jobs[2]
+			}
+			updated = append(updated, b)
+		}
+		if err := s.Write(ctx, collectors.Batch{Builds: updated}); err != nil {
+			t.Fatal(err)
+		}
+		gen := st.Generation + 1
+		keys, err := s.incrementalBuilds(ctx, gen, spike, watermark)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fresh := buildVerdicts(t, s, gen)
+		if st, err = s.Compute(ctx, ComputeOptions{Bots: noBots, Now: end, Spike: spike}); err != nil {
+			t.Fatal(err)
+		}
+		want := buildVerdicts(t, s, st.Generation)
+		if len(fresh) != len(keys) || len(keys) == 0 || len(keys) >= len(want) {
+			t.Fatalf("round %d: %d keys, %d rows written of %d builds", round, len(keys), len(fresh), len(want))
+		}
+		got := maps.Clone(before)
+		for _, k := range keys {
+			delete(got, k)
+		}
+		maps.Copy(got, fresh)
+		changed := 0
+		for k, w := range want {
+			if g, ok := got[k]; !ok || g.String() != w.String() {
+				t.Errorf("round %d: %v: %v, want %v", round, k, g, w)
+			}
+			if b, ok := before[k]; ok && b.String() != w.String() {
+				changed++
+			}
+		}
+		if len(got) != len(want) {
+			t.Errorf("round %d: %d builds, want %d", round, len(got), len(want))
+		}
+		t.Logf("round %d: %d of %d builds judged again, %d verdicts or rows changed", round, len(keys), len(want), changed)
+		if round == 2 && len(keys) > 20 {
+			t.Errorf("round 2: %d builds judged again after 12 new ones at the end", len(keys))
+		}
+		if changed == 0 && round < 2 {
+			t.Errorf("round %d: no verdict changed: the updates test nothing", round)
+		}
+	}
+}
