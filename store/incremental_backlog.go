@@ -25,12 +25,12 @@ type backlogUpdate struct {
 
 // incrementalBacklog recomputes the review backlog after the changes in
 // fresh were computed again (fresh holds each one's new backlog item, the
-// zero item for a change that has none now). The latest compute, whose
-// rows the views show, took the backlog at since; this one takes it at
-// now. A project's rows may change from the first instant a touched
-// change's backlog differs from what the views hold of it
-// (metrics.BacklogChangedAt), and, for every project, from since: the
-// last day's row is taken at a new instant. Its items are the fresh ones
+// zero item for a change that has none now), taking the backlog at now.
+// A project's rows may change from the first instant a touched change's
+// backlog differs from what the views hold of it
+// (metrics.BacklogChangedAt), and, for every project, from the start of
+// the views' last day, whose rows the latest compute took at its instant
+// (or from since, when earlier), to the day of now. Its items are the fresh ones
 // and those the views hold of the other changes not ended before that
 // instant (storedBacklogItems); see metrics.BacklogBuilder.DaysFrom.
 func (s *Store) incrementalBacklog(ctx context.Context, fresh map[changeKey]metrics.BacklogItem, since, now time.Time) (backlogUpdate, error) {
@@ -43,6 +43,15 @@ func (s *Store) incrementalBacklog(ctx context.Context, fresh map[changeKey]metr
 	starts, err := s.backlogStarts(ctx)
 	if err != nil {
 		return up, err
+	}
+	// The last day's rows were taken at the latest compute's instant, on
+	// the day of the views' last row: from then on every row is new.
+	var last time.Time
+	if err := s.conn.QueryRow(ctx, `SELECT max(day) FROM review_backlog_daily`).Scan(&last); err != nil {
+		return up, err
+	}
+	if last = last.UTC(); last.Unix() > 0 && last.Before(since) {
+		since = last.Add(time.Nanosecond)
 	}
 	for p := range starts {
 		lower(p, since)

@@ -178,7 +178,7 @@ func TestStoredBacklogItems(t *testing.T) {
 
 // TestIncrementalBacklog: after random updates (new changes, reviews,
 // uploads, WIP switches, abandons, restores, merges) and a later instant
-// of the same day, the stored rows of the days before each project's
+// of the same day (round 3: two days later), the stored rows of the days before each project's
 // From, with the new Days, are exactly the rows of a full recompute.
 func TestIncrementalBacklog(t *testing.T) {
 	s := openTest(t)
@@ -202,7 +202,7 @@ func TestIncrementalBacklog(t *testing.T) {
 		fresh := map[changeKey]metrics.BacklogItem{}
 		var updated []collectors.Change
 		for i := range changes {
-			if rng.IntN(5) == 0 {
+			if rng.IntN(5) == 0 && round < 3 {
 				c := changes[i]
 				c.Messages, c.Revisions = slices.Clone(c.Messages), slices.Clone(c.Revisions)
 				if at := since.Add(-time.Duration(rng.IntN(3*24)) * time.Hour); at.After(c.Updated) {
@@ -212,14 +212,18 @@ func TestIncrementalBacklog(t *testing.T) {
 				updated = append(updated, c)
 			}
 		}
-		for _, c := range backlogHistory(rng, 5, now) {
+		for _, c := range backlogHistory(rng, 5*(1-round/3), now) {
 			c.Number += int64(round)*10000 + 1000
 			updated = append(updated, c)
 		}
 		for _, c := range updated {
 			fresh[changeKey{c.Source, c.Project, c.Number}] = freshBacklogItem(c)
 		}
-		up, err := s.incrementalBacklog(ctx, fresh, since, now)
+		after := since  // the latest compute's start: at or after its Now
+		if round == 3 { // no update, two days later, the latest compute started later than its Now
+			now, after = now.Add(2*day), now.Add(2*day)
+		}
+		up, err := s.incrementalBacklog(ctx, fresh, after, now)
 		if err != nil {
 			t.Fatal(err)
 		}
