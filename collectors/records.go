@@ -182,6 +182,26 @@ type Sink interface {
 	SaveCursor(ctx context.Context, source string, at time.Time) error
 }
 
+// Streamer is a Sink that can also take many batches as one write per
+// table, for a collector that reads a span page by page.
+type Streamer interface {
+	// Stream opens a stream, or returns nil when none is free: the
+	// collector then writes batch by batch.
+	Stream() Stream
+}
+
+// Stream takes batches that are stored together: what Write took is stored
+// once Close returns nil (Write may store earlier batches sooner), so a
+// cursor covering it may only be saved after that.
+type Stream interface {
+	Write(ctx context.Context, b Batch) error
+	// Close stores every batch written and frees the stream.
+	Close() error
+	// Abort drops the batches not stored yet and frees the stream; after
+	// Close it does nothing.
+	Abort()
+}
+
 // Window is the span of source updates a collection asks for.
 type Window struct {
 	// From is the first update time to fetch (inclusive).

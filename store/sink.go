@@ -15,24 +15,32 @@ import (
 // votes) and builds. Rows are keyed so that writing the same batch again
 // replaces rather than adds.
 func (s *Store) Write(ctx context.Context, b collectors.Batch) error {
+	return writeBatch(ctx, s.insert, b)
+}
+
+// inserter fills one insert into a table: Store.insert stores it at once,
+// a Stream's adds a block to its open insert.
+type inserter func(ctx context.Context, tableAndColumns string, fill func(driver.Batch) error) error
+
+func writeBatch(ctx context.Context, insert inserter, b collectors.Batch) error {
 	if err := storable(b); err != nil {
 		return err
 	}
 	if len(b.Changes) > 0 {
-		if err := s.writeChanges(ctx, b.Changes); err != nil {
+		if err := writeChanges(ctx, insert, b.Changes); err != nil {
 			return err
 		}
 	}
 	if len(b.Builds) > 0 {
-		if err := s.writeBuilds(ctx, b.Builds); err != nil {
+		if err := writeBuilds(ctx, insert, b.Builds); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Store) writeChanges(ctx context.Context, changes []collectors.Change) error {
-	err := s.insert(ctx, `raw_revisions (source, project, number, revision, created_at,
+func writeChanges(ctx context.Context, insert inserter, changes []collectors.Change) error {
+	err := insert(ctx, `raw_revisions (source, project, number, revision, created_at,
 		uploader_id, uploader_name, uploader_username, uploader_email, uploader_service, kind, commit, version)`,
 		func(bt driver.Batch) error {
 			for _, c := range changes {
@@ -49,7 +57,7 @@ func (s *Store) writeChanges(ctx context.Context, changes []collectors.Change) e
 	if err != nil {
 		return fmt.Errorf("store revisions: %w", err)
 	}
-	err = s.insert(ctx, `raw_messages (source, project, number, message_id, seq,
+	err = insert(ctx, `raw_messages (source, project, number, message_id, seq,
 		author_id, author_name, author_username, author_email, author_service,
 		at, at_ns, tag, text, revision, version)`,
 		func(bt driver.Batch) error {
@@ -68,7 +76,7 @@ func (s *Store) writeChanges(ctx context.Context, changes []collectors.Change) e
 	if err != nil {
 		return fmt.Errorf("store messages: %w", err)
 	}
-	err = s.insert(ctx, `raw_votes (source, project, number, label, account_id, account_name,
+	err = insert(ctx, `raw_votes (source, project, number, label, account_id, account_name,
 		account_username, account_email, account_service, value, at, version)`,
 		func(bt driver.Batch) error {
 			for _, c := range changes {
@@ -88,7 +96,7 @@ func (s *Store) writeChanges(ctx context.Context, changes []collectors.Change) e
 	now := time.Now().UTC()
 	// The change row goes last: compute reads changes and then their
 	// rows, so a crash half-way leaves nothing visible half-written.
-	err = s.insert(ctx, `raw_changes (source, project, branch, number, change_id, url, subject,
+	err = insert(ctx, `raw_changes (source, project, branch, number, change_id, url, subject,
 		owner_id, owner_name, owner_username, owner_email, owner_service, status, is_wip,
 		created_at, updated_at, merged_at, insertions, deletions, author_date, version, collected_at)`,
 		func(bt driver.Batch) error {
@@ -109,9 +117,9 @@ func (s *Store) writeChanges(ctx context.Context, changes []collectors.Change) e
 	return nil
 }
 
-func (s *Store) writeBuilds(ctx context.Context, builds []collectors.Build) error {
+func writeBuilds(ctx context.Context, insert inserter, builds []collectors.Build) error {
 	v := uint64(time.Now().UnixNano())
-	err := s.insert(ctx, `raw_builds (source, system, pipeline, job, build_id, url, project, number,
+	err := insert(ctx, `raw_builds (source, system, pipeline, job, build_id, url, project, number,
 		patchset, commit, result, voting, started_at, finished_at, duration_s, queued_s, version)`,
 		func(bt driver.Batch) error {
 			for _, b := range builds {

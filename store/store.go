@@ -43,7 +43,8 @@ type Options struct {
 type Store struct {
 	conn    driver.Conn
 	db      string
-	cluster string // "" on one server
+	cluster string        // "" on one server
+	streams chan struct{} // a token per open Stream
 }
 
 var validDatabase = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -82,7 +83,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{conn: conn, db: o.Database, cluster: o.Cluster}, nil
+	return &Store{conn: conn, db: o.Database, cluster: o.Cluster, streams: make(chan struct{}, maxStreams)}, nil
 }
 
 func connect(ctx context.Context, o Options, db string) (driver.Conn, error) {
@@ -92,9 +93,11 @@ func connect(ctx context.Context, o Options, db string) (driver.Conn, error) {
 		DialTimeout: o.DialTimeout,
 		Compression: &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
 		// Compute holds nine connections at once (four read streams and
-		// three open batches for the changes, one of each for the builds);
-		// the driver's default allows ten.
-		MaxOpenConns: 16,
+		// three open batches for the changes, one of each for the builds),
+		// a collection up to fifteen (maxStreams streams of five inserts),
+		// with room for cursors and batch-by-batch writes; the driver's
+		// default allows ten.
+		MaxOpenConns: 32,
 	}
 	if o.Cluster != "" {
 		opts.Settings = clusterSettings

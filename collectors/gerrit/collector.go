@@ -263,6 +263,8 @@ func (g *Collector) window(ctx context.Context, sp span, end time.Time, run *col
 	}
 	q += projectFilter(g.opts.Projects)
 	pager := httpx.Pager{What: "changes " + q}
+	write, stored := pageWriter(sink)
+	defer stored(false)
 	for skip := 0; ; {
 		p, shown, err := g.c.query(ctx, q, g.opts.PageSize, skip, queryOptions, g.opts.Name)
 		if err != nil {
@@ -280,7 +282,7 @@ func (g *Collector) window(ctx context.Context, sp span, end time.Time, run *col
 		for _, c := range batch.Changes {
 			batch.Builds = append(batch.Builds, zuul.Builds(g.opts.Name, c, g.opts.IsBot)...)
 		}
-		if err := sink.Write(ctx, batch); err != nil {
+		if err := write(ctx, batch); err != nil {
 			return err
 		}
 		run.mu.Lock()
@@ -292,7 +294,7 @@ func (g *Collector) window(ctx context.Context, sp span, end time.Time, run *col
 		}
 		run.mu.Unlock()
 		if !p.more || n == 0 {
-			return nil
+			return stored(true)
 		}
 		step := n
 		if sp.bounded && n > pageOverlap {
@@ -302,6 +304,28 @@ func (g *Collector) window(ctx context.Context, sp span, end time.Time, run *col
 		if err := pager.Page(keys, strconv.Itoa(skip)); err != nil {
 			return fmt.Errorf("GET %s: %w", shown, err)
 		}
+	}
+}
+
+// pageWriter returns how a window writes its pages: into a stream when
+// the sink has one free (one insert per table for the whole window, far
+// fewer parts for ClickHouse to merge), else batch by batch. stored(true)
+// stores what the stream took, before the window reports success and its
+// cursor can be saved; stored(false) drops what was not stored.
+func pageWriter(sink collectors.Sink) (write func(context.Context, collectors.Batch) error, stored func(ok bool) error) {
+	var stream collectors.Stream
+	if st, ok := sink.(collectors.Streamer); ok {
+		stream = st.Stream()
+	}
+	if stream == nil {
+		return sink.Write, func(bool) error { return nil }
+	}
+	return stream.Write, func(ok bool) error {
+		if ok {
+			return stream.Close()
+		}
+		stream.Abort()
+		return nil
 	}
 }
 

@@ -1,0 +1,123 @@
+package gerrit
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/codepace/codepace/collectors"
+	gt "github.com/codepace/codepace/collectors/gerrit/gerrittest"
+)
+
+// streamSink is a memSink that also opens streams: what a stream takes
+// reaches the memSink only when it closes. It fails a cursor that covers
+// a change still held by an open stream, and the Close of stream failClose
+// (1-based; 0: never).
+type streamSink struct {
+	*memSink
+	open      map[*memStream]bool
+	opened    int
+	failClose int
+	early     []string // cursors saved over changes not stored
+}
+
+type memStream struct {
+	sink    *streamSink
+	batches []collectors.Batch
+	n       int
+}
+
+func (s *streamSink) Stream() collectors.Stream {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opened++
+	st := &memStream{sink: s, n: s.opened}
+	s.open[st] = true
+	return st
+}
+
+func (st *memStream) Write(_ context.Context, b collectors.Batch) error {
+	st.batches = append(st.batches, b)
+	return nil
+}
+
+func (st *memStream) Close() error {
+	st.sink.mu.Lock()
+	defer st.sink.mu.Unlock()
+	if !st.sink.open[st] {
+		return nil
+	}
+	delete(st.sink.open, st)
+	if st.n == st.sink.failClose {
+		return errors.New("clickhouse is down")
+	}
+	for _, b := range st.batches {
+		for _, c := range b.Changes {
+			st.sink.changes[c.Number] = c
+		}
+		st.sink.writes += len(b.Changes)
+	}
+	return nil
+}
+
+func (st *memStream) Abort() {
+	st.sink.mu.Lock()
+	defer st.sink.mu.Unlock()
+	delete(st.sink.open, st)
+}
+
+func (s *streamSink) SaveCursor(ctx context.Context, source string, at time.Time) error {
+	s.mu.Lock()
+	for st := range s.open {
+		for _, b := range st.batches {
+			for _, c := range b.Changes {
+				if c.Updated.Before(at) {
+					s.early = append(s.early, at.String())
+				}
+			}
+		}
+	}
+	s.mu.Unlock()
+	return s.memSink.SaveCursor(ctx, source, at)
+}
+
+func TestCollectThroughStreams(t *testing.T) {
+	srv := gt.New(simple(1500), gt.WithQueryLimit(500))
+	defer srv.Close()
+	sink := &streamSink{memSink: newSink(), open: map[*memStream]bool{}}
+	st, err := newCollector(t, srv, func(o *Options) { o.Concurrency = 3 }).
+		Collect(context.Background(), collectors.Window{From: base}, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sink.changes) != 1500 || st.Changes != 1500 || sink.calls != 0 {
+		t.Errorf("stored %d changes (stats %+v), %d batch-by-batch writes; want 1500 through streams", len(sink.changes), st, sink.calls)
+	}
+	if sink.opened != 7 || len(sink.open) != 0 || len(sink.early) != 0 {
+		t.Errorf("%d streams opened (want one per window), %d left open, cursors saved before their data: %v", sink.opened, len(sink.open), sink.early)
+	}
+	if len(sink.cursors) != 7 {
+		t.Errorf("cursors %v: want one per window", sink.cursors)
+	}
+}
+
+func TestCollectStreamFailureKeepsTheCursor(t *testing.T) {
+	srv := gt.New(simple(100))
+	defer srv.Close()
+	sink := &streamSink{memSink: newSink(), open: map[*memStream]bool{}, failClose: 2}
+	_, err := newCollector(t, srv, func(o *Options) { o.Window = 5 * 24 * time.Hour }).
+		Collect(context.Background(), collectors.Window{From: base}, sink)
+	if err == nil || !strings.Contains(err.Error(), "clickhouse is down") {
+		t.Fatalf("error %v", err)
+	}
+	if len(sink.cursors) != 1 || len(sink.open) != 0 {
+		t.Errorf("cursors %v, %d streams left open: want only the window before the failed one, none open", sink.cursors, len(sink.open))
+	}
+	for _, c := range sink.changes {
+		if !c.Updated.Before(sink.cursors[0]) {
+			t.Errorf("change %d updated %v stored, after the failed window's start", c.Number, c.Updated)
+		}
+	}
+}

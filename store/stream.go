@@ -1,0 +1,163 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/codepace/codepace/collectors"
+)
+
+// Streams: a collector reading a span page by page writes it through one
+// open insert per raw table; each page becomes a block of those inserts
+// and ClickHouse stores all of an insert's blocks as one part when it
+// ends (it squashes blocks up to min_insert_block_size_rows, a million
+// rows). Written batch by batch, every 500-change page became a part per
+// table, and ClickHouse's merges of those small parts took as much CPU as
+// codepace (BENCHMARKS.md). codepace holds little more than before: each
+// page's rows leave its memory as their block is sent, except the change
+// rows (one short row per change), which are inserted when the other
+// tables' inserts have ended, so that a change row is stored only after
+// its revisions, messages and votes, as Write does. If codepace dies or
+// aborts with inserts open, ClickHouse may store what the other tables'
+// inserts received (it ends an insert whose client left as if it were
+// complete): rows of changes whose change row is not stored, as when
+// Write fails half-way; the cursor did not move, so the next run writes
+// them again.
+const (
+	// maxStreams is how many streams may be open at once, each holding a
+	// connection per raw table but raw_changes (four); a collector asking
+	// for more writes batch by batch.
+	maxStreams = 3
+	// streamChanges is how many changes a stream takes before it stores
+	// what it has and opens new inserts: it bounds the change rows
+	// codepace holds, what ClickHouse holds for an open insert, and the
+	// work a failed insert loses.
+	streamChanges = 5000
+)
+
+// Stream is a collectors.Stream over a Store.
+type Stream struct {
+	s       *Store
+	batches []streamBatch // in the order opened
+	changes int           // taken since the inserts opened
+	done    bool
+}
+
+type streamBatch struct {
+	table string
+	b     driver.Batch
+}
+
+// Stream opens a stream, or returns nil when maxStreams are open.
+func (s *Store) Stream() collectors.Stream {
+	select {
+	case s.streams <- struct{}{}:
+		return &Stream{s: s}
+	default:
+		return nil
+	}
+}
+
+// Write sends a batch's rows as one block per table; they are stored when
+// Close returns nil (or earlier, once the stream took streamChanges).
+func (st *Stream) Write(ctx context.Context, b collectors.Batch) error {
+	if st.done {
+		return errors.New("store: write to a closed stream")
+	}
+	if err := writeBatch(ctx, st.insert, b); err != nil {
+		return err
+	}
+	if st.changes += len(b.Changes); st.changes >= streamChanges {
+		st.changes = 0
+		return st.send()
+	}
+	return nil
+}
+
+// insert appends rows to the table's open insert, opening it first, and
+// sends them as a block.
+func (st *Stream) insert(ctx context.Context, tableAndColumns string, fill func(driver.Batch) error) error {
+	var b driver.Batch
+	for _, sb := range st.batches {
+		if sb.table == tableAndColumns {
+			b = sb.b
+		}
+	}
+	held := isChanges(tableAndColumns)
+	if b == nil {
+		var opts []driver.PrepareBatchOption
+		if held { // no insert open until send: the rows wait here
+			opts = append(opts, driver.WithReleaseConnection())
+		}
+		var err error
+		if b, err = st.s.conn.PrepareBatch(ctx, "INSERT INTO "+tableAndColumns, opts...); err != nil {
+			return err
+		}
+		st.batches = append(st.batches, streamBatch{tableAndColumns, b})
+	}
+	if err := fill(b); err != nil || held {
+		return err
+	}
+	return b.Flush()
+}
+
+func isChanges(tableAndColumns string) bool {
+	return strings.HasPrefix(tableAndColumns, "raw_changes ")
+}
+
+// send ends the open inserts, then inserts the change rows.
+func (st *Stream) send() error {
+	batches := st.batches
+	st.batches = nil
+	var changes *streamBatch
+	for i := range batches {
+		if isChanges(batches[i].table) {
+			changes = &batches[i]
+			continue
+		}
+		if err := batches[i].b.Send(); err != nil {
+			abort(batches)
+			return fmt.Errorf("store %s: %w", strings.Fields(batches[i].table)[0], err)
+		}
+	}
+	if changes != nil {
+		if err := changes.b.Send(); err != nil {
+			return fmt.Errorf("store raw_changes: %w", err)
+		}
+	}
+	return nil
+}
+
+// Close stores everything written and frees the stream.
+func (st *Stream) Close() error {
+	if st.done {
+		return nil
+	}
+	st.done = true
+	defer func() { <-st.s.streams }()
+	return st.send()
+}
+
+// Abort drops what was written and not stored yet, and frees the stream;
+// after Close it does nothing.
+func (st *Stream) Abort() {
+	if st.done {
+		return
+	}
+	st.done = true
+	abort(st.batches)
+	<-st.s.streams
+}
+
+// abort ends the inserts not sent: their blocks are not stored.
+func abort(batches []streamBatch) {
+	for _, sb := range batches {
+		if !sb.b.IsSent() {
+			_ = sb.b.Abort()
+		}
+	}
+}
