@@ -207,13 +207,9 @@ func (c *etagCache) put(v *cached) {
 type client struct {
 	hx    *httpx.Client
 	cache *conditional // nil when conditional requests are off
-	// backoff is the margin added to a reset and the first wait before
-	// asking a GraphQL query again; maxWait the longest wait for a reset;
-	// secondaryWait the wait for a GraphQL limit without a reset time;
-	// retries how many times a query answered with errors is asked again
-	// (Options.Backoff, MaxWait, SecondaryWait, Retries).
-	backoff, maxWait, secondaryWait time.Duration
-	retries                         int
+	// backoff is the margin added to a reset; maxWait the longest wait
+	// for a reset (Options.Backoff, MaxWait).
+	backoff, maxWait time.Duration
 
 	mu   sync.Mutex
 	rate gh.Rate // the last rate limit state GitHub reported

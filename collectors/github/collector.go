@@ -236,12 +236,19 @@ func New(opts Options) (*Collector, error) {
 	}
 	// httpx sends every request, REST and GraphQL: the token to the API's
 	// origin only, the answer capped, GitHub's rate limits waited out
-	// (classify) and failures retried; a query changes nothing, so POSTs
-	// are retried too.
-	c := &client{backoff: opts.Backoff, maxWait: opts.MaxWait, secondaryWait: opts.SecondaryWait, retries: opts.Retries}
+	// (classify, and gqlVerdict for RATE_LIMITED in a GraphQL answer) and
+	// failures retried, a query GitHub answered with errors included; a
+	// query changes nothing, so POSTs are retried too.
+	c := &client{backoff: opts.Backoff, maxWait: opts.MaxWait}
 	hx, err := httpx.New(httpx.Config{System: "GitHub", BaseURL: apiURL, Token: opts.Token,
 		Timeout: opts.Timeout, Retries: opts.Retries, AnyMethod: true, Backoff: opts.Backoff, MaxRetryAfter: opts.MaxWait,
-		MaxAnswerBytes: opts.MaxAnswerBytes, Items: pageItems, Hints: hints, Classify: classify,
+		MaxAnswerBytes: opts.MaxAnswerBytes, Items: pageItems, Hints: hints,
+		Classify: func(resp *http.Response) httpx.Verdict {
+			if resp.StatusCode == http.StatusOK && resp.Request != nil && resp.Request.Method == http.MethodPost {
+				return gqlVerdict(resp, opts.SecondaryWait) // only GraphQL queries are POSTs
+			}
+			return classify(resp)
+		},
 		Limits: httpx.Limits{Wait: opts.SecondaryWait, MaxWait: opts.MaxWait},
 		Wrap: func(rt http.RoundTripper) http.RoundTripper {
 			if opts.CacheBytes > 0 {

@@ -1,6 +1,7 @@
 package github
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -17,11 +18,11 @@ import (
 
 // The HTTP stack under githubv4, top to bottom:
 //
-//	gqlTransport  waits out RATE_LIMITED, asks again a query GitHub
-//	              answered with other errors in a 200 answer; turns what
-//	              cannot be used into an *httpx.Error
-//	httpx         the REST stack's, POSTs retried too: a query changes
-//	              nothing
+//	gqlTransport  turns an answer that cannot be used into an *httpx.Error
+//	httpx         the REST stack's, POSTs retried too (a query changes
+//	              nothing); its Classify (gqlVerdict) waits out
+//	              RATE_LIMITED and asks again a query GitHub answered
+//	              with other errors in a 200 answer
 
 // graphQLEndpoint returns the GraphQL URL of a source: github.com's, or
 // the GitHub Enterprise Server's /api/graphql for its base URL
@@ -41,7 +42,8 @@ func graphQLEndpoint(base string) string {
 // aGraphQLAnswer is what a GraphQL answer must be.
 var aGraphQLAnswer = shape{what: "a GraphQL answer (an object with data or errors)"}
 
-// gqlTransport sends a GraphQL query until GitHub answers it whole.
+// gqlTransport sends a GraphQL query through httpx's retry loop and
+// refuses an answer that cannot be used.
 type gqlTransport struct {
 	next http.RoundTripper // httpx's retry loop
 	c    *client
@@ -50,96 +52,49 @@ type gqlTransport struct {
 func (t *gqlTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	req = req.Clone(req.Context())
 	req.Header.Set("User-Agent", "codepace")
-	c := t.c
-	for attempts, failures, limits := 1, 0, 0; ; attempts++ {
-		if req.GetBody != nil {
-			body, err := req.GetBody()
-			if err != nil {
-				return nil, err
-			}
-			req.Body = body
-		}
-		resp, err := t.next.RoundTrip(req)
-		if err != nil {
-			return nil, err
-		}
-		problems, limited, err := t.judge(req, resp, httpx.RawBody(resp.Body))
-		if err != nil {
-			return nil, err
-		}
-		if problems == nil && !limited {
-			return resp, nil
-		}
-		var pause time.Duration
-		if limited {
-			limits++
-			pause = time.Until(resetOf(resp.Header, c.secondaryWait)) + c.backoff
-			if pause > c.maxWait || limits > maxLimitWaits {
-				return nil, t.fail(req, resp.StatusCode, "RATE_LIMITED", attempts, httpx.ErrRateLimited,
-					fmt.Sprintf("GitHub GraphQL rate limit used up until %s; codepace waits at most %s: run again after the reset",
-						time.Now().Add(pause).UTC().Format(time.RFC3339), c.maxWait))
-			}
-			if err := c.hx.Sleep(req.Context(), pause, "github graphql rate limit used up, waiting for the reset"); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		failures++
-		if failures > c.retries {
-			e := t.fail(req, 0, strings.Join(problems, "; "), attempts, nil, "")
-			e.Detail = "GitHub answered the query with errors"
-			return nil, e
-		}
-		pause = httpx.Backoff(c.backoff, failures)
-		if err := c.hx.Sleep(req.Context(), pause, "github graphql query answered with errors, retrying"); err != nil {
-			return nil, err
-		}
+	resp, err := t.next.RoundTrip(req)
+	if err != nil {
+		return nil, err
 	}
+	if err := t.judge(req, resp, httpx.RawBody(resp.Body)); err != nil {
+		return nil, err
+	}
+	return resp, nil
 }
 
 // fail returns the *httpx.Error of a query; hint "" is the status's.
-func (t *gqlTransport) fail(req *http.Request, status int, msg string, attempts int, err error, hint string) *httpx.Error {
+func (t *gqlTransport) fail(req *http.Request, status int, msg string, err error, hint string) *httpx.Error {
 	return &httpx.Error{System: "GitHub", Method: req.Method, URL: httpx.Safe(req.URL), Status: status,
-		Message: t.c.hx.Redactor().String(msg), Attempts: attempts, Err: err, Hint: cmp.Or(hint, hints[status])}
+		Message: t.c.hx.Redactor().String(msg), Err: err, Hint: cmp.Or(hint, hints[status])}
 }
 
-// judge reads an answer httpx let through: an error for one that cannot
-// be used and is not worth asking again for (another status than 200, not
-// a GraphQL answer, a repository or node not found or not allowed),
-// limited for RATE_LIMITED, else the errors GitHub put beside the data
-// (nil for none).
-func (t *gqlTransport) judge(req *http.Request, resp *http.Response, body []byte) (problems []string, limited bool, err error) {
-	var a struct {
+// gqlAnswer is what codepace reads of any GraphQL answer.
+type gqlAnswer struct {
+	Message string
+	Data    json.RawMessage
+	Errors  []struct {
+		Type    string
 		Message string
-		Data    json.RawMessage
-		Errors  []struct {
-			Type    string
-			Message string
-			Path    []any
-		}
+		Path    []any
 	}
-	_ = json.Unmarshal(body, &a)
-	if resp.StatusCode != http.StatusOK {
-		return nil, false, t.fail(req, resp.StatusCode, a.Message, 0, nil, "")
-	}
-	if e := checkBody(t.c, req, resp, body, aGraphQLAnswer, nil); e != nil {
-		return nil, false, e
-	}
-	if len(a.Errors) == 0 && (len(a.Data) == 0 || string(a.Data) == "null") {
-		e := t.fail(req, resp.StatusCode, "", 0, httpx.ErrNotJSON, "run again, and if it persists look at what the URL answers")
-		e.Detail = "the answer (HTTP 200) holds neither data nor errors"
-		return nil, false, e
-	}
+}
+
+// gqlErrorsDetail is the Detail of a query GitHub answered with errors.
+const gqlErrorsDetail = "GitHub answered the query with errors"
+
+// read says what the errors of an answer mean, the first that decides
+// winning: limited for RATE_LIMITED; status 404 or 403 and GitHub's
+// message for NOT_FOUND or FORBIDDEN; else the errors, each with where
+// (nil for none).
+func (a *gqlAnswer) read() (problems []string, limited bool, status int, msg string) {
 	for _, e := range a.Errors {
 		switch e.Type {
 		case "RATE_LIMITED":
-			return nil, true, nil
-		case "NOT_FOUND", "FORBIDDEN":
-			status := http.StatusNotFound
-			if e.Type == "FORBIDDEN" {
-				status = http.StatusForbidden
-			}
-			return nil, false, t.fail(req, status, e.Message, 0, nil, "")
+			return nil, true, 0, ""
+		case "NOT_FOUND":
+			return nil, false, http.StatusNotFound, e.Message
+		case "FORBIDDEN":
+			return nil, false, http.StatusForbidden, e.Message
 		}
 		where := ""
 		if len(e.Path) > 0 {
@@ -147,7 +102,62 @@ func (t *gqlTransport) judge(req *http.Request, resp *http.Response, body []byte
 		}
 		problems = append(problems, strings.TrimPrefix(e.Type+": ", ": ")+e.Message+where)
 	}
-	return problems, false, nil
+	return problems, false, 0, ""
+}
+
+// gqlVerdict is httpx's verdict on a 200 answer to a GraphQL query:
+// RATE_LIMITED is waited out until x-ratelimit-reset (else secondaryWait),
+// other errors GitHub put in the answer are asked again (Transient);
+// anything else is final, for judge to read.
+func gqlVerdict(resp *http.Response, secondaryWait time.Duration) httpx.Verdict {
+	body := httpx.RawBody(resp.Body)
+	if !bytes.Contains(body, []byte(`"errors"`)) {
+		return httpx.Verdict{} // judge refuses an answer that hides them
+	}
+	var a gqlAnswer
+	if json.Unmarshal(body, &a) != nil {
+		return httpx.Verdict{}
+	}
+	problems, limited, _, _ := a.read()
+	switch {
+	case limited:
+		return httpx.Verdict{Kind: httpx.Reset, Wait: time.Until(resetOf(resp.Header, secondaryWait)), Message: "RATE_LIMITED"}
+	case problems != nil:
+		return httpx.Verdict{Kind: httpx.Transient, Message: strings.Join(problems, "; "), Detail: gqlErrorsDetail}
+	}
+	return httpx.Verdict{}
+}
+
+// judge reads an answer httpx let through and returns an error for one
+// that cannot be used: another status than 200, not a GraphQL answer, a
+// repository or node not found or not allowed, or errors httpx did not
+// retry.
+func (t *gqlTransport) judge(req *http.Request, resp *http.Response, body []byte) error {
+	var a gqlAnswer
+	_ = json.Unmarshal(body, &a)
+	if resp.StatusCode != http.StatusOK {
+		return t.fail(req, resp.StatusCode, a.Message, nil, "")
+	}
+	if e := checkBody(t.c, req, resp, body, aGraphQLAnswer, nil); e != nil {
+		return e
+	}
+	if len(a.Errors) == 0 && (len(a.Data) == 0 || string(a.Data) == "null") {
+		e := t.fail(req, resp.StatusCode, "", httpx.ErrNotJSON, "run again, and if it persists look at what the URL answers")
+		e.Detail = "the answer (HTTP 200) holds neither data nor errors"
+		return e
+	}
+	problems, limited, status, msg := a.read()
+	switch {
+	case status != 0:
+		return t.fail(req, status, msg, nil, "")
+	case limited:
+		return t.fail(req, resp.StatusCode, "RATE_LIMITED", httpx.ErrRateLimited, "run again after the reset")
+	case problems != nil:
+		e := t.fail(req, resp.StatusCode, strings.Join(problems, "; "), nil, "")
+		e.Detail = gqlErrorsDetail
+		return e
+	}
+	return nil
 }
 
 func pathString(path []any) string {

@@ -197,7 +197,7 @@ func TestGraphQLRateLimited(t *testing.T) {
 		if err != nil || st.Changes != 9 {
 			t.Fatalf("%+v, %v", st, err)
 		}
-		if !strings.Contains(logs.String(), "github graphql rate limit used up, waiting for the reset") {
+		if !strings.Contains(logs.String(), "rate limit used up, waiting for the reset") || !strings.Contains(logs.String(), "/api/graphql") {
 			t.Errorf("the wait is not logged:\n%s", logs)
 		}
 	})
@@ -249,7 +249,7 @@ func TestGraphQLPartialErrors(t *testing.T) {
 		if _, err := c.Collect(context.Background(), collectors.Window{From: t0.AddDate(0, 0, -1)}, sink); err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(logs.String(), "github graphql query answered with errors, retrying") || failures.Load() != 3 {
+		if !strings.Contains(logs.String(), "request failed, retrying") || !strings.Contains(logs.String(), "answered the query with errors") || failures.Load() != 3 {
 			t.Errorf("%d failures; retries not logged:\n%s", failures.Load(), logs)
 		}
 		if !reflect.DeepEqual(sink.change(t, 5), rest.change(t, 5)) {

@@ -74,6 +74,10 @@ type Verdict struct {
 	Wait time.Duration
 	// Message is the server's message, for errors.
 	Message string
+	// Detail says what is wrong with an answer whose status does not say
+	// (GitHub's errors inside a 200 answer to a GraphQL query), for
+	// errors and logs.
+	Detail string
 }
 
 // Limits bounds the waits for rate limits.
@@ -150,9 +154,12 @@ func (r *retry) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 			pause = max(Backoff(c.cfg.Backoff, failures), min(v.Wait, c.cfg.MaxRetryAfter))
 			what := "HTTP "
-			if err != nil {
+			switch {
+			case err != nil:
 				what = err.Error()
-			} else {
+			case v.Detail != "":
+				what = v.Detail + ": " + v.Message
+			default:
 				what += strconv.Itoa(resp.StatusCode)
 			}
 			c.log.Warn(strings.ToLower(c.cfg.System)+" request failed, retrying", "url", Safe(req.URL), "error", what,
@@ -191,7 +198,7 @@ func (r *retry) giveUp(req *http.Request, resp *http.Response, err error, v Verd
 		return c.red.Error(fmt.Errorf("%w (gave up after %d attempts)", err, attempts))
 	}
 	e := c.fail(req, resp.StatusCode, nil)
-	e.Attempts = attempts
+	e.Attempts, e.Detail = attempts, v.Detail
 	e.Message = cmp.Or(c.red.String(v.Message), c.red.Summary(resp.Header.Get("Content-Type"), RawBody(resp.Body)))
 	return e
 }

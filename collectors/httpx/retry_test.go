@@ -1,6 +1,8 @@
 package httpx
 
 import (
+	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -90,5 +92,32 @@ func TestRetryPOST(t *testing.T) {
 		if resp.StatusCode != status || !slices.Equal(bodies, want) {
 			t.Errorf("AnyMethod %v: HTTP %d after bodies %q, want %d after %q", anyMethod, resp.StatusCode, bodies, status, want)
 		}
+	}
+}
+
+// TestClassifyTransientOK: a 200 answer Classify calls Transient (errors
+// inside the answer) is sent again, and when retries are used up the
+// error carries the verdict's Detail and Message, and the attempts.
+func TestClassifyTransientOK(t *testing.T) {
+	var n int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n++
+		io.WriteString(w, `{"errors":["busy"]}`)
+	}))
+	defer srv.Close()
+	c, err := New(Config{System: "X", BaseURL: srv.URL, Retries: 1, Backoff: time.Millisecond,
+		Classify: func(resp *http.Response) Verdict {
+			if strings.Contains(string(RawBody(resp.Body)), "busy") {
+				return Verdict{Kind: Transient, Message: "busy", Detail: "the answer holds errors"}
+			}
+			return Verdict{}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.GetJSON(context.Background(), "/", nil)
+	var e *Error
+	if !errors.As(err, &e) || n != 2 || e.Attempts != 2 || e.Detail != "the answer holds errors" || e.Message != "busy" {
+		t.Errorf("error %#v after %d requests", err, n)
 	}
 }
