@@ -243,3 +243,62 @@ func derefTime(t *time.Time) time.Time {
 	}
 	return *t
 }
+
+// writeBacklogDayMasks writes, for generation gen layered on base, the
+// masks of the backlog days an update replaces (each project of from, its
+// days from metrics.BacklogFirstDay(from) on): one row per day the views
+// show, naming the generation that holds it. Older rows of a day are
+// masked already, by the masks that made that one visible, so the masks
+// grow with the days replaced, not with the layers. It returns how many
+// it wrote.
+func (s *Store) writeBacklogDayMasks(ctx context.Context, base, gen uint64, from map[[2]string]time.Time) (int, error) {
+	if len(from) == 0 {
+		return 0, nil
+	}
+	projects, err := ext.NewTable("projects", ext.Column("source", "String"), ext.Column("project", "String"))
+	if err != nil {
+		return 0, err
+	}
+	var earliest time.Time
+	for p, at := range from {
+		if err := projects.Append(p[0], p[1]); err != nil {
+			return 0, err
+		}
+		if d := metrics.BacklogFirstDay(at); earliest.IsZero() || d.Before(earliest) {
+			earliest = d
+		}
+	}
+	rows, err := s.conn.Query(clickhouse.Context(streaming(ctx), clickhouse.WithExternalTable(projects)),
+		`SELECT source, project, day, generation FROM review_backlog_daily_data
+		WHERE generation GLOBAL IN (SELECT generation FROM live_generations)
+		  AND (source, project, day, generation) GLOBAL NOT IN
+		      (SELECT source, project, day, hidden FROM backlog_day_masks
+		       WHERE generation GLOBAL IN (SELECT generation FROM live_generations))
+		  AND (source, project) GLOBAL IN (SELECT source, project FROM projects)
+		  AND day >= toDate(?)`, earliest.Format(time.DateOnly))
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	w := s.rowWriter("backlog_day_masks (base, generation, hidden, source, project, day)")
+	defer w.abort()
+	for rows.Next() {
+		var p [2]string
+		var day time.Time
+		var hidden uint64
+		if err := rows.Scan(&p[0], &p[1], &day, &hidden); err != nil {
+			return w.rows, err
+		}
+		day = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
+		if day.Before(metrics.BacklogFirstDay(from[p])) {
+			continue
+		}
+		if err := w.add(ctx, base, gen, hidden, p[0], p[1], day); err != nil {
+			return w.rows, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return w.rows, err
+	}
+	return w.rows, w.flush()
+}

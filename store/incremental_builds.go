@@ -124,3 +124,50 @@ func (s *Store) touchedJobs(ctx context.Context, watermark uint64) (map[jobKey]t
 	}
 	return out, rows.Err()
 }
+
+// writeBuildMasks writes, for generation gen layered on base, the masks
+// of the builds in keys: one row per build the views show, naming the
+// generation that holds it (older rows of a build are masked already). It
+// returns how many it wrote.
+func (s *Store) writeBuildMasks(ctx context.Context, base, gen uint64, keys []buildKey) (int, error) {
+	if len(keys) == 0 {
+		return 0, nil
+	}
+	t, err := ext.NewTable("rebuilt", ext.Column("source", "String"), ext.Column("system", "String"),
+		ext.Column("build_id", "String"))
+	if err != nil {
+		return 0, err
+	}
+	for _, k := range keys {
+		if err := t.Append(k.source, k.system, k.buildID); err != nil {
+			return 0, err
+		}
+	}
+	rows, err := s.conn.Query(clickhouse.Context(streaming(ctx), clickhouse.WithExternalTable(t)),
+		`SELECT source, system, build_id, generation FROM builds_data
+		WHERE generation GLOBAL IN (SELECT generation FROM live_generations)
+		  AND (source, system, build_id, generation) GLOBAL NOT IN
+		      (SELECT source, system, build_id, hidden FROM build_masks
+		       WHERE generation GLOBAL IN (SELECT generation FROM live_generations))
+		  AND (source, system, build_id) GLOBAL IN (SELECT source, system, build_id FROM rebuilt)`)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	w := s.rowWriter("build_masks (base, generation, hidden, source, system, build_id)")
+	defer w.abort()
+	for rows.Next() {
+		var k buildKey
+		var hidden uint64
+		if err := rows.Scan(&k.source, &k.system, &k.buildID, &hidden); err != nil {
+			return w.rows, err
+		}
+		if err := w.add(ctx, base, gen, hidden, k.source, k.system, k.buildID); err != nil {
+			return w.rows, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return w.rows, err
+	}
+	return w.rows, w.flush()
+}
