@@ -18,7 +18,9 @@ import (
 func recordLayer(t *testing.T, s *Store, gen, base uint64) {
 	t.Helper()
 	err := s.insert(context.Background(), "compute_runs (generation, started_at, finished_at, changes, builds, base)",
-		func(b driver.Batch) error { return b.Append(gen, time.Now().UTC(), time.Now().UTC(), uint64(0), uint64(0), base) })
+		func(b driver.Batch) error {
+			return b.Append(gen, time.Now().UTC(), time.Now().UTC(), uint64(0), uint64(0), base)
+		})
 	if err != nil {
 		t.Fatal(err)
 	}
