@@ -99,12 +99,14 @@ func windowStart(t0 time.Time, spike metrics.SpikeConfig) time.Time {
 }
 
 // touchedJobs returns, for each job with a build stored since the
-// watermark, the earliest finish of those builds, in their new state or
-// in the state the builds view shows (a build that moves to a later
-// finish, or to another job, leaves the baselines it was in).
+// watermark, the earliest finish of those builds, in any state stored
+// since (read without FINAL, which would merge the whole table: a state
+// replaced since only makes t0 earlier) or in the state the builds view
+// shows (a build that moves to a later finish, or to another job, leaves
+// the baselines it was in).
 func (s *Store) touchedJobs(ctx context.Context, watermark uint64) (map[jobKey]time.Time, error) {
 	rows, err := s.conn.Query(ctx, `SELECT source, system, job, min(finished_at) FROM (
-			SELECT source, system, job, finished_at FROM raw_builds FINAL WHERE version >= ?
+			SELECT source, system, job, finished_at FROM raw_builds WHERE version >= ?
 			UNION ALL
 			SELECT source, system, job, finished_at FROM builds
 			WHERE (source, system, build_id) GLOBAL IN (SELECT source, system, build_id FROM raw_builds WHERE version >= ?)
