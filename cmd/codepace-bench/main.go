@@ -309,7 +309,7 @@ func timed(ctx context.Context, name string, args ...string) (step, error) {
 	}
 	s.wall = time.Since(began)
 	if err != nil {
-		return s, fmt.Errorf("%s %s: %v\n%s", filepath.Base(name), strings.Join(args, " "), err, stderr.String())
+		return s, fmt.Errorf("%s %s: %v after %.1fs\n%s", filepath.Base(name), strings.Join(args, " "), err, s.wall.Seconds(), logTail(stderr.String()))
 	}
 	sc := bufio.NewScanner(&stderr)
 	for sc.Scan() {
@@ -321,6 +321,28 @@ func timed(ctx context.Context, name string, args ...string) (step, error) {
 		}
 	}
 	return s, nil
+}
+
+// logTail is a failed command's log without its progress lines (a
+// backfill of 1,000,000 changes logs hundreds), keeping the last of them.
+func logTail(log string) string {
+	var kept []string
+	progress := ""
+	for _, line := range strings.Split(strings.TrimRight(log, "\n"), "\n") {
+		if strings.Contains(line, " msg=progress ") {
+			progress = line
+			continue
+		}
+		if progress != "" {
+			kept = append(kept, progress)
+			progress = ""
+		}
+		kept = append(kept, line)
+	}
+	if progress != "" {
+		kept = append(kept, progress)
+	}
+	return strings.Join(kept, "\n")
 }
 
 // floor fetches the pages a backfill fetches (the same windows, options

@@ -55,3 +55,10 @@ func TestHistoryEndsBeforeNow(t *testing.T) {
 		}
 	}
 }
+
+func TestLogTailDropsProgressLines(t *testing.T) {
+	log := "a msg=collecting\nb msg=progress n=1\nc msg=progress n=2\nd msg=collected\ne msg=progress n=3\n"
+	if got, want := logTail(log), "a msg=collecting\nc msg=progress n=2\nd msg=collected\ne msg=progress n=3"; got != want {
+		t.Errorf("logTail gave\n%s\nwant\n%s", got, want)
+	}
+}
