@@ -213,13 +213,13 @@ func (s *Store) computeBuilds(ctx context.Context, gen uint64, spike metrics.Spi
 const buildColumns = `source, system, pipeline, job, build_id, url, project, number,
 	patchset, result, voting, started_at, finished_at, duration_s, queued_s`
 
-// scanBuild reads a row of buildColumns.
-func scanBuild(rows driver.Rows) (collectors.Build, error) {
+// scanBuild reads a row of buildColumns, then of more columns into more.
+func scanBuild(rows driver.Rows, more ...any) (collectors.Build, error) {
 	var b collectors.Build
 	var patchset int32
 	var voting uint8
-	if err := rows.Scan(&b.Source, &b.System, &b.Pipeline, &b.Job, &b.BuildID, &b.URL, &b.Project,
-		&b.Change, &patchset, &b.Result, &voting, &b.Started, &b.Finished, &b.DurationS, &b.QueuedS); err != nil {
+	if err := rows.Scan(append([]any{&b.Source, &b.System, &b.Pipeline, &b.Job, &b.BuildID, &b.URL, &b.Project,
+		&b.Change, &patchset, &b.Result, &voting, &b.Started, &b.Finished, &b.DurationS, &b.QueuedS}, more...)...); err != nil {
 		return b, err
 	}
 	b.Patchset, b.Voting = int(patchset), voting == 1

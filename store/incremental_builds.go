@@ -1,12 +1,15 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/ext"
 
+	"github.com/codepace/codepace/collectors"
 	"github.com/codepace/codepace/metrics"
 )
 
@@ -31,47 +34,22 @@ func (s *Store) incrementalBuilds(ctx context.Context, gen uint64, spike metrics
 	if err != nil || len(t0s) == 0 {
 		return nil, err
 	}
-	jobs, err := ext.NewTable("jobs", ext.Column("source", "String"), ext.Column("system", "String"),
-		ext.Column("job", "String"))
+	builds, err := s.windowBuilds(ctx, t0s, spike)
 	if err != nil {
 		return nil, err
 	}
-	var earliest time.Time
-	for k, t0 := range t0s {
-		if err := jobs.Append(k.source, k.system, k.job); err != nil {
-			return nil, err
-		}
-		if lo := windowStart(t0, spike); earliest.IsZero() || lo.Before(earliest) {
-			earliest = lo
-		}
-	}
-	// Not moved to PREWHERE: with FINAL, that would filter the states of
-	// a build before the newest is chosen.
-	qctx := clickhouse.Context(ctx, clickhouse.WithExternalTable(jobs),
-		clickhouse.WithSettings(clickhouse.Settings{"max_block_size": streamBlockRows, "optimize_move_to_prewhere": 0}))
-	rows, err := s.conn.Query(qctx, `SELECT `+buildColumns+` FROM raw_builds FINAL
-		WHERE (source, system, job) GLOBAL IN (SELECT source, system, job FROM jobs) AND finished_at >= toDateTime(?)
-		ORDER BY source, system, job, finished_at, build_id`, max(earliest.Unix(), 0))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	w := s.buildWriter()
 	defer w.abort()
 	var out []buildKey
 	var window *metrics.SpikeWindow
 	var job jobKey
-	for rows.Next() {
-		b, err := scanBuild(rows)
-		if err != nil {
-			return nil, err
-		}
+	for _, b := range builds {
 		if k := (jobKey{b.Source, b.System, b.Job}); window == nil || k != job {
 			window, job = metrics.NewSpikeWindow(spike), k
 		}
-		t0 := t0s[job]
-		if b.Finished.Before(windowStart(t0, spike)) {
-			continue // read for another job's earlier window
+		t0, ok := t0s[job]
+		if !ok || b.Finished.Before(windowStart(t0, spike)) {
+			continue // out of the windows
 		}
 		sp := window.Judge(b)
 		if b.Finished.Before(t0) {
@@ -82,10 +60,115 @@ func (s *Store) incrementalBuilds(ctx context.Context, gen uint64, spike metrics
 		}
 		out = append(out, buildKey{b.Source, b.System, b.BuildID})
 	}
+	return out, w.flush()
+}
+
+// windowBuilds returns the builds whose newest state is in a job of t0s
+// and finished at or after its window's start, or of another job with a
+// state there, in their newest state, sorted as computeBuilds reads them.
+// It finds them without FINAL, which would merge the whole table: the
+// builds with a state there (a scan of two columns), then every state of
+// those by their key, keeping the newest. Two states of one version (a
+// build stored twice in one batch) leave the choice to FINAL: then it
+// reads the jobs' windows with FINAL.
+func (s *Store) windowBuilds(ctx context.Context, t0s map[jobKey]time.Time, spike metrics.SpikeConfig) ([]collectors.Build, error) {
+	var earliest time.Time
+	for _, t0 := range t0s {
+		if lo := windowStart(t0, spike); earliest.IsZero() || lo.Before(earliest) {
+			earliest = lo
+		}
+	}
+	from := max(earliest.Unix(), 0)
+	jobs, err := jobsTable(t0s)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.conn.Query(clickhouse.Context(streaming(ctx), clickhouse.WithExternalTable(jobs)),
+		`SELECT `+buildColumns+`, version FROM raw_builds
+		WHERE (source, system, build_id) GLOBAL IN (SELECT source, system, build_id FROM raw_builds
+			WHERE (source, system, job) GLOBAL IN (SELECT source, system, job FROM jobs) AND finished_at >= toDateTime(?))`, from)
+	if err != nil {
+		return nil, err
+	}
+	type state struct {
+		b       collectors.Build
+		version uint64
+	}
+	newest := map[buildKey]state{}
+	tie := false
+	for rows.Next() {
+		var st state
+		if st.b, err = scanBuild(rows, &st.version); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		k := buildKey{st.b.Source, st.b.System, st.b.BuildID}
+		if was, ok := newest[k]; !ok || was.version < st.version {
+			newest[k] = st
+		} else if was.version == st.version {
+			tie = true
+		}
+	}
+	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	return out, w.flush()
+	if tie {
+		return s.finalWindowBuilds(ctx, t0s, from)
+	}
+	out := make([]collectors.Build, 0, len(newest))
+	for _, st := range newest {
+		out = append(out, st.b)
+	}
+	slices.SortFunc(out, func(a, b collectors.Build) int {
+		return cmp.Or(cmp.Compare(a.Source, b.Source), cmp.Compare(a.System, b.System), cmp.Compare(a.Job, b.Job),
+			a.Finished.Compare(b.Finished), cmp.Compare(a.BuildID, b.BuildID))
+	})
+	return out, nil
+}
+
+// finalWindowBuilds reads the builds of the jobs of t0s finished at or
+// after from (Unix seconds) with FINAL, sorted as computeBuilds reads them.
+func (s *Store) finalWindowBuilds(ctx context.Context, t0s map[jobKey]time.Time, from int64) ([]collectors.Build, error) {
+	jobs, err := jobsTable(t0s)
+	if err != nil {
+		return nil, err
+	}
+	// Not moved to PREWHERE: with FINAL, that would filter the states of
+	// a build before the newest is chosen.
+	qctx := clickhouse.Context(ctx, clickhouse.WithExternalTable(jobs),
+		clickhouse.WithSettings(clickhouse.Settings{"max_block_size": streamBlockRows, "optimize_move_to_prewhere": 0}))
+	rows, err := s.conn.Query(qctx, `SELECT `+buildColumns+` FROM raw_builds FINAL
+		WHERE (source, system, job) GLOBAL IN (SELECT source, system, job FROM jobs) AND finished_at >= toDateTime(?)
+		ORDER BY source, system, job, finished_at, build_id`, from)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []collectors.Build
+	for rows.Next() {
+		b, err := scanBuild(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// jobsTable is an external table "jobs" of the jobs of t0s.
+func jobsTable(t0s map[jobKey]time.Time) (*ext.Table, error) {
+	jobs, err := ext.NewTable("jobs", ext.Column("source", "String"), ext.Column("system", "String"),
+		ext.Column("job", "String"))
+	if err != nil {
+		return nil, err
+	}
+	for k := range t0s {
+		if err := jobs.Append(k.source, k.system, k.job); err != nil {
+			return nil, err
+		}
+	}
+	return jobs, nil
 }
 
 // windowStart is the earliest finish of a build a verdict at t0 or later

@@ -116,6 +116,13 @@ func TestIncrementalBuilds(t *testing.T) {
 			}
 			updated = append(updated, b)
 		}
+		if round == 1 { // stored twice in one batch, one version: FINAL chooses
+			b := builds[rng.IntN(len(builds))]
+			b.DurationS *= 5
+			updated = append(updated, b, builds[rng.IntN(len(builds))])
+			b.DurationS, b.Result = 10, "FAILURE"
+			updated = append(updated, b)
+		}
 		if err := s.Write(ctx, collectors.Batch{Builds: updated}); err != nil {
 			t.Fatal(err)
 		}
