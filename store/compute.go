@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,6 +34,8 @@ type ComputeOptions struct {
 	// Fingerprint identifies the settings and code the figures come from;
 	// it is recorded with the generation (see NeedsCompute).
 	Fingerprint string
+	// Full forces a full compute (see planCompute).
+	Full bool
 }
 
 // ComputeStats counts what a compute wrote.
@@ -43,6 +46,10 @@ type ComputeStats struct {
 	Builds        int
 	Newcomers     int
 	BacklogDays   int
+	// Full tells whether every derived row was rewritten (else the
+	// compute was incremental), and Why says what made it so.
+	Full bool
+	Why  string
 }
 
 // derivedTables are rewritten whole by every compute, one partition per
@@ -53,14 +60,24 @@ var derivedTables = []string{
 	"reviewer_waits_data",
 }
 
-// Compute rebuilds every derived table from the raw facts, as a new
-// generation that the views switch to only once it is complete, then drops
-// older generations.
+// maskTables hold the masks of incremental computes, one partition per
+// base (see planCompute).
+var maskTables = []string{"change_masks", "backlog_day_masks", "build_masks", "newcomer_masks"}
+
+// Compute derives the tables the views show from the raw facts, as a new
+// generation that the views switch to only once it is complete.
+//
+// A full compute rebuilds every derived row and then drops older
+// generations; an incremental one (see planCompute, docs/definitions.md
+// §20) rewrites only the units the raw facts stored since the previous
+// compute can change, masking their older rows. Either way the views then
+// equal, row by row, what a full compute gives.
 //
 // It reads the changes once, in (source, project, number) order, and
 // writes each one's figures and review actions as it goes; what it keeps
 // is one row per person (newcomers) and the backlog items of the current
-// project only, so its memory does not grow with the number of changes.
+// project only (of the touched changes, when incremental), so its memory
+// does not grow with the number of changes.
 func (s *Store) Compute(ctx context.Context, o ComputeOptions) (ComputeStats, error) {
 	started := time.Now().UTC()
 	gen := uint64(started.UnixNano())
@@ -72,6 +89,33 @@ func (s *Store) Compute(ctx context.Context, o ComputeOptions) (ComputeStats, er
 	if err != nil {
 		return st, err
 	}
+	plan, err := s.planCompute(ctx, o, started)
+	if err != nil {
+		return st, err
+	}
+	var touched map[changeKey]struct{}
+	if !plan.full {
+		if touched, err = s.touchedChanges(ctx, o, &plan, firsts); err != nil {
+			return st, err
+		}
+	}
+	st.Full, st.Why = plan.full, plan.why
+	if !plan.full {
+		st.Why = fmt.Sprintf("%d changes touched since %s", len(touched), plan.watermark.Format(time.RFC3339))
+	}
+	if plan.full {
+		err = s.computeFull(ctx, gen, o, firsts, &st)
+	} else {
+		err = s.computeIncremental(ctx, gen, o, firsts, plan, touched, &st)
+	}
+	if err != nil {
+		return st, err
+	}
+	return st, s.commitGeneration(ctx, gen, started, o, plan, st)
+}
+
+// computeFull writes every derived row into generation gen.
+func (s *Store) computeFull(ctx context.Context, gen uint64, o ComputeOptions, firsts map[[2]string]time.Time, st *ComputeStats) error {
 	// Builds do not depend on changes: they are judged while the changes
 	// are read, each part on its own connections.
 	var builds sync.WaitGroup
@@ -85,42 +129,57 @@ func (s *Store) Compute(ctx context.Context, o ComputeOptions) (ComputeStats, er
 	}()
 	defer builds.Wait() // no builds written after Compute returns
 	defer stopBuilds()
-	ci, err := s.actionsRuns(ctx)
+	ci, err := s.actionsRuns(ctx, "")
 	if err != nil {
-		return st, err
+		return err
 	}
 	pass := s.newChangePass(gen, o, firsts)
 	pass.ci = ci
 	defer pass.abort()
-	err = s.eachChange(ctx, func(c collectors.Change) error { return pass.add(ctx, c) })
+	err = s.eachChange(ctx, "", func(c collectors.Change) error { return pass.add(ctx, c) })
 	if err == nil {
 		err = pass.finish(ctx)
 	}
 	if err != nil {
-		return st, fmt.Errorf("compute changes: %w", err)
+		return fmt.Errorf("compute changes: %w", err)
 	}
 	st.Changes, st.ReviewActions, st.BacklogDays = pass.changes.rows, pass.actions.rows, pass.backlog.rows
 	if builds.Wait(); buildsErr != nil {
-		return st, fmt.Errorf("compute builds: %w", buildsErr)
+		return fmt.Errorf("compute builds: %w", buildsErr)
 	}
 	st.Builds = nBuilds
 	if st.Newcomers, err = s.writeNewcomers(ctx, gen, pass.newcomers.Rows(), pass.names); err != nil {
-		return st, fmt.Errorf("compute newcomers: %w", err)
+		return fmt.Errorf("compute newcomers: %w", err)
 	}
-	err = s.insert(ctx, "compute_inputs (generation, fingerprint)", func(b driver.Batch) error {
+	return nil
+}
+
+// commitGeneration records generation gen, which makes it visible, and
+// drops the partitions no view reads any more.
+func (s *Store) commitGeneration(ctx context.Context, gen uint64, started time.Time, o ComputeOptions, plan computePlan, st ComputeStats) error {
+	err := s.insert(ctx, "compute_inputs (generation, fingerprint)", func(b driver.Batch) error {
 		return b.Append(gen, o.Fingerprint)
 	})
 	if err != nil {
-		return st, fmt.Errorf("record compute: %w", err)
+		return fmt.Errorf("record compute: %w", err)
+	}
+	checkpoint("inputs")
+	base := gen
+	if !plan.full {
+		base = plan.base
 	}
 	// This row makes the generation visible: it goes last.
-	err = s.insert(ctx, "compute_runs (generation, started_at, finished_at, changes, builds)", func(b driver.Batch) error {
-		return b.Append(gen, started, time.Now().UTC(), uint64(st.Changes), uint64(st.Builds))
+	err = s.insert(ctx, "compute_runs (generation, started_at, finished_at, changes, builds, base)", func(b driver.Batch) error {
+		return b.Append(gen, started, time.Now().UTC(), uint64(st.Changes), uint64(st.Builds), base)
 	})
 	if err != nil {
-		return st, fmt.Errorf("record compute: %w", err)
+		return fmt.Errorf("record compute: %w", err)
 	}
-	return st, s.dropGenerationsBefore(ctx, gen)
+	checkpoint("recorded")
+	if plan.full {
+		return s.dropGenerationsBefore(ctx, gen, nil)
+	}
+	return s.dropGenerationsBefore(ctx, gen, append(plan.live, gen))
 }
 
 // changePass computes and writes the figures of the changes as they are
@@ -141,6 +200,13 @@ type changePass struct {
 	newcomers metrics.NewcomerTally
 	names     map[[2]string]string // (source, person key) -> how the person is shown
 	ci        map[changeKey][]metrics.CIRun
+	// fresh, in an incremental compute, gathers each change's backlog item
+	// (the zero item when it has none) instead of project (see
+	// incrementalBacklog).
+	fresh map[changeKey]metrics.BacklogItem
+	// owners, in an incremental compute, lists what each change read
+	// gives the newcomers, in key order (see incrementalNewcomers).
+	owners []newcomerChange
 }
 
 func (s *Store) newChangePass(gen uint64, o ComputeOptions, firsts map[[2]string]time.Time) *changePass {
@@ -159,6 +225,10 @@ func (p *changePass) add(ctx context.Context, c collectors.Change) error {
 	}
 	bots := p.o.Bots[c.Source]
 	key, name := p.o.People.Resolve(c.Source, c.Owner)
+	ck := changeKey{c.Source, c.Project, c.Number}
+	if p.fresh != nil {
+		p.fresh[ck] = metrics.BacklogItem{}
+	}
 	row := changeRow{
 		Figures: metrics.ChangeFigures(c, bots, p.firsts[[2]string{c.Source, key}], p.o.NewcomerDays),
 		isBot:   bots.IsBot(c.Owner),
@@ -167,16 +237,19 @@ func (p *changePass) add(ctx context.Context, c collectors.Change) error {
 	row.work = row.WorkTime(p.o.WorkTime.For(name))
 	if !row.ReadyAt.IsZero() {
 		ready := metrics.ReadyIntervals(c)
-		turns := metrics.Turns(c, bots, ready, p.ci[changeKey{c.Source, c.Project, c.Number}])
+		turns := metrics.Turns(c, bots, ready, p.ci[ck])
 		if n := len(turns); n > 0 && turns[n-1].To.IsZero() {
 			row.now = &turns[n-1]
 		}
 		if err := writeReviewerWaits(ctx, p.waits, p.gen, c, row, name, turns); err != nil {
 			return err
 		}
-		p.project.Add(metrics.BacklogItem{
-			Source: c.Source, Project: c.Project, ReadyAt: row.ReadyAt, Intervals: ready, Turns: turns,
-		})
+		it := metrics.BacklogItem{Source: c.Source, Project: c.Project, ReadyAt: row.ReadyAt, Intervals: ready, Turns: turns}
+		if p.fresh != nil {
+			p.fresh[ck] = it
+		} else {
+			p.project.Add(it)
+		}
 		if err := writeBacklogChange(ctx, p.spans, p.gen, c, row.Figures, name, ready); err != nil {
 			return err
 		}
@@ -191,19 +264,28 @@ func (p *changePass) add(ctx context.Context, c collectors.Change) error {
 			return err
 		}
 	}
-	p.newcomers.Add(metrics.NewcomerInput{
+	in := metrics.NewcomerInput{
 		Source: c.Source, Person: key, IsBot: row.isBot,
 		Created: c.Created, ReadyAt: row.ReadyAt, FirstReviewAt: row.FirstReviewAt, MergedAt: row.MergedAt,
-	})
+	}
 	if name == "" {
 		name = person(c.Owner)
 	}
+	if p.fresh != nil {
+		p.owners = append(p.owners, newcomerChange{k: ck, in: in, name: name})
+		return nil
+	}
+	p.newcomers.Add(in)
 	p.names[[2]string{c.Source, key}] = name
 	return nil
 }
 
-// endProject writes the backlog of the project read so far.
+// endProject writes the backlog of the project read so far (none in an
+// incremental compute: see incrementalBacklog).
 func (p *changePass) endProject(ctx context.Context) error {
+	if p.fresh != nil {
+		return nil
+	}
 	for _, d := range p.project.Days(p.o.Now) {
 		if err := writeBacklogDay(ctx, p.backlog, p.gen, d); err != nil {
 			return err
@@ -244,13 +326,19 @@ type changeKey struct {
 // jobs that failed at least once on their commit: a job that never failed
 // there never makes the commit's verdict a failure, so its runs change
 // nothing and need not be held in memory (most jobs pass).
-func (s *Store) actionsRuns(ctx context.Context) (map[changeKey][]metrics.CIRun, error) {
+//
+// where, when not empty, is a condition on source, project and number
+// that keeps the changes to read.
+func (s *Store) actionsRuns(ctx context.Context, where string) (map[changeKey][]metrics.CIRun, error) {
 	// The results are constants of the metrics package, not input.
 	passing := "'" + strings.Join(metrics.CIPassing, "', '") + "'"
 	const jobs = `FROM raw_builds FINAL WHERE system = ? AND number > 0 AND commit != '' AND voting = 1`
 	// GLOBAL IN: on a cluster raw_builds is a Distributed table, whose
 	// plain IN of another Distributed read ClickHouse refuses.
-	rows, err := s.conn.Query(ctx, `SELECT source, project, number, commit, pipeline, job, finished_at, result `+jobs+`
+	if where != "" {
+		where = " AND " + where
+	}
+	rows, err := s.conn.Query(ctx, `SELECT source, project, number, commit, pipeline, job, finished_at, result `+jobs+where+`
 		AND (source, project, number, commit, pipeline, job) GLOBAL IN
 			(SELECT source, project, number, commit, pipeline, job `+jobs+` AND result NOT IN (`+passing+`))
 		ORDER BY source, project, number, finished_at, build_id`,
@@ -334,45 +422,30 @@ func (s *Store) ownerFirstChanges(ctx context.Context, people metrics.People) (m
 	return out, rows.Err()
 }
 
-// dropGenerationsBefore removes derived partitions older than gen,
-// including those of computes that never finished. On a cluster it lists
-// the partitions of the local tables of every shard and drops them ON
-// CLUSTER.
-func (s *Store) dropGenerationsBefore(ctx context.Context, gen uint64) error {
-	for _, table := range derivedTables {
-		var rows driver.Rows
-		var err error
-		if s.cluster == "" {
-			rows, err = s.conn.Query(ctx, `SELECT DISTINCT partition FROM system.parts
-			WHERE database = ? AND table = ? AND active`, s.db, table)
-		} else {
-			rows, err = s.conn.Query(ctx, `SELECT DISTINCT partition FROM cluster(?, system, parts)
-			WHERE database = ? AND table = ? AND active`, s.cluster, s.db, schema.LocalTable(table))
-		}
+// dropGenerationsBefore removes the partitions of the derived tables and
+// masks older than gen, including those of computes that never finished,
+// except those in keep (the live generations and their base, after an
+// incremental compute). On a cluster it lists the partitions of the local
+// tables of every shard and drops them ON CLUSTER.
+func (s *Store) dropGenerationsBefore(ctx context.Context, gen uint64, keep []uint64) error {
+	for _, table := range append(append([]string{}, derivedTables...), maskTables...) {
+		old, err := s.partitions(ctx, table)
 		if err != nil {
-			return fmt.Errorf("list partitions of %s: %w", table, err)
+			return err
 		}
-		var old []uint64
-		for rows.Next() {
-			var p string
-			if err := rows.Scan(&p); err != nil {
-				rows.Close()
-				return err
-			}
-			if g, err := strconv.ParseUint(p, 10, 64); err == nil && g < gen {
-				old = append(old, g)
-			}
-		}
-		rows.Close()
 		for _, g := range old {
-			// g is a number parsed above, so formatting it into the
-			// statement cannot inject anything.
+			if g >= gen || slices.Contains(keep, g) {
+				continue
+			}
+			// g is a number parsed from a partition name, so formatting
+			// it into the statement cannot inject anything.
 			stmts := []string{fmt.Sprintf("ALTER TABLE %s DROP PARTITION %d", table, g)}
 			if s.cluster != "" {
 				if stmts, err = schema.RenderForCluster(stmts[0], s.cluster, s.db); err != nil {
 					return err
 				}
 			}
+			checkpoint("drop")
 			for _, stmt := range stmts {
 				if err := s.conn.Exec(ctx, stmt); err != nil {
 					return fmt.Errorf("drop generation %d of %s: %w", g, table, err)
@@ -381,6 +454,34 @@ func (s *Store) dropGenerationsBefore(ctx context.Context, gen uint64) error {
 		}
 	}
 	return nil
+}
+
+// partitions lists the numeric partitions of table (generations or bases).
+func (s *Store) partitions(ctx context.Context, table string) ([]uint64, error) {
+	var rows driver.Rows
+	var err error
+	if s.cluster == "" {
+		rows, err = s.conn.Query(ctx, `SELECT DISTINCT partition FROM system.parts
+			WHERE database = ? AND table = ? AND active`, s.db, table)
+	} else {
+		rows, err = s.conn.Query(ctx, `SELECT DISTINCT partition FROM cluster(?, system, parts)
+			WHERE database = ? AND table = ? AND active`, s.cluster, s.db, schema.LocalTable(table))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list partitions of %s: %w", table, err)
+	}
+	defer rows.Close()
+	var out []uint64
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			return nil, err
+		}
+		if g, err := strconv.ParseUint(p, 10, 64); err == nil {
+			out = append(out, g)
+		}
+	}
+	return out, rows.Err()
 }
 
 // NeedsCompute tells whether the derived tables are out of date: there is

@@ -94,25 +94,29 @@ func scanAccount(id, name, username, email string, service uint8) collectors.Acc
 
 // eachChange calls fn for every stored change, with its revisions,
 // messages and votes, in (source, project, number) order, holding only one
-// change in memory at a time.
-func (s *Store) eachChange(ctx context.Context, fn func(collectors.Change) error) error {
+// change in memory at a time. where, when not empty, is a condition on
+// source, project and number that keeps the changes to read.
+func (s *Store) eachChange(ctx context.Context, where string, fn func(collectors.Change) error) error {
+	if where != "" {
+		where = " WHERE " + where
+	}
 	revs, err := openStream(ctx, s, `SELECT source, project, number, version, revision, created_at,
 		uploader_id, uploader_name, uploader_username, uploader_email, uploader_service, kind, commit
-		FROM raw_revisions FINAL ORDER BY source, project, number, revision`, scanRevision)
+		FROM raw_revisions FINAL`+where+` ORDER BY source, project, number, revision`, scanRevision)
 	if err != nil {
 		return fmt.Errorf("read revisions: %w", err)
 	}
 	defer revs.close()
 	msgs, err := openStream(ctx, s, `SELECT source, project, number, version, message_id,
 		author_id, author_name, author_username, author_email, author_service, at, at_ns, tag, text, revision
-		FROM raw_messages FINAL ORDER BY source, project, number, at, at_ns, seq`, scanMessage)
+		FROM raw_messages FINAL`+where+` ORDER BY source, project, number, at, at_ns, seq`, scanMessage)
 	if err != nil {
 		return fmt.Errorf("read messages: %w", err)
 	}
 	defer msgs.close()
 	votes, err := openStream(ctx, s, `SELECT source, project, number, version, label,
 		account_id, account_name, account_username, account_email, account_service, value, at
-		FROM raw_votes FINAL ORDER BY source, project, number, label, account_id`, scanVote)
+		FROM raw_votes FINAL`+where+` ORDER BY source, project, number, label, account_id`, scanVote)
 	if err != nil {
 		return fmt.Errorf("read votes: %w", err)
 	}
@@ -121,7 +125,7 @@ func (s *Store) eachChange(ctx context.Context, fn func(collectors.Change) error
 	rows, err := s.conn.Query(streaming(ctx), `SELECT source, project, branch, number, change_id, url, subject,
 		owner_id, owner_name, owner_username, owner_email, owner_service, status, is_wip,
 		created_at, updated_at, merged_at, insertions, deletions, author_date, version
-		FROM raw_changes FINAL ORDER BY source, project, number`)
+		FROM raw_changes FINAL`+where+` ORDER BY source, project, number`)
 	if err != nil {
 		return fmt.Errorf("read changes: %w", err)
 	}

@@ -62,7 +62,7 @@ type verb struct {
 var verbs = []verb{
 	{"migrate", "", "apply the ClickHouse schema (idempotent, versioned)", runMigrate},
 	{"collect", "[--source NAME] [--since DATE] [--full]", "run collectors once, incrementally from the stored cursor", runCollect},
-	{"compute", "", "recompute every derived table from the raw facts", runCompute},
+	{"compute", "", "compute the derived tables from the raw facts (--full: every row)", runCompute},
 	{"run", "", "migrate + collect + compute once, under a lock (safe under cron)", runRun},
 	{"report", "[--format table|json|csv] [--at DATE] [--weeks N]", "print the key-result scoreboard", runReport},
 	{"record", "METRIC VALUE [--at DATE] [--note TEXT] | --file FILE.csv", "store a value of a manual target (a survey score)", runRecord},

@@ -67,13 +67,15 @@ func runCollect(ctx context.Context, m *Main, args []string) error {
 }
 
 func runCompute(ctx context.Context, m *Main, args []string) error {
-	if err := m.parse(m.flagSet("compute"), args); err != nil {
+	fs := m.flagSet("compute")
+	full := fs.Bool("full", false, "recompute every derived row, not only what the raw facts stored since the last compute can change")
+	if err := m.parse(fs, args); err != nil {
 		return err
 	}
 	if err := m.openMigrated(ctx); err != nil {
 		return err
 	}
-	return m.compute(ctx)
+	return m.compute(ctx, *full)
 }
 
 func runRun(ctx context.Context, m *Main, args []string) error {
@@ -122,21 +124,28 @@ func (m *Main) computeIfNeeded(ctx context.Context) error {
 		m.Log.Info("skipping compute: " + why)
 		return nil
 	}
-	return m.compute(ctx)
+	return m.compute(ctx, false)
 }
 
-func (m *Main) compute(ctx context.Context) error {
+// compute computes the derived tables: incrementally when it can (see
+// store.Compute), every row when full.
+func (m *Main) compute(ctx context.Context, full bool) error {
 	o, err := m.computeOptions()
 	if err != nil {
 		return err
 	}
+	o.Full = full
 	start := time.Now()
 	m.Log.Info("computing derived tables")
 	st, err := m.Store.Compute(ctx, o)
 	if err != nil {
 		return err
 	}
-	m.Log.Info("computed", "changes", st.Changes, "review_actions", st.ReviewActions, "builds", st.Builds,
+	kind := "incremental"
+	if st.Full {
+		kind = "full"
+	}
+	m.Log.Info("computed", "kind", kind, "why", st.Why, "changes", st.Changes, "review_actions", st.ReviewActions, "builds", st.Builds,
 		"newcomers", st.Newcomers, "backlog_days", st.BacklogDays, "took", time.Since(start).Round(time.Millisecond).String())
 	return m.writeKeyResults(ctx)
 }

@@ -1,0 +1,340 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/ext"
+
+	"github.com/codepace/codepace/collectors"
+	"github.com/codepace/codepace/metrics"
+)
+
+// Incremental compute (docs/definitions.md §20): a compute layered on the
+// last full one (its base) rewrites only the units that the raw facts
+// stored since the previous compute can change, and masks their rows in
+// the older live generations (sql/README.md, section 1).
+
+// The bounds past which a compute is full rather than one more layer.
+var (
+	// maxLayers is how many live generations a base may have.
+	maxLayers = 50
+	// maxShare: a full compute when the touched changes, or the change
+	// masks of the base, are more than 1/maxShare of the changes and more
+	// than minTouched.
+	maxShare   uint64 = 20
+	minTouched uint64 = 1000
+)
+
+// watermarkSlack is taken off the watermark, against clocks of collecting
+// and computing hosts a little apart (a wider touched set is harmless).
+var watermarkSlack = time.Minute
+
+// checkpointHook, when set (by tests), is called at the points of a
+// compute named by checkpoint: a test cancels the compute's context there
+// to abort it.
+var checkpointHook func(point string)
+
+func checkpoint(point string) {
+	if checkpointHook != nil {
+		checkpointHook(point)
+	}
+}
+
+// computePlan says how a compute runs.
+type computePlan struct {
+	full bool
+	why  string
+	// Incremental only: the base, the live generations (ascending), the
+	// number of change rows of the base, and the instant from which the
+	// raw facts are new (see planCompute).
+	base      uint64
+	live      []uint64
+	changes   uint64
+	since     time.Time // when the previous compute started
+	watermark time.Time
+}
+
+func fullPlan(why string) computePlan { return computePlan{full: true, why: why} }
+
+// tooMany tells whether n units out of changes make a full compute
+// cheaper than a layer.
+func tooMany(n, changes uint64) bool { return n > minTouched && n*maxShare > changes }
+
+// planCompute decides whether the compute is full or incremental. It is
+// full when asked (ComputeOptions.Full), when there is no compute yet,
+// when the fingerprint changed (settings, people, calendars, codepace),
+// when the UTC day of the previous compute or of Now is not today's, or
+// when the layers grew past maxLayers or the masks past the share bound;
+// touchedChanges may still make it full.
+func (s *Store) planCompute(ctx context.Context, o ComputeOptions, started time.Time) (computePlan, error) {
+	if o.Full {
+		return fullPlan("a full compute was asked for"), nil
+	}
+	p := computePlan{}
+	var prev uint64
+	var fp string
+	err := s.conn.QueryRow(ctx, `SELECT generation, started_at, if(base = 0, generation, base), fingerprint
+		FROM (SELECT generation, started_at, base FROM compute_runs ORDER BY generation DESC LIMIT 1)
+		ANY LEFT JOIN (SELECT generation, fingerprint FROM compute_inputs) USING generation`).Scan(&prev, &p.since, &p.base, &fp)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fullPlan("no compute yet"), nil
+	}
+	if err != nil {
+		return p, fmt.Errorf("read the last compute: %w", err)
+	}
+	p.since = p.since.UTC()
+	day := func(t time.Time) string { return t.UTC().Format(time.DateOnly) }
+	switch {
+	case fp != o.Fingerprint:
+		return fullPlan("settings or codepace changed since the last compute"), nil
+	case day(p.since) != day(started) || day(o.Now) != day(started):
+		return fullPlan("the UTC day changed since the last compute"), nil
+	}
+	if p.live, err = s.uint64s(ctx, `SELECT generation FROM live_generations ORDER BY generation`); err != nil {
+		return p, fmt.Errorf("read the live generations: %w", err)
+	}
+	if len(p.live) >= maxLayers {
+		return fullPlan(fmt.Sprintf("%d layers over the last full compute", len(p.live))), nil
+	}
+	var masks uint64
+	err = s.conn.QueryRow(ctx, `SELECT (SELECT count() FROM change_metrics_data WHERE generation = ?),
+		(SELECT count() FROM change_masks WHERE base = ?)`, p.base, p.base).Scan(&p.changes, &masks)
+	if err != nil {
+		return p, fmt.Errorf("read the size of the layers: %w", err)
+	}
+	if tooMany(masks, p.changes) {
+		return fullPlan("the masks of the layers outgrew the changes' share"), nil
+	}
+	return p, s.watermark(ctx, &p)
+}
+
+// watermark sets p.watermark: the previous compute's start, or the start
+// of a collector run that had not finished then, if earlier. Rows land
+// after their run starts, so every row the previous compute may not have
+// read was collected at or after the watermark.
+func (s *Store) watermark(ctx context.Context, p *computePlan) error {
+	var n uint64
+	var first time.Time
+	err := s.conn.QueryRow(ctx, `SELECT count(), min(started_at) FROM collector_runs_log FINAL
+		WHERE started_at <= toDateTime(?) AND (finished_at IS NULL OR finished_at >= toDateTime(?))`,
+		p.since.Unix(), p.since.Unix()).Scan(&n, &first)
+	if err != nil {
+		return fmt.Errorf("read the collector runs: %w", err)
+	}
+	p.watermark = p.since
+	if n > 0 && first.Before(p.watermark) {
+		p.watermark = first.UTC()
+	}
+	p.watermark = p.watermark.Add(-watermarkSlack).Truncate(time.Second)
+	return nil
+}
+
+// uint64s returns the one UInt64 column of a query's rows.
+func (s *Store) uint64s(ctx context.Context, query string, args ...any) ([]uint64, error) {
+	rows, err := s.conn.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []uint64
+	for rows.Next() {
+		var v uint64
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// touchedChanges returns the changes whose derived rows may differ from
+// those the views show: those collected since the watermark, those with
+// GitHub Actions builds stored since (whose turn reads their verdicts),
+// and every change of a person whose first change moved (their cohort).
+// It makes p full when they are too many.
+func (s *Store) touchedChanges(ctx context.Context, o ComputeOptions, p *computePlan, firsts map[[2]string]time.Time) (map[changeKey]struct{}, error) {
+	out := map[changeKey]struct{}{}
+	err := s.eachKey(ctx, out, `SELECT DISTINCT source, project, number FROM raw_changes
+		WHERE collected_at >= toDateTime(?)`, p.watermark.Unix())
+	if err == nil {
+		err = s.eachKey(ctx, out, `SELECT DISTINCT source, project, number FROM raw_builds
+			WHERE version >= ? AND system = ? AND number > 0`,
+			uint64(p.watermark.UnixNano()), collectors.SystemGitHubActions)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the changes collected since %s: %w", p.watermark.Format(time.RFC3339), err)
+	}
+	moved, err := s.movedFirsts(ctx, firsts)
+	if err != nil {
+		return nil, err
+	}
+	if moved.Block().Rows() > 0 {
+		err = s.eachKey(clickhouse.Context(ctx, clickhouse.WithExternalTable(moved)), out,
+			`SELECT source, project, number FROM change_metrics
+			WHERE (source, `+personKey+`) GLOBAL IN (SELECT source, person FROM moved)`)
+		if err != nil {
+			return nil, fmt.Errorf("read the changes of people whose first change moved: %w", err)
+		}
+	}
+	if tooMany(uint64(len(out)), p.changes) {
+		*p = fullPlan(fmt.Sprintf("%d changes touched since the last compute", len(out)))
+	}
+	return out, nil
+}
+
+// personKey is the person key (metrics.People.Resolve) of a change_metrics
+// row's owner: the people: name's, else the account id.
+const personKey = `if(owner_person != '', concat('person:', owner_person), owner_id)`
+
+// movedFirsts returns, as an external table "moved" (source, person), the
+// people whose first change (firsts, from the raw facts) is not the one
+// the views show.
+func (s *Store) movedFirsts(ctx context.Context, firsts map[[2]string]time.Time) (*ext.Table, error) {
+	moved, err := ext.NewTable("moved", ext.Column("source", "String"), ext.Column("person", "String"))
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.conn.Query(ctx, `SELECT source, `+personKey+` AS person, min(created_at)
+		FROM change_metrics GROUP BY source, person`)
+	if err != nil {
+		return nil, fmt.Errorf("read first changes: %w", err)
+	}
+	defer rows.Close()
+	old := map[[2]string]time.Time{}
+	for rows.Next() {
+		var k [2]string
+		var at time.Time
+		if err := rows.Scan(&k[0], &k[1], &at); err != nil {
+			return nil, err
+		}
+		old[k] = at.UTC()
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for k, at := range firsts {
+		if was, ok := old[k]; ok && !was.Equal(at) {
+			if err := moved.Append(k[0], k[1]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return moved, nil
+}
+
+// eachKey adds to out the change keys (source, project, number) a query
+// returns.
+func (s *Store) eachKey(ctx context.Context, out map[changeKey]struct{}, query string, args ...any) error {
+	rows, err := s.conn.Query(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k changeKey
+		if err := rows.Scan(&k.source, &k.project, &k.number); err != nil {
+			return err
+		}
+		out[k] = struct{}{}
+	}
+	return rows.Err()
+}
+
+// keysTable is an external table "touched" of change keys.
+func keysTable(keys map[changeKey]struct{}) (*ext.Table, error) {
+	t, err := ext.NewTable("touched", ext.Column("source", "String"), ext.Column("project", "String"),
+		ext.Column("number", "Int64"))
+	if err != nil {
+		return nil, err
+	}
+	for k := range keys {
+		if err := t.Append(k.source, k.project, k.number); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// inTouched keeps the rows of the changes of the external table touched.
+const inTouched = `(source, project, number) GLOBAL IN (SELECT source, project, number FROM touched)`
+
+// computeIncremental writes generation gen as a layer over plan's live
+// generations: the rows of the touched changes, of the backlog days and
+// newcomers they can change, and of the builds of the jobs with builds
+// stored since the watermark, each with masks over its older rows.
+func (s *Store) computeIncremental(ctx context.Context, gen uint64, o ComputeOptions, firsts map[[2]string]time.Time, plan computePlan, touched map[changeKey]struct{}, st *ComputeStats) error {
+	m := masker{s: s, base: plan.base, gen: gen, live: plan.live}
+	if err := m.changes(ctx, touched); err != nil {
+		return fmt.Errorf("compute changes: %w", err)
+	}
+	checkpoint("change masks")
+	tt, err := keysTable(touched)
+	if err != nil {
+		return err
+	}
+	tctx := clickhouse.Context(ctx, clickhouse.WithExternalTable(tt))
+	ci, err := s.actionsRuns(tctx, inTouched)
+	if err != nil {
+		return err
+	}
+	pass := s.newChangePass(gen, o, firsts)
+	pass.ci, pass.fresh = ci, map[changeKey]metrics.BacklogItem{}
+	defer pass.abort()
+	err = s.eachChange(tctx, inTouched, func(c collectors.Change) error {
+		checkpoint("change")
+		return pass.add(ctx, c)
+	})
+	if err == nil {
+		err = pass.finish(ctx)
+	}
+	if err != nil {
+		return fmt.Errorf("compute changes: %w", err)
+	}
+	st.Changes, st.ReviewActions = pass.changes.rows, pass.actions.rows
+	checkpoint("changes")
+	// The previous compute took the backlog on the same UTC day (see
+	// planCompute): recomputing from that day's start on is enough.
+	if st.BacklogDays, err = s.writeBacklogUpdate(ctx, m, pass.fresh, metrics.BacklogFirstDay(o.Now), o.Now); err != nil {
+		return fmt.Errorf("compute backlog: %w", err)
+	}
+	checkpoint("backlog")
+	rebuilt, err := s.incrementalBuilds(ctx, gen, o.Spike, uint64(plan.watermark.UnixNano()))
+	if err == nil {
+		_, err = s.writeBuildMasks(ctx, plan.base, gen, rebuilt)
+	}
+	if err != nil {
+		return fmt.Errorf("compute builds: %w", err)
+	}
+	st.Builds = len(rebuilt)
+	checkpoint("builds")
+	if st.Newcomers, err = s.incrementalNewcomers(ctx, m, pass.owners, touched); err != nil {
+		return fmt.Errorf("compute newcomers: %w", err)
+	}
+	return nil
+}
+
+// writeBacklogUpdate writes the backlog days incrementalBacklog gives, and
+// masks every day of their projects from the first recomputed one to the
+// day of now; it returns how many days it wrote.
+func (s *Store) writeBacklogUpdate(ctx context.Context, m masker, fresh map[changeKey]metrics.BacklogItem, since, now time.Time) (int, error) {
+	up, err := s.incrementalBacklog(ctx, fresh, since, now)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := s.writeBacklogDayMasks(ctx, m.base, m.gen, up.From); err != nil {
+		return 0, err
+	}
+	w := s.backlogWriter()
+	defer w.abort()
+	for _, d := range up.Days {
+		if err := writeBacklogDay(ctx, w, m.gen, d); err != nil {
+			return w.rows, err
+		}
+	}
+	return w.rows, w.flush()
+}
