@@ -245,8 +245,8 @@ func (s *Store) eachKey(ctx context.Context, out map[changeKey]struct{}, query s
 	return rows.Err()
 }
 
-// keysTable is an external table "touched" of change keys.
-func keysTable(keys map[changeKey]struct{}) (*ext.Table, error) {
+// keysTable is an external table "touched" of the change keys of keys.
+func keysTable[V any](keys map[changeKey]V) (*ext.Table, error) {
 	t, err := ext.NewTable("touched", ext.Column("source", "String"), ext.Column("project", "String"),
 		ext.Column("number", "Int64"))
 	if err != nil {

@@ -56,7 +56,7 @@ func (s *Store) incrementalBacklog(ctx context.Context, fresh map[changeKey]metr
 	for p := range starts {
 		lower(p, since)
 	}
-	touched, err := touchedTable(fresh)
+	touched, err := keysTable(fresh)
 	if err != nil {
 		return up, err
 	}
@@ -103,7 +103,7 @@ func (s *Store) incrementalBacklog(ctx context.Context, fresh map[changeKey]metr
 // hold more). Spans ended before since are read only for the projects
 // recomputed from earlier on.
 func (s *Store) untouchedBacklog(ctx context.Context, fresh map[changeKey]metrics.BacklogItem, from map[[2]string]time.Time, since time.Time) (map[[2]string][]metrics.BacklogItem, error) {
-	touched, err := touchedTable(fresh)
+	touched, err := keysTable(fresh)
 	if err != nil {
 		return nil, err
 	}
@@ -137,22 +137,6 @@ func (s *Store) untouchedBacklog(ctx context.Context, fresh map[changeKey]metric
 		}
 	}
 	return out, nil
-}
-
-// touchedTable is an external table of the keys of the changes in fresh,
-// for queries to leave out or keep.
-func touchedTable(fresh map[changeKey]metrics.BacklogItem) (*ext.Table, error) {
-	t, err := ext.NewTable("touched", ext.Column("source", "String"), ext.Column("project", "String"),
-		ext.Column("number", "Int64"))
-	if err != nil {
-		return nil, err
-	}
-	for k := range fresh {
-		if err := t.Append(k.source, k.project, k.number); err != nil {
-			return nil, err
-		}
-	}
-	return t, nil
 }
 
 // backlogStarts returns, per source and project, the earliest start of a
