@@ -161,7 +161,8 @@ func decodePage(body []byte, source, baseURL string) (page, error) {
 			return p, fmt.Errorf("%w: %v (is the answer cut short?)", httpx.ErrNotJSON, err)
 		}
 		if !more {
-			if s.peek() != 0 {
+			// The end of the body, not peek's 0: a NUL byte is not the end.
+			if s.peek(); s.i < len(body) {
 				return p, fmt.Errorf("%w: more follows the list of changes at offset %d", httpx.ErrNotJSON, s.i)
 			}
 			return p, nil
