@@ -158,34 +158,45 @@ func RenderForCluster(stmt, cluster, database string) ([]string, error) {
 	return nil, fmt.Errorf("cannot render for a cluster: %s", head(stmt))
 }
 
-// AddsOneColumn tells whether stmt, as written or rendered for a cluster,
-// is an ALTER TABLE that adds exactly one column. ClickHouse 18.16 has no
-// ADD COLUMN IF NOT EXISTS; on a cluster, where a distributed DDL query that
-// timed out still runs later on the nodes that missed it, running such a
-// statement again may meet the column it added, and that error can be
-// taken as success.
-func AddsOneColumn(stmt string) bool {
+// AddedColumn tells whether stmt, as written or rendered for a cluster, is
+// an ALTER TABLE that adds exactly one column, and names the database (""
+// when the table is not qualified), the table and the column. ClickHouse
+// 18.16 has no ADD COLUMN IF NOT EXISTS, so the migration runner looks for
+// the column before it adds it and after a failure: on a cluster, a
+// distributed DDL query that timed out still runs later on the nodes that
+// missed it, and 18.16's DDLWorker can hang on an ALTER of a replicated
+// table that fails because the column exists.
+func AddedColumn(stmt string) (database, table, column string, ok bool) {
 	toks, err := tokenize(stmt)
 	if err != nil {
-		return false
+		return "", "", "", false
 	}
 	r := &renderer{src: stmt, toks: toks}
 	if !r.keywords(0, "ALTER", "TABLE") {
-		return false
+		return "", "", "", false
 	}
 	i := 2
 	if i+2 < len(toks) && toks[i].isName() && toks[i+1].text == "." { // db.table
+		database = toks[i].name()
 		i += 2
 	}
 	if i >= len(toks) || !toks[i].isName() {
-		return false
+		return "", "", "", false
 	}
+	table = toks[i].name()
 	i++
 	if r.keywords(i, "ON", "CLUSTER") {
 		i += 3
 	}
 	actions := r.actions(i)
-	return len(actions) == 1 && r.keywords(actions[0], "ADD", "COLUMN")
+	if len(actions) != 1 || !r.keywords(actions[0], "ADD", "COLUMN") {
+		return "", "", "", false
+	}
+	c := actions[0] + 2
+	if c >= len(toks) || !toks[c].isName() {
+		return "", "", "", false
+	}
+	return database, table, toks[c].name(), true
 }
 
 func head(stmt string) string {

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -221,21 +222,29 @@ func TestRenderForCluster(t *testing.T) {
 	}
 }
 
-func TestAddsOneColumn(t *testing.T) {
-	for stmt, want := range map[string]bool{
-		"ALTER TABLE builds_data ADD COLUMN baseline_s Nullable(Int64)":                           true,
-		"ALTER TABLE db.builds_data_local ON CLUSTER c ADD COLUMN baseline_s Nullable(Int64)":     true,
-		"ALTER TABLE db.builds_data_local ON CLUSTER `a-b` ADD COLUMN baseline_s Nullable(Int64)": true,
-		"ALTER TABLE builds_data ADD INDEX i baseline_s TYPE minmax GRANULARITY 1":                false,
-		"ALTER TABLE":    false,
-		"ALTER TABLE x.": false,
-		"ALTER TABLE builds_data_local ON CLUSTER c add column b Nullable(Int64) DEFAULT if(1, 2, 3)": true,
-		"ALTER TABLE t ADD COLUMN a UInt8, ADD COLUMN b UInt8":                                        false,
-		"ALTER TABLE t DROP COLUMN a":                                                                 false,
-		"CREATE TABLE t (a UInt8) ENGINE = MergeTree() ORDER BY a":                                    false,
+func TestAddedColumn(t *testing.T) {
+	type added struct{ db, table, column string }
+	for stmt, want := range map[string]*added{
+		"ALTER TABLE builds_data ADD COLUMN baseline_s Nullable(Int64)":                           {"", "builds_data", "baseline_s"},
+		"ALTER TABLE db.builds_data_local ON CLUSTER c ADD COLUMN baseline_s Nullable(Int64)":     {"db", "builds_data_local", "baseline_s"},
+		"ALTER TABLE db.builds_data_local ON CLUSTER `a-b` ADD COLUMN baseline_s Nullable(Int64)": {"db", "builds_data_local", "baseline_s"},
+		"ALTER TABLE `d b`.`t x` ADD COLUMN `c-1` UInt8":                                          {"d b", "t x", "c-1"},
+		"ALTER TABLE builds_data ADD INDEX i baseline_s TYPE minmax GRANULARITY 1":                nil,
+		"ALTER TABLE":              nil,
+		"ALTER TABLE x.":           nil,
+		"ALTER TABLE t ADD COLUMN": nil,
+		"ALTER TABLE builds_data_local ON CLUSTER c add column b Nullable(Int64) DEFAULT if(1, 2, 3)": {"", "builds_data_local", "b"},
+		"ALTER TABLE t ADD COLUMN a UInt8, ADD COLUMN b UInt8":                                        nil,
+		"ALTER TABLE t DROP COLUMN a":                                                                 nil,
+		"CREATE TABLE t (a UInt8) ENGINE = MergeTree() ORDER BY a":                                    nil,
 	} {
-		if got := schema.AddsOneColumn(stmt); got != want {
-			t.Errorf("AddsOneColumn(%q) = %v, want %v", stmt, got, want)
+		db, table, column, ok := schema.AddedColumn(stmt)
+		var got *added
+		if ok {
+			got = &added{db, table, column}
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("AddedColumn(%q) = %+v, want %+v", stmt, got, want)
 		}
 	}
 }
@@ -379,7 +388,7 @@ func FuzzRenderForCluster(f *testing.F) {
 	f.Add("CREATE VIEW v AS SELECT extract(s FROM 'x') FROM t ARRAY JOIN a")
 	f.Add("ALTER TABLE t ON CLUSTER `c` ADD COLUMN a UInt8")
 	f.Fuzz(func(t *testing.T, stmt string) {
-		schema.AddsOneColumn(stmt)
+		schema.AddedColumn(stmt)
 		out, err := schema.RenderForCluster(stmt, "c-1", "db")
 		if err != nil {
 			return

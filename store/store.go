@@ -181,11 +181,7 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 			}
 		}
 		for i, stmt := range stmts {
-			if err := s.conn.Exec(ctx, stmt); err != nil {
-				if schema.AddsOneColumn(stmt) && columnExists(err) {
-					// Added by an earlier, interrupted run of this migration.
-					continue
-				}
+			if err := s.exec(ctx, stmt); err != nil {
 				return applied, fmt.Errorf("migration %s, statement %d: %w", m.Name, i+1, err)
 			}
 		}
@@ -247,12 +243,53 @@ func (s *Store) Pending(ctx context.Context) ([]string, error) {
 	return pending, nil
 }
 
-// columnExists tells whether err is ClickHouse's refusal to add a column
-// that exists (code 44, on a cluster reported for the first node that
-// refused).
-func columnExists(err error) bool {
-	var ex *clickhouse.Exception
-	return errors.As(err, &ex) && ex.Code == 44 && strings.Contains(ex.Message, "already exists")
+// exec runs one migration statement. A statement that adds a column is
+// skipped when the column is there already, added by an earlier run of the
+// migration that was cut short or whose schema_migrations row was lost
+// (ClickHouse 18.16 has no ADD COLUMN IF NOT EXISTS, and its DDLWorker can
+// hang on an ALTER ON CLUSTER of a replicated table that fails because the
+// column exists); when it fails, the column being there since counts as
+// success (a distributed DDL query that timed out goes on in the
+// background).
+func (s *Store) exec(ctx context.Context, stmt string) error {
+	db, table, column, ok := schema.AddedColumn(stmt)
+	if !ok {
+		return s.conn.Exec(ctx, stmt)
+	}
+	if db == "" {
+		db = s.db
+	}
+	if has, err := s.hasColumn(ctx, db, table, column); err != nil || has {
+		return err
+	}
+	err := s.conn.Exec(ctx, stmt)
+	if err == nil {
+		return nil
+	}
+	if has, herr := s.hasColumn(ctx, db, table, column); herr == nil && has {
+		return nil
+	}
+	return err
+}
+
+// hasColumn tells whether database.table has column: on a cluster, on one
+// replica of every shard (a replicated ALTER reaches the other replicas of
+// its shard through ZooKeeper).
+func (s *Store) hasColumn(ctx context.Context, database, table, column string) (bool, error) {
+	var want, got uint64 = 1, 0
+	from, args := "system.columns", []any{database, table, column}
+	if s.cluster != "" {
+		if err := s.conn.QueryRow(ctx, `SELECT uniqExact(shard_num) FROM system.clusters WHERE cluster = ?`,
+			s.cluster).Scan(&want); err != nil {
+			return false, fmt.Errorf("count the shards of cluster %s: %w", s.cluster, err)
+		}
+		from, args = "cluster(?, system.columns)", append([]any{s.cluster}, args...)
+	}
+	if err := s.conn.QueryRow(ctx, `SELECT count() FROM `+from+` WHERE database = ? AND table = ? AND name = ?`,
+		args...).Scan(&got); err != nil {
+		return false, fmt.Errorf("look for column %s of %s.%s: %w", column, database, table, err)
+	}
+	return want > 0 && got >= want, nil
 }
 
 // insert runs one batch insert into table (with its column list); fill

@@ -10,6 +10,7 @@ import (
 	"github.com/codepace/codepace/internal/chtest"
 	"github.com/codepace/codepace/keyresults/figure"
 	"github.com/codepace/codepace/metrics"
+	schema "github.com/codepace/codepace/sql"
 )
 
 func openTest(t *testing.T) *Store {
@@ -266,5 +267,28 @@ func TestNeedsCompute(t *testing.T) {
 	}
 	if n, why := need("a", now); !n || why != "new data since the last compute" {
 		t.Errorf("after a run that stored items: %v %q", n, why)
+	}
+}
+
+// TestMigrateAgain: with schema_migrations lost, every migration runs
+// again and succeeds; the ALTERs that add a column find it and are skipped
+// (hasColumn), the others are idempotent.
+func TestMigrateAgain(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	for column, want := range map[string]bool{"waiting_on": true, "no_such_column": false} {
+		if has, err := s.hasColumn(ctx, s.db, "change_metrics_data", column); err != nil || has != want {
+			t.Errorf("hasColumn(change_metrics_data, %s) = %v, %v; want %v", column, has, err, want)
+		}
+	}
+	if err := s.conn.Exec(ctx, "TRUNCATE TABLE schema_migrations"); err != nil {
+		t.Fatal(err)
+	}
+	migrations, err := schema.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := s.Migrate(ctx); err != nil || len(again) != len(migrations) {
+		t.Fatalf("migrate after schema_migrations was emptied: %v, %v", again, err)
 	}
 }
