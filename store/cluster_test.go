@@ -201,6 +201,7 @@ func TestClusterWriteComputeViews(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
+	s.readRange = 2 // compute reads the Distributed tables in ranges of about 2 changes
 	applied, err := s.Migrate(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
+	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -39,8 +42,8 @@ type stream[T any] struct {
 	err error
 }
 
-func openStream[T any](ctx context.Context, s *Store, query string, scan func(driver.Rows) (key, uint64, T, error)) (*stream[T], error) {
-	rows, err := s.conn.Query(streaming(ctx), query)
+func openStream[T any](ctx context.Context, s *Store, query string, args []any, scan func(driver.Rows) (key, uint64, T, error)) (*stream[T], error) {
+	rows, err := s.conn.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -95,61 +98,100 @@ func scanAccount(id, name, username, email string, service uint8) collectors.Acc
 // eachChange calls fn for every stored change, with its revisions,
 // messages and votes, in (source, project, number) order, holding only one
 // change in memory at a time. where, when not empty, is a condition on
-// source, project and number that keeps the changes to read.
+// source, project and number that keeps the changes to read (an
+// incremental compute's touched changes), read in one range; without it
+// the tables are read range by range (see changeRanges), so that no query
+// sorts a whole table before its first row (docs/reliability.md).
 func (s *Store) eachChange(ctx context.Context, where string, fn func(collectors.Change) error) error {
+	if where != "" {
+		return s.eachChangeIn(streaming(ctx), "", where, nil, fn)
+	}
+	bounds, err := s.changeRanges(ctx, s.rangeChanges())
+	if err != nil {
+		return err
+	}
+	rctx := clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{
+		"max_block_size": streamBlockRows, "max_execution_time": int(rangeQueryLimit / time.Second)}))
+	for i := 0; i <= len(bounds); i++ {
+		var lo, hi *key
+		if i > 0 {
+			lo = &bounds[i-1]
+		}
+		if i < len(bounds) {
+			hi = &bounds[i]
+		}
+		cond, args := rangeCond(lo, hi)
+		if err := s.eachChangeIn(rctx, describeRange(lo, hi), cond, args, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eachChangeIn is eachChange over the changes that meet where (with its
+// arguments args), in one query per raw table; name, when not empty,
+// names the range in errors.
+func (s *Store) eachChangeIn(ctx context.Context, name, where string, args []any, fn func(collectors.Change) error) error {
 	if where != "" {
 		where = " WHERE " + where
 	}
+	in := ""
+	if name != "" {
+		in = " of " + name
+	}
 	revs, err := openStream(ctx, s, `SELECT source, project, number, version, revision, created_at,
 		uploader_id, uploader_name, uploader_username, uploader_email, uploader_service, kind, commit
-		FROM raw_revisions FINAL`+where+` ORDER BY source, project, number, revision`, scanRevision)
+		FROM raw_revisions FINAL`+where+` ORDER BY source, project, number, revision`, args, scanRevision)
 	if err != nil {
-		return fmt.Errorf("read revisions: %w", err)
+		return readError("revisions"+in, err)
 	}
 	defer revs.close()
 	msgs, err := openStream(ctx, s, `SELECT source, project, number, version, message_id,
 		author_id, author_name, author_username, author_email, author_service, at, at_ns, tag, text, revision
-		FROM raw_messages FINAL`+where+` ORDER BY source, project, number, at, at_ns, seq`, scanMessage)
+		FROM raw_messages FINAL`+where+` ORDER BY source, project, number, at, at_ns, seq`, args, scanMessage)
 	if err != nil {
-		return fmt.Errorf("read messages: %w", err)
+		return readError("messages"+in, err)
 	}
 	defer msgs.close()
 	votes, err := openStream(ctx, s, `SELECT source, project, number, version, label,
 		account_id, account_name, account_username, account_email, account_service, value, at
-		FROM raw_votes FINAL`+where+` ORDER BY source, project, number, label, account_id`, scanVote)
+		FROM raw_votes FINAL`+where+` ORDER BY source, project, number, label, account_id`, args, scanVote)
 	if err != nil {
-		return fmt.Errorf("read votes: %w", err)
+		return readError("votes"+in, err)
 	}
 	defer votes.close()
 
-	rows, err := s.conn.Query(streaming(ctx), `SELECT source, project, branch, number, change_id, url, subject,
+	rows, err := s.conn.Query(ctx, `SELECT source, project, branch, number, change_id, url, subject,
 		owner_id, owner_name, owner_username, owner_email, owner_service, status, is_wip,
 		created_at, updated_at, merged_at, insertions, deletions, author_date, version
-		FROM raw_changes FINAL`+where+` ORDER BY source, project, number`)
+		FROM raw_changes FINAL`+where+` ORDER BY source, project, number`, args...)
 	if err != nil {
-		return fmt.Errorf("read changes: %w", err)
+		return readError("changes"+in, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		c, ver, err := scanChange(rows)
 		if err != nil {
-			return fmt.Errorf("read changes: %w", err)
+			return readError("changes"+in, err)
 		}
 		k := key{c.Source, c.Project, c.Number}
 		if c.Revisions, err = revs.take(k, ver); err != nil {
-			return fmt.Errorf("read revisions: %w", err)
+			return readError("revisions"+in, err)
 		}
 		if c.Messages, err = msgs.take(k, ver); err != nil {
-			return fmt.Errorf("read messages: %w", err)
+			return readError("messages"+in, err)
 		}
 		if c.Votes, err = votes.take(k, ver); err != nil {
-			return fmt.Errorf("read votes: %w", err)
+			return readError("votes"+in, err)
 		}
 		if err := fn(c); err != nil {
 			return err
 		}
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return readError("changes"+in, err)
+	}
+	return nil
 }
 
 // scanChange reads a raw_changes row as eachChange selects it, with its
@@ -217,3 +259,113 @@ func scanVote(r driver.Rows) (k key, ver uint64, v collectors.Vote, err error) {
 	}
 	return
 }
+
+// defaultRangeChanges is about how many changes one range of a full read
+// holds (see changeRanges): a range's messages (a dozen a change) are
+// sorted by ClickHouse in tens of megabytes, and the four queries a range
+// costs are a few hundred at 1,000,000 changes.
+const defaultRangeChanges = 8192
+
+// rangeQueryLimit is the max_execution_time of a range's queries: the
+// server stops a query of a compute that is gone (or stuck) after it
+// rather than reading on for nobody. A range takes seconds.
+const rangeQueryLimit = 5 * time.Minute
+
+// rangeSamples is how many sampled keys stand for one range: the gaps
+// between sampled keys are random, and keeping every rangeSamples-th makes
+// the ranges' sizes even (the largest of 122 ranges about twice the mean
+// rather than five times).
+const rangeSamples = 4
+
+// rangeChanges is the number of changes a range of a full read holds.
+func (s *Store) rangeChanges() int {
+	if s.readRange > 0 {
+		return s.readRange
+	}
+	return defaultRangeChanges
+}
+
+// changeRanges returns keys of stored changes, in (source, project,
+// number) order, that split them into ranges of about n changes each: the
+// ranges are [-∞, first), [first, second), … [last, ∞). It samples the
+// keys by a hash of the key, which reads only raw_changes' key columns and
+// sorts only the sample; any sorted keys would split the changes
+// correctly, the sample only makes the ranges about n long.
+func (s *Store) changeRanges(ctx context.Context, n int) ([]key, error) {
+	mod := max(1, n/rangeSamples)
+	every := max(1, n/mod)
+	rows, err := s.conn.Query(ctx, `SELECT DISTINCT source, project, number FROM raw_changes
+		WHERE cityHash64(source, project, number) % ? = 0 ORDER BY source, project, number`, uint64(mod))
+	if err != nil {
+		return nil, fmt.Errorf("split the changes into ranges: %w", err)
+	}
+	defer rows.Close()
+	var out []key
+	for i := 0; rows.Next(); i++ {
+		var k key
+		if err := rows.Scan(&k.source, &k.project, &k.number); err != nil {
+			return nil, fmt.Errorf("split the changes into ranges: %w", err)
+		}
+		if i%every == every-1 {
+			out = append(out, k)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("split the changes into ranges: %w", err)
+	}
+	return out, nil
+}
+
+// rangeCond is the condition on source, project and number of the keys
+// from lo (included) to hi (excluded), nil for no bound, with its
+// arguments. It compares the key columns one by one rather than as a
+// tuple, which ClickHouse's primary key index (18.16 as well as current
+// releases) turns into the granules of the range: a range query reads
+// only its part of each table.
+func rangeCond(lo, hi *key) (string, []any) {
+	var conds []string
+	var args []any
+	if lo != nil {
+		conds = append(conds, "(source > ? OR source = ? AND (project > ? OR project = ? AND number >= ?))")
+		args = append(args, lo.source, lo.source, lo.project, lo.project, lo.number)
+	}
+	if hi != nil {
+		conds = append(conds, "(source < ? OR source = ? AND (project < ? OR project = ? AND number < ?))")
+		args = append(args, hi.source, hi.source, hi.project, hi.project, hi.number)
+	}
+	return strings.Join(conds, " AND "), args
+}
+
+// describeRange names the changes from lo to hi for errors.
+func describeRange(lo, hi *key) string {
+	name := func(k *key, none string) string {
+		if k == nil {
+			return none
+		}
+		return fmt.Sprintf("%s %s %d", k.source, k.project, k.number)
+	}
+	return "the changes from " + name(lo, "the first") + " to before " + name(hi, "the end")
+}
+
+// readError says what a failed read was reading, and why in words when
+// the server stopped it (max_execution_time) or sent nothing for longer
+// than the driver's read timeout, whose own error is only "i/o timeout".
+func readError(what string, err error) error {
+	var ne net.Error
+	var ex *clickhouse.Exception
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		return fmt.Errorf("read %s: ClickHouse sent no data for longer than the read timeout (%s); the query may still run on the server (system.processes): %w",
+			what, driverReadTimeout, err)
+	case errors.As(err, &ex) && ex.Code == codeTimeoutExceeded:
+		return fmt.Errorf("read %s: ClickHouse stopped the query after its time limit: %w", what, err)
+	}
+	return fmt.Errorf("read %s: %w", what, err)
+}
+
+// codeTimeoutExceeded is ClickHouse's TIMEOUT_EXCEEDED (max_execution_time).
+const codeTimeoutExceeded = 159
+
+// driverReadTimeout is clickhouse-go's default read timeout, which Open
+// keeps: how long a read waits for the server's next packet.
+const driverReadTimeout = 300 * time.Second

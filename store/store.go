@@ -45,6 +45,9 @@ type Store struct {
 	db      string
 	cluster string        // "" on one server
 	streams chan struct{} // a token per open Stream
+	// readRange, when not 0, is how many changes a range of a full
+	// compute's read holds (tests make it small; see changeRanges).
+	readRange int
 }
 
 var validDatabase = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -91,6 +94,7 @@ func connect(ctx context.Context, o Options, db string) (driver.Conn, error) {
 		Addr:        strings.Split(o.Addr, ","),
 		Auth:        clickhouse.Auth{Database: db, Username: o.Username, Password: o.Password},
 		DialTimeout: o.DialTimeout,
+		ReadTimeout: driverReadTimeout,
 		Compression: &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
 		// Compute holds nine connections at once (four read streams and
 		// three open batches for the changes, one of each for the builds),

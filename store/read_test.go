@@ -1,0 +1,120 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+
+	"github.com/codepace/codepace/collectors"
+)
+
+// TestEachChangeRanges: a full read range by range gives the same changes,
+// with the same revisions, messages and votes in the same order, as one
+// query over the whole tables, whatever the ranges' size: ranges of one
+// change, of a few (their bounds inside and across projects, one of them
+// named with quotes and backslashes), and one range for everything. The
+// history holds changes collected twice (a message and a vote since
+// removed, which the read must leave out) and messages of a change that
+// was never stored.
+func TestEachChangeRanges(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	h := newIncrementalHistory(seed, time.Now().UTC().Truncate(time.Second))
+	b := h.round(true, false, 40)
+	for i := range b.Changes {
+		if i%7 == 0 {
+			b.Changes[i].Project = `it's "q" \ p`
+		}
+	}
+	later := b.Changes[1]
+	b.Changes[1].Messages = append(b.Changes[1].Messages, collectors.Message{ID: "gone", Author: h.owners[0],
+		Date: later.Created.Add(time.Minute), Text: "removed since"})
+	b.Changes[1].Votes = append(b.Changes[1].Votes, collectors.Vote{Label: "Code-Review", Account: h.owners[1], Value: -1})
+	orphan := b.Changes[2]
+	orphan.Number = 1 << 40
+	if err := s.Write(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	later.Updated = later.Updated.Add(time.Hour)
+	if err := s.Write(ctx, collectors.Batch{Changes: []collectors.Change{later}}); err != nil {
+		t.Fatal(err)
+	}
+	// The orphan's children only: its change row is not written.
+	if err := s.conn.Exec(ctx, `INSERT INTO raw_messages SELECT source, project, ?, message_id, seq, author_id,
+		author_name, author_username, author_email, author_service, at, at_ns, tag, text, revision, version
+		FROM raw_messages WHERE number = ?`, orphan.Number, b.Changes[2].Number); err != nil {
+		t.Fatal(err)
+	}
+
+	read := func(n int) []collectors.Change {
+		t.Helper()
+		s.readRange = n
+		var out []collectors.Change
+		if err := s.eachChange(ctx, "", func(c collectors.Change) error {
+			out = append(out, c)
+			return nil
+		}); err != nil {
+			t.Fatalf("ranges of %d: %v", n, err)
+		}
+		return out
+	}
+	whole := read(1 << 40)
+	if len(whole) != len(b.Changes) {
+		t.Fatalf("one range read %d changes, want %d", len(whole), len(b.Changes))
+	}
+	for _, c := range whole {
+		if c.Number == later.Number {
+			for _, m := range c.Messages {
+				if m.ID == "gone" {
+					t.Errorf("change %d: the removed message was read", c.Number)
+				}
+			}
+			if len(c.Votes) != len(later.Votes) {
+				t.Errorf("change %d: %d votes read, want %d", c.Number, len(c.Votes), len(later.Votes))
+			}
+		}
+	}
+	for _, n := range []int{1, 2, 3, 7, 16} {
+		bounds, err := s.changeRanges(ctx, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n < 4 && len(bounds) < len(whole)/n-1 {
+			t.Errorf("ranges of %d: %d bounds for %d changes", n, len(bounds), len(whole))
+		}
+		if got := read(n); !reflect.DeepEqual(got, whole) {
+			t.Errorf("seed %d: ranges of %d (%d bounds) read %d changes, not as one range's %d", seed, n, len(bounds), len(got), len(whole))
+		}
+	}
+}
+
+// TestReadError: a read that timed out or that the server stopped says so
+// in words, and keeps the driver's error.
+func TestReadError(t *testing.T) {
+	timeout := &net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}
+	stopped := &clickhouse.Exception{Code: codeTimeoutExceeded, Message: "Timeout exceeded: elapsed 300.1 seconds"}
+	other := errors.New("boom")
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("wrapped: %w", timeout), "sent no data for longer than the read timeout (5m0s)"},
+		{stopped, "stopped the query after its time limit"},
+		{other, "read messages: boom"},
+	} {
+		err := readError("messages", c.err)
+		if !strings.Contains(err.Error(), c.want) || !errors.Is(err, c.err) {
+			t.Errorf("readError(%v) = %v, want it to say %q and wrap it", c.err, err, c.want)
+		}
+	}
+}
