@@ -122,12 +122,13 @@ func writeBacklogDay(ctx context.Context, w *rowWriter, gen uint64, d metrics.Ba
 
 func (s *Store) backlogChangeWriter() *rowWriter {
 	return s.rowWriter(`review_backlog_changes_data (generation, source, project, number, owner_person,
-		owner_cohort, ready_at, from_at, to_at)`)
+		owner_cohort, ready_at, from_at, to_at, ready_at_ns, from_at_ns, to_at_ns)`)
 }
 
 // writeBacklogChange writes one row per ready span of a change (see the
 // review_backlog_changes view); the age's origin is its ready_at, or its
-// first span's start when earlier, as metrics.Backlog takes it.
+// first span's start when earlier, as metrics.Backlog takes it. Each
+// instant is stored whole: its second and its nanoseconds (subsecond).
 func writeBacklogChange(ctx context.Context, w *rowWriter, gen uint64, c collectors.Change, f metrics.Figures, ownerPerson string, spans []metrics.Interval) error {
 	if len(spans) == 0 {
 		return nil
@@ -137,7 +138,8 @@ func writeBacklogChange(ctx context.Context, w *rowWriter, gen uint64, c collect
 		ready = spans[0].From
 	}
 	for _, iv := range spans {
-		if err := w.add(ctx, gen, c.Source, c.Project, c.Number, ownerPerson, f.Cohort, ready, iv.From, nullTime(iv.To)); err != nil {
+		if err := w.add(ctx, gen, c.Source, c.Project, c.Number, ownerPerson, f.Cohort, ready, iv.From, nullTime(iv.To),
+			subsecond(ready), subsecond(iv.From), subsecond(iv.To)); err != nil {
 			return err
 		}
 	}
@@ -146,24 +148,30 @@ func writeBacklogChange(ctx context.Context, w *rowWriter, gen uint64, c collect
 
 func (s *Store) waitWriter() *rowWriter {
 	return s.rowWriter(`reviewer_waits_data (generation, source, project, number, owner_person, owner_cohort,
-		owner_is_bot, waiting_since, from_at, to_at)`)
+		owner_is_bot, waiting_since, from_at, to_at, waiting_since_ns, from_at_ns, to_at_ns)`)
 }
 
 // writeReviewerWaits writes one row per span during which the change
 // waited on a reviewer (docs/definitions.md §19); ownerPerson is the
-// people: name its owner maps to, empty for none.
+// people: name its owner maps to, empty for none. Each instant is stored
+// whole: its second and its nanoseconds (subsecond).
 func writeReviewerWaits(ctx context.Context, w *rowWriter, gen uint64, c collectors.Change, r changeRow, ownerPerson string, turns []metrics.TurnSpan) error {
 	for _, t := range turns {
 		if t.OnAuthor {
 			continue
 		}
 		if err := w.add(ctx, gen, c.Source, c.Project, c.Number, ownerPerson, r.Cohort, b8(r.isBot),
-			t.Since, t.From, nullTime(t.To)); err != nil {
+			t.Since, t.From, nullTime(t.To), subsecond(t.Since), subsecond(t.From), subsecond(t.To)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
+
+// subsecond is the nanoseconds of t past its second, stored in an X_ns
+// column beside the DateTime X (whole seconds, floored), so that
+// time.Unix(X, X_ns) gives t back; 0 for the zero time (NULL).
+func subsecond(t time.Time) uint32 { return uint32(t.Nanosecond()) }
 
 func (s *Store) newcomerWriter() *rowWriter {
 	return s.rowWriter(`newcomers_data (generation, source, person, person_id, first_change_at,
@@ -180,15 +188,10 @@ func writeNewcomer(ctx context.Context, w *rowWriter, gen uint64, p metrics.Newc
 // them to the generation as they come, so memory does not grow with a
 // job's history; it returns how many it wrote.
 func (s *Store) computeBuilds(ctx context.Context, gen uint64, spike metrics.SpikeConfig) (int, error) {
-	// One query sorted by job, the order the windows need, which the
-	// table's key (build_id) does not give: its rows come for as long as
-	// judging and writing them takes (docs/reliability.md).
-	qctx, cancel := longRead(ctx, buildsReadLimit)
-	defer cancel()
-	rows, err := s.conn.Query(qctx, `SELECT `+buildColumns+`
+	rows, err := s.conn.Query(streaming(ctx), `SELECT `+buildColumns+`
 		FROM raw_builds FINAL ORDER BY source, system, job, finished_at, build_id`)
 	if err != nil {
-		return 0, readError("builds", err)
+		return 0, err
 	}
 	defer rows.Close()
 	w := s.buildWriter()
@@ -209,14 +212,10 @@ func (s *Store) computeBuilds(ctx context.Context, gen uint64, spike metrics.Spi
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return w.rows, readError("builds", err)
+		return w.rows, err
 	}
 	return w.rows, w.flush()
 }
-
-// buildsReadLimit bounds computeBuilds' read of every build: 14.6M builds
-// (1,000,000 changes) take minutes.
-const buildsReadLimit = time.Hour
 
 // buildColumns are the columns of raw_builds scanBuild reads.
 const buildColumns = `source, system, pipeline, job, build_id, url, project, number,

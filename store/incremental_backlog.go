@@ -140,7 +140,9 @@ func (s *Store) untouchedBacklog(ctx context.Context, fresh map[changeKey]metric
 }
 
 // backlogStarts returns, per source and project, the earliest start of a
-// ready span the review_backlog_changes view holds.
+// ready span the review_backlog_changes view holds, in whole seconds: only
+// its UTC day counts (metrics.BacklogBuilder.AddStart), which the second
+// gives.
 func (s *Store) backlogStarts(ctx context.Context) (map[[2]string]time.Time, error) {
 	rows, err := s.conn.Query(ctx, `SELECT source, project, min(from_at) FROM review_backlog_changes GROUP BY source, project`)
 	if err != nil {
@@ -159,14 +161,24 @@ func (s *Store) backlogStarts(ctx context.Context) (map[[2]string]time.Time, err
 	return out, rows.Err()
 }
 
-// storedBacklogItems rebuilds, from the review_backlog_changes and
-// reviewer_waits views, the backlog items of the changes with a row that
-// meets the condition where (on columns source, project, number, from_at
-// and to_at; args are its parameters), from those rows only: ReadyAt is
-// the stored ready_at, Intervals the ready spans, Turns the waits on a
-// reviewer. The waits on the author are not needed: metrics.Backlog
-// counts a change open and ready that no reviewer span covers as waiting
-// on its author.
+// liveChangeRows is the condition of the views over the tables of a
+// change (sql/README.md, section 1): the rows of the live generations
+// that no live mask hides.
+const liveChangeRows = `generation GLOBAL IN (SELECT generation FROM live_generations)
+	AND (source, project, number, generation) GLOBAL NOT IN
+	    (SELECT source, project, number, hidden FROM change_masks
+	     WHERE generation GLOBAL IN (SELECT generation FROM live_generations))`
+
+// storedBacklogItems rebuilds, from the rows the review_backlog_changes
+// and reviewer_waits views show, the backlog items of the changes with a
+// row that meets the condition where (on columns source, project, number,
+// from_at and to_at; args are its parameters), from those rows only:
+// ReadyAt is the stored ready_at, Intervals the ready spans, Turns the
+// waits on a reviewer. It reads the views' tables, whose X_ns columns
+// give the instants to the nanosecond, as a full compute takes them
+// (rows written before migration 014 have 0 there: whole seconds). The
+// waits on the author are not needed: metrics.Backlog counts a change
+// open and ready that no reviewer span covers as waiting on its author.
 func (s *Store) storedBacklogItems(ctx context.Context, where string, args ...any) (map[changeKey]metrics.BacklogItem, error) {
 	out := map[changeKey]metrics.BacklogItem{}
 	item := func(k changeKey) metrics.BacklogItem {
@@ -176,8 +188,9 @@ func (s *Store) storedBacklogItems(ctx context.Context, where string, args ...an
 		}
 		return it
 	}
-	err := s.eachRow(ctx, `SELECT source, project, number, ready_at, from_at, to_at
-		FROM review_backlog_changes WHERE `+where+` ORDER BY source, project, number, from_at`, args,
+	err := s.eachRow(ctx, `SELECT source, project, number, ready_at, ready_at_ns, from_at, from_at_ns, to_at, to_at_ns
+		FROM review_backlog_changes_data WHERE `+liveChangeRows+` AND (`+where+`)
+		ORDER BY source, project, number, from_at, from_at_ns`, args,
 		func(k changeKey, at, from time.Time, to *time.Time) {
 			it := item(k)
 			it.ReadyAt = at
@@ -187,8 +200,9 @@ func (s *Store) storedBacklogItems(ctx context.Context, where string, args ...an
 	if err != nil {
 		return nil, err
 	}
-	err = s.eachRow(ctx, `SELECT source, project, number, waiting_since, from_at, to_at
-		FROM reviewer_waits WHERE `+where+` ORDER BY source, project, number, from_at`, args,
+	err = s.eachRow(ctx, `SELECT source, project, number, waiting_since, waiting_since_ns, from_at, from_at_ns, to_at, to_at_ns
+		FROM reviewer_waits_data WHERE `+liveChangeRows+` AND (`+where+`)
+		ORDER BY source, project, number, from_at, from_at_ns`, args,
 		func(k changeKey, since, from time.Time, to *time.Time) {
 			it := item(k)
 			it.Turns = append(it.Turns, metrics.TurnSpan{Interval: metrics.Interval{From: from, To: derefTime(to)}, Since: since})
@@ -197,8 +211,9 @@ func (s *Store) storedBacklogItems(ctx context.Context, where string, args ...an
 	return out, err
 }
 
-// eachRow runs a query of a change key, two instants and a nullable one,
-// and passes each row to f.
+// eachRow runs a query of a change key and three instants, each a
+// DateTime and its nanoseconds (subsecond; the third DateTime nullable),
+// and passes each row to f with the instants whole.
 func (s *Store) eachRow(ctx context.Context, query string, args []any, f func(k changeKey, a, b time.Time, c *time.Time)) error {
 	rows, err := s.conn.Query(streaming(ctx), query, args...)
 	if err != nil {
@@ -209,16 +224,23 @@ func (s *Store) eachRow(ctx context.Context, query string, args []any, f func(k 
 		var k changeKey
 		var a, b time.Time
 		var c *time.Time
-		if err := rows.Scan(&k.source, &k.project, &k.number, &a, &b, &c); err != nil {
+		var an, bn, cn uint32
+		if err := rows.Scan(&k.source, &k.project, &k.number, &a, &an, &b, &bn, &c, &cn); err != nil {
 			return err
 		}
 		if c != nil {
-			u := c.UTC()
+			u := withSubsecond(*c, cn)
 			c = &u
 		}
-		f(k, a.UTC(), b.UTC(), c)
+		f(k, withSubsecond(a, an), withSubsecond(b, bn), c)
 	}
 	return rows.Err()
+}
+
+// withSubsecond is the instant of a DateTime t (whole seconds) and its
+// nanoseconds ns (subsecond), in UTC.
+func withSubsecond(t time.Time, ns uint32) time.Time {
+	return time.Unix(t.Unix(), int64(ns)).UTC()
 }
 
 func derefTime(t *time.Time) time.Time {

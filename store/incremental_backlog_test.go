@@ -5,9 +5,12 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/codepace/codepace/collectors"
 	"github.com/codepace/codepace/metrics"
@@ -42,10 +45,11 @@ func addMessage(c *collectors.Change, at time.Time, who collectors.Account, tag,
 }
 
 // extendHistory adds up to k random events to an open or abandoned
-// change, each after the last one and before end.
+// change, each after the last one and before end, at instants with
+// nanoseconds as Gerrit's are.
 func extendHistory(rng *rand.Rand, c *collectors.Change, k int, end time.Time) {
 	for range k {
-		at := c.Updated.Add(time.Duration(1+rng.IntN(3*24*60)) * time.Minute)
+		at := c.Updated.Add(time.Duration(1+rng.IntN(3*24*60))*time.Minute + time.Duration(rng.IntN(1e9)))
 		if !at.Before(end) || c.Status == collectors.StatusMerged {
 			return
 		}
@@ -81,8 +85,15 @@ func extendHistory(rng *rand.Rand, c *collectors.Change, k int, end time.Time) {
 }
 
 // freshBacklogItem is the backlog item Compute builds of a change (no
-// bots, no CI runs); the zero item for a change never ready.
+// bots, no CI runs) as stored: raw_messages keeps the nanoseconds of a
+// message, the other raw tables whole seconds; the zero item for a change
+// never ready.
 func freshBacklogItem(c collectors.Change) metrics.BacklogItem {
+	c.Created, c.Updated, c.Merged = c.Created.Truncate(time.Second), c.Updated.Truncate(time.Second), c.Merged.Truncate(time.Second)
+	c.Revisions = slices.Clone(c.Revisions)
+	for i := range c.Revisions {
+		c.Revisions[i].Created = c.Revisions[i].Created.Truncate(time.Second)
+	}
 	f := metrics.ChangeFigures(c, metrics.Bots{}, time.Time{}, 90)
 	if f.ReadyAt.IsZero() {
 		return metrics.BacklogItem{}
@@ -173,6 +184,54 @@ func TestStoredBacklogItems(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Fatalf("from %v: %d rows, want %d: %v\nwant %v", from, len(got), len(want), got, want)
 		}
+	}
+}
+
+// TestStoredBacklogItemsOldRows: rows written before migration 014, with
+// no nanoseconds beside their instants, still give their change's item,
+// at the whole seconds stored; rows with them give the instants in full.
+func TestStoredBacklogItemsOldRows(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	at := time.Date(2024, 5, 20, 10, 0, 0, 0, time.UTC)
+	gen := uint64(at.UnixNano())
+	half := time.Second / 2
+	err := s.insert(ctx, "review_backlog_changes_data (generation, source, project, number, owner_person, owner_cohort, ready_at, from_at, to_at)",
+		func(b driver.Batch) error {
+			return b.Append(gen, "g", "p", int64(1), "", "", at.Add(half), at.Add(time.Hour+half), nil)
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.insert(ctx, "reviewer_waits_data (generation, source, project, number, owner_person, owner_cohort, owner_is_bot, waiting_since, from_at, to_at)",
+		func(b driver.Batch) error {
+			return b.Append(gen, "g", "p", int64(1), "", "", uint8(0), at.Add(time.Hour+half), at.Add(time.Hour+half), at.Add(2*time.Hour+half))
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := s.waitWriter() // as compute writes: the nanoseconds too
+	if err := writeReviewerWaits(ctx, w, gen, collectors.Change{Source: "g", Project: "p", Number: 2}, changeRow{}, "",
+		[]metrics.TurnSpan{{Interval: metrics.Interval{From: at.Add(half), To: at.Add(time.Hour + half)}, Since: at.Add(half)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.flush(); err != nil {
+		t.Fatal(err)
+	}
+	recordLayer(t, s, gen, gen)
+	items, err := s.storedBacklogItems(ctx, "to_at IS NULL OR to_at >= toDateTime(?)", at.Unix())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hour := at.Add(time.Hour)
+	want := map[changeKey]metrics.BacklogItem{
+		{"g", "p", 1}: {Source: "g", Project: "p", ReadyAt: at, Intervals: []metrics.Interval{{From: hour}},
+			Turns: []metrics.TurnSpan{{Interval: metrics.Interval{From: hour, To: hour.Add(time.Hour)}, Since: hour}}},
+		{"g", "p", 2}: {Source: "g", Project: "p",
+			Turns: []metrics.TurnSpan{{Interval: metrics.Interval{From: at.Add(half), To: hour.Add(half)}, Since: at.Add(half)}}},
+	}
+	if !reflect.DeepEqual(items, want) {
+		t.Errorf("items %+v\nwant %+v", items, want)
 	}
 }
 

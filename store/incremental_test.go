@@ -42,10 +42,11 @@ func newIncrementalHistory(seed uint64, end time.Time) *incrementalHistory {
 	return h
 }
 
-// newChange adds a change created at most back before end.
+// newChange adds a change created at most back before end, at an instant
+// with nanoseconds as Gerrit's are.
 func (h *incrementalHistory) newChange(back time.Duration) collectors.Change {
 	i := len(h.changes)
-	created := h.end.Add(-time.Duration(1+h.rng.Int64N(int64(back/time.Minute))) * time.Minute)
+	created := h.end.Add(-time.Duration(1+h.rng.Int64N(int64(back/time.Minute)))*time.Minute + time.Duration(h.rng.IntN(1e9)))
 	who := h.owners[h.rng.IntN(len(h.owners))]
 	c := collectors.Change{Source: "g", Project: fmt.Sprint("p", h.rng.IntN(3)), Branch: "main",
 		Number: int64(100 + i), ChangeID: fmt.Sprint("I", i), Owner: who, Status: collectors.StatusOpen,
