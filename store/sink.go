@@ -152,6 +152,9 @@ func storable(b collectors.Batch) error {
 		return nil
 	}
 	for _, c := range b.Changes {
+		if changeStorable(c) {
+			continue
+		}
 		what := fmt.Sprintf("change %d of %s in %s", c.Number, c.Project, c.Source)
 		errs := []error{check(what, "created", c.Created, true), check(what, "updated", c.Updated, true),
 			check(what, "merged", c.Merged, false), check(what, "author date", c.AuthorDate, false)}
@@ -169,12 +172,42 @@ func storable(b collectors.Batch) error {
 		}
 	}
 	for _, bd := range b.Builds {
+		if timeStorable(bd.Started, true) && timeStorable(bd.Finished, true) {
+			continue
+		}
 		what := fmt.Sprintf("build %s of %s in %s", bd.BuildID, bd.Job, bd.Source)
 		if err := errors.Join(check(what, "started", bd.Started, true), check(what, "finished", bd.Finished, true)); err != nil {
 			return fmt.Errorf("not stored: %w", err)
 		}
 	}
 	return nil
+}
+
+// changeStorable tells, without building any message, that storable
+// finds nothing wrong with c: the messages of a refused change are built
+// only for the few changes that have one (at 200,000 changes, formatting
+// them for every change cost 3% of a collection's CPU).
+func changeStorable(c collectors.Change) bool {
+	ok := timeStorable(c.Created, true) && timeStorable(c.Updated, true) &&
+		timeStorable(c.Merged, false) && timeStorable(c.AuthorDate, false)
+	for _, r := range c.Revisions {
+		ok = ok && timeStorable(r.Created, true)
+	}
+	for _, m := range c.Messages {
+		ok = ok && timeStorable(m.Date, true)
+	}
+	for _, v := range c.Votes {
+		ok = ok && timeStorable(v.Date, false)
+	}
+	return ok
+}
+
+// timeStorable is storable's check of one time, true when it passes.
+func timeStorable(t time.Time, required bool) bool {
+	if t.IsZero() {
+		return !required
+	}
+	return collectors.CheckTime("", t) == nil
 }
 
 // version orders the stored states of one change: its update time.

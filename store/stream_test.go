@@ -70,8 +70,14 @@ func TestStream(t *testing.T) {
 	if err := big.Write(ctx, many); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := rawCounts(t, s), fmt.Sprintf("raw_changes=%d ", 3+streamChanges); got[:len(want)] != want {
-		t.Fatalf("after %d changes in a stream: %s, want them stored", streamChanges, got)
+	// Its 30,000 messages went as blocks of blockRows, stored whole, as
+	// one part.
+	if got, want := rawCounts(t, s), fmt.Sprintf("raw_changes=%d raw_revisions=%d raw_messages=%d raw_votes=%d raw_builds=3 ",
+		3+streamChanges, 6+2*streamChanges, 18+6*streamChanges, 3+streamChanges); got != want || 6*streamChanges <= 2*blockRows {
+		t.Fatalf("after %d changes in a stream: %s, want %s", streamChanges, got, want)
+	}
+	if err := s.conn.QueryRow(ctx, "SELECT count() FROM system.parts WHERE database = currentDatabase() AND table = 'raw_messages' AND level = 0").Scan(&parts); err != nil || parts != 2 {
+		t.Fatalf("raw_messages has %d inserted parts (%v), want 2 after the big stream", parts, err)
 	}
 
 	// An aborted stream stores no change row (ClickHouse may store the

@@ -265,6 +265,7 @@ func (g *Collector) window(ctx context.Context, sp span, end time.Time, run *col
 	pager := httpx.Pager{What: "changes " + q}
 	write, stored := pageWriter(sink)
 	defer stored(false)
+	builds := 0 // the last page's
 	for skip := 0; ; {
 		p, shown, err := g.c.query(ctx, q, g.opts.PageSize, skip, queryOptions, g.opts.Name)
 		if err != nil {
@@ -279,9 +280,13 @@ func (g *Collector) window(ctx context.Context, sp span, end time.Time, run *col
 		}
 		n := len(p.changes) + len(p.bad)
 		batch := collectors.Batch{Changes: run.fresh(p.changes)}
+		// Sized as the last page's builds: a page's builds (thousands)
+		// grown from nothing were copied a dozen times over.
+		batch.Builds = make([]collectors.Build, 0, builds+builds/8)
 		for _, c := range batch.Changes {
-			batch.Builds = append(batch.Builds, zuul.Builds(g.opts.Name, c, g.opts.IsBot)...)
+			batch.Builds = zuul.AppendBuilds(batch.Builds, g.opts.Name, c, g.opts.IsBot)
 		}
+		builds = len(batch.Builds)
 		if err := write(ctx, batch); err != nil {
 			return err
 		}

@@ -85,7 +85,9 @@ func ParseReport(tag, text string, fromBot bool) (r Report, ok bool) {
 		return Report{}, false
 	}
 	headerPipeline := ""
-	for _, line := range strings.Split(text, "\n") {
+	for rest := text; rest != ""; {
+		line, after, _ := strings.Cut(rest, "\n")
+		rest = after
 		line = strings.TrimRight(line, " \t\r")
 		if job, ok := parseZuulJobLine(line); ok {
 			r.Jobs = append(r.Jobs, job)
@@ -118,9 +120,16 @@ func ParseReport(tag, text string, fromBot bool) (r Report, ok bool) {
 // that ids stay unique. isBot tells whether a message author is a bot, which
 // makes its untagged messages candidates; nil means no author is.
 func Builds(source string, c collectors.Change, isBot func(collectors.Account) bool) []collectors.Build {
-	var out []collectors.Build
+	return AppendBuilds(nil, source, c, isBot)
+}
+
+// AppendBuilds appends Builds(source, c, isBot) to out: a collector turning
+// a page of changes into builds grows one slice instead of copying each
+// change's.
+func AppendBuilds(out []collectors.Build, source string, c collectors.Change, isBot func(collectors.Account) bool) []collectors.Build {
 	for _, m := range c.Messages {
-		fromBot := isBot != nil && isBot(m.Author)
+		// Only an untagged message needs its author judged (zuulReportTag).
+		fromBot := m.Tag == "" && isBot != nil && isBot(m.Author)
 		r, ok := ParseReport(m.Tag, m.Text, fromBot)
 		if !ok {
 			continue
