@@ -49,6 +49,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/klauspost/compress/gzip"
+
 	"github.com/codepace/codepace/collectors/gerrit"
 )
 
@@ -345,8 +347,24 @@ func logTail(log string) string {
 	return strings.Join(kept, "\n")
 }
 
+// readBody reads an answer whole, gunzipping it with klauspost/compress's
+// reader as codepace's HTTP layer does (collectors/httpx).
+func readBody(resp *http.Response) ([]byte, error) {
+	defer resp.Body.Close()
+	var r io.Reader = resp.Body
+	if resp.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(resp.Body)
+		if err != nil {
+			return nil, err
+		}
+		r = zr
+	}
+	return io.ReadAll(r)
+}
+
 // floor fetches the pages a backfill fetches (the same windows, options
-// and page size as codepace's defaults) and decodes them, nothing else.
+// and page size as codepace's defaults) and decodes them (gunzip and JSON)
+// as codepace does, nothing else.
 func floor(ctx context.Context, base, since string) (step, error) {
 	var s step
 	from, err := time.Parse("2006-01-02", since)
@@ -370,12 +388,12 @@ func floor(ctx context.Context, base, since string) (step, error) {
 			}
 			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"changes/?"+v.Encode(), nil)
 			req.Header.Set("Accept", "application/json")
+			req.Header.Set("Accept-Encoding", "gzip")
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				return s, err
 			}
-			body, err := io.ReadAll(resp.Body)
-			resp.Body.Close()
+			body, err := readBody(resp)
 			if err != nil {
 				return s, err
 			}

@@ -31,6 +31,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 // DefaultMaxAnswerBytes bounds an answer's decompressed size unless
@@ -249,9 +251,16 @@ func (a attempt) RoundTrip(req *http.Request) (*http.Response, error) {
 	} else {
 		req.Header.Del("Authorization") // a library's own, on a redirect elsewhere
 	}
+	gz := req.Header.Get("Accept-Encoding") == "" && req.Header.Get("Range") == "" && req.Method != http.MethodHead
+	if gz {
+		req.Header.Set("Accept-Encoding", "gzip")
+	}
 	resp, err := c.cfg.Transport.RoundTrip(req)
 	if err != nil {
 		return nil, a.timedOut(ctx, err)
+	}
+	if gz {
+		gunzip(resp)
 	}
 	var items *itemCounter
 	asked := 0
@@ -286,6 +295,51 @@ func (a attempt) RoundTrip(req *http.Request) (*http.Response, error) {
 // a hostile server do not each hold MaxAnswerBytes.
 const bigAnswer = 4 << 20
 
+// gunzip decompresses a gzipped answer to a request that attempt asked
+// gzip for, with klauspost/compress's reader, as net/http's transport
+// would with compress/gzip (which it does only when the request names no
+// Accept-Encoding itself): a 500-change Gerrit page (8 MB) decompresses in
+// well under half the time, and gunzipping was a seventh of a
+// collection's CPU. A body that is not gzip fails when read, as with the
+// transport.
+func gunzip(resp *http.Response) {
+	if !strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
+		return
+	}
+	resp.Header.Del("Content-Encoding")
+	resp.Header.Del("Content-Length")
+	resp.ContentLength = -1
+	resp.Uncompressed = true
+	resp.Body = &gzipBody{body: resp.Body}
+}
+
+// gzipBody reads a gzipped body, opening the gzip stream on the first
+// Read.
+type gzipBody struct {
+	body io.ReadCloser
+	zr   *gzip.Reader
+	err  error
+}
+
+func (b *gzipBody) Read(p []byte) (int, error) {
+	if b.zr == nil && b.err == nil {
+		b.zr, b.err = gzip.NewReader(b.body)
+	}
+	if b.err != nil {
+		return 0, b.err
+	}
+	return b.zr.Read(p)
+}
+
+func (b *gzipBody) Close() error { return b.body.Close() }
+
+// maxChunk is the size of read's largest chunks, which it takes from
+// chunkPool: a Gerrit page of 500 changes is some 8 MB, and the chunks of
+// every page allocated anew made half of what a collection allocated.
+const maxChunk = 1 << 20
+
+var chunkPool = sync.Pool{New: func() any { return new([maxChunk]byte) }}
+
 // read reads a body whole, at most MaxAnswerBytes, in chunks that leave
 // no copies of a growing buffer behind. items, when set, counts the
 // page's items as they come: more than asked stops the reading at once.
@@ -297,8 +351,22 @@ func (c *Client) read(r io.Reader, items *itemCounter, asked int) ([]byte, error
 			c.big.Unlock()
 		}
 	}()
+	defer func() { // the chunks copied into the body are used again
+		if len(chunks) > 1 {
+			for _, ch := range chunks {
+				if cap(ch) == maxChunk {
+					chunkPool.Put((*[maxChunk]byte)(ch[:maxChunk]))
+				}
+			}
+		}
+	}()
 	for {
-		buf := make([]byte, size)
+		var buf []byte
+		if size == maxChunk {
+			buf = chunkPool.Get().(*[maxChunk]byte)[:]
+		} else {
+			buf = make([]byte, size)
+		}
 		n, err := fill(r, buf)
 		if total <= bigAnswer && total+int64(n) > bigAnswer {
 			c.big.Lock()
@@ -319,7 +387,7 @@ func (c *Client) read(r io.Reader, items *itemCounter, asked int) ([]byte, error
 		if err != nil {
 			return nil, err
 		}
-		size = min(2*size, 1<<20)
+		size = min(2*size, maxChunk)
 	}
 	if len(chunks) == 1 {
 		return chunks[0], nil

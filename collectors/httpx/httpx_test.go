@@ -467,3 +467,38 @@ func BenchmarkItemCounter(b *testing.B) {
 		}
 	}
 }
+
+// TestGzip: codepace asks for gzip and reads a gzipped answer of several
+// read chunks whole; one that says gzip but is not fails naming gzip;
+// an answer not gzipped is read as it is.
+func TestGzip(t *testing.T) {
+	body := "[" + strings.Repeat(`"abcdefghijklmnopqrstuvwxyz",`, 200_000) + "1]" // over 5 MB
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Accept-Encoding") != "gzip" {
+			t.Errorf("Accept-Encoding %q", r.Header.Get("Accept-Encoding"))
+		}
+		switch r.URL.Path {
+		case "/gzip":
+			w.Header().Set("Content-Encoding", "gzip")
+			zw := gzip.NewWriter(w)
+			zw.Write([]byte(body))
+			zw.Close()
+		case "/broken":
+			w.Header().Set("Content-Encoding", "gzip")
+			w.Write([]byte(body))
+		default:
+			w.Write([]byte(body))
+		}
+	}))
+	defer srv.Close()
+	c := newClient(t, srv.URL, nil)
+	for _, path := range []string{"/gzip", "/plain"} {
+		got, err := c.GetJSON(context.Background(), path, nil)
+		if err != nil || string(got) != body {
+			t.Errorf("%s: %d bytes, %v; want the %d bytes sent", path, len(got), err, len(body))
+		}
+	}
+	if _, err := c.GetJSON(context.Background(), "/broken", nil); err == nil || !strings.Contains(err.Error(), "gzip") {
+		t.Errorf("/broken: %v, want a gzip error", err)
+	}
+}
