@@ -56,7 +56,7 @@ type ComputeStats struct {
 // generation.
 var derivedTables = []string{
 	"change_metrics_data", "review_actions_data", "builds_data",
-	"newcomers_data", "review_backlog_daily_data", "review_backlog_changes_data",
+	"newcomers_data", "review_backlog_daily_data", "review_backlog_changes_data", "owner_firsts_data",
 	"reviewer_waits_data",
 }
 
@@ -85,20 +85,23 @@ func (s *Store) Compute(ctx context.Context, o ComputeOptions) (ComputeStats, er
 	if o.Now.IsZero() {
 		o.Now = started
 	}
-	firsts, err := s.ownerFirstChanges(ctx, o.People)
-	if err != nil {
-		return st, err
-	}
 	plan, err := s.planCompute(ctx, o, started)
 	if err != nil {
 		return st, err
 	}
 	var touched map[changeKey]struct{}
+	var owners map[[2]string]ownerFirst
 	if !plan.full {
-		if touched, err = s.touchedChanges(ctx, o, &plan, firsts); err != nil {
+		if touched, owners, err = s.touchedChanges(ctx, o, &plan); err != nil {
 			return st, err
 		}
 	}
+	if plan.full {
+		if owners, err = s.ownerAggregates(ctx, nil); err != nil {
+			return st, err
+		}
+	}
+	firsts := resolveFirsts(o.People, owners)
 	st.Full, st.Why = plan.full, plan.why
 	if !plan.full {
 		st.Why = fmt.Sprintf("%d changes touched since %s", len(touched), plan.watermark.Format(time.RFC3339))
@@ -107,6 +110,9 @@ func (s *Store) Compute(ctx context.Context, o ComputeOptions) (ComputeStats, er
 		err = s.computeFull(ctx, gen, o, firsts, &st)
 	} else {
 		err = s.computeIncremental(ctx, gen, o, firsts, plan, touched, &st)
+	}
+	if err == nil {
+		err = s.writeOwnerFirsts(ctx, gen, owners)
 	}
 	if err != nil {
 		return st, err
@@ -338,10 +344,10 @@ func (s *Store) actionsRuns(ctx context.Context, where string) (map[changeKey][]
 	if where != "" {
 		where = " AND " + where
 	}
-	rows, err := s.conn.Query(ctx, `SELECT source, project, number, commit, pipeline, job, finished_at, result `+jobs+where+`
+	rows, err := s.conn.Query(ctx, s.local(`SELECT source, project, number, commit, pipeline, job, finished_at, result `+jobs+where+`
 		AND (source, project, number, commit, pipeline, job) GLOBAL IN
 			(SELECT source, project, number, commit, pipeline, job `+jobs+` AND result NOT IN (`+passing+`))
-		ORDER BY source, project, number, finished_at, build_id`,
+		ORDER BY source, project, number, finished_at, build_id`),
 		collectors.SystemGitHubActions, collectors.SystemGitHubActions)
 	if err != nil {
 		return nil, fmt.Errorf("read GitHub Actions verdicts: %w", err)
@@ -396,30 +402,10 @@ func person(a collectors.Account) string {
 	return "account " + a.ID
 }
 
-// ownerFirstChanges returns, per source and person key (see
-// metrics.People), when the person's first change was created.
-func (s *Store) ownerFirstChanges(ctx context.Context, people metrics.People) (map[[2]string]time.Time, error) {
-	rows, err := s.conn.Query(ctx, `SELECT source, owner_id, argMax(owner_username, updated_at),
-		argMax(owner_email, updated_at), min(created_at) FROM raw_changes FINAL GROUP BY source, owner_id`)
-	if err != nil {
-		return nil, fmt.Errorf("read first changes: %w", err)
-	}
-	defer rows.Close()
-	out := map[[2]string]time.Time{}
-	for rows.Next() {
-		var src string
-		var owner collectors.Account
-		var first time.Time
-		if err := rows.Scan(&src, &owner.ID, &owner.Username, &owner.Email, &first); err != nil {
-			return nil, err
-		}
-		key, _ := people.Resolve(src, owner)
-		k := [2]string{src, key}
-		if prev, ok := out[k]; !ok || first.Before(prev) {
-			out[k] = first.UTC()
-		}
-	}
-	return out, rows.Err()
+// accountOf is the owner account id as ownerFirst gives it, to resolve
+// its person key.
+func accountOf(id string, f ownerFirst) collectors.Account {
+	return collectors.Account{ID: id, Username: f.username, Email: f.email}
 }
 
 // dropGenerationsBefore removes the partitions of the derived tables and

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -155,82 +156,92 @@ func (s *Store) uint64s(ctx context.Context, query string, args ...any) ([]uint6
 // touchedChanges returns the changes whose derived rows may differ from
 // those the views show: those collected since the watermark, those with
 // GitHub Actions builds stored since (whose turn reads their verdicts),
-// and every change of a person whose first change moved (their cohort).
-// It makes p full when they are too many.
-func (s *Store) touchedChanges(ctx context.Context, o ComputeOptions, p *computePlan, firsts map[[2]string]time.Time) (map[changeKey]struct{}, error) {
+// and every change of a person whose first change moved (their cohort);
+// and the owner accounts (see ownerFirst) the latest compute stored, with
+// those of the changes collected since read again. It makes p full when
+// the changes are too many, or when the latest compute stored no owners.
+func (s *Store) touchedChanges(ctx context.Context, o ComputeOptions, p *computePlan) (map[changeKey]struct{}, map[[2]string]ownerFirst, error) {
 	out := map[changeKey]struct{}{}
-	err := s.eachKey(ctx, out, `SELECT DISTINCT source, project, number FROM raw_changes
+	changed := map[[2]string]bool{} // owner accounts (source, owner id)
+	err := s.eachOwned(ctx, out, changed, `SELECT DISTINCT source, project, number, owner_id FROM raw_changes
 		WHERE collected_at >= toDateTime(?)`, p.watermark.Unix())
+	if err == nil && len(out) > 0 {
+		// A change's owner before: it may have lost its first change.
+		var tt *ext.Table
+		if tt, err = keysTable(out); err == nil {
+			err = s.eachOwned(clickhouse.Context(ctx, clickhouse.WithExternalTable(tt)), nil, changed,
+				`SELECT DISTINCT source, project, number, owner_id FROM change_metrics_data
+				WHERE generation GLOBAL IN (SELECT generation FROM live_generations) AND `+inTouched)
+		}
+	}
 	if err == nil {
 		err = s.eachKey(ctx, out, `SELECT DISTINCT source, project, number FROM raw_builds
 			WHERE version >= ? AND system = ? AND number > 0`,
 			uint64(p.watermark.UnixNano()), collectors.SystemGitHubActions)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read the changes collected since %s: %w", p.watermark.Format(time.RFC3339), err)
+		return nil, nil, fmt.Errorf("read the changes collected since %s: %w", p.watermark.Format(time.RFC3339), err)
 	}
-	moved, err := s.movedFirsts(ctx, firsts)
+	var prev map[[2]string]ownerFirst
+	ok := false
+	if len(p.live) > 0 {
+		if prev, ok, err = s.storedOwnerFirsts(ctx, p.live[len(p.live)-1]); err != nil {
+			return nil, nil, err
+		}
+	}
+	if !ok && p.changes > 0 {
+		*p = fullPlan("the latest compute stored no first changes")
+		return out, nil, nil
+	}
+	owners, moved, err := s.updatedOwners(ctx, o.People, prev, changed)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if moved.Block().Rows() > 0 {
+	if moved != nil {
 		err = s.eachKey(clickhouse.Context(ctx, clickhouse.WithExternalTable(moved)), out,
-			`SELECT source, project, number FROM change_metrics
-			WHERE (source, `+personKey+`) GLOBAL IN (SELECT source, person FROM moved)`)
+			`SELECT source, project, number FROM change_metrics_data WHERE `+liveChangeRows+`
+			AND (source, `+personKey+`) GLOBAL IN (SELECT source, person FROM moved)`)
 		if err != nil {
-			return nil, fmt.Errorf("read the changes of people whose first change moved: %w", err)
+			return nil, nil, fmt.Errorf("read the changes of people whose first change moved: %w", err)
 		}
 	}
 	if tooMany(uint64(len(out)), p.changes) {
 		*p = fullPlan(fmt.Sprintf("%d changes touched since the last compute", len(out)))
 	}
-	return out, nil
+	return out, owners, nil
 }
 
 // personKey is the person key (metrics.People.Resolve) of a change_metrics
 // row's owner: the people: name's, else the account id.
 const personKey = `if(owner_person != '', concat('person:', owner_person), owner_id)`
 
-// movedFirsts returns, as an external table "moved" (source, person), the
-// people whose first change (firsts, from the raw facts) is not the one
-// the views show.
-func (s *Store) movedFirsts(ctx context.Context, firsts map[[2]string]time.Time) (*ext.Table, error) {
-	moved, err := ext.NewTable("moved", ext.Column("source", "String"), ext.Column("person", "String"))
+// eachOwned adds to out (unless nil) the change keys (source, project,
+// number) a query returns, and to owners their owner accounts (source,
+// fourth column).
+func (s *Store) eachOwned(ctx context.Context, out map[changeKey]struct{}, owners map[[2]string]bool, query string, args ...any) error {
+	rows, err := s.conn.Query(ctx, s.local(query), args...)
 	if err != nil {
-		return nil, err
-	}
-	rows, err := s.conn.Query(ctx, `SELECT source, `+personKey+` AS person, min(created_at)
-		FROM change_metrics GROUP BY source, person`)
-	if err != nil {
-		return nil, fmt.Errorf("read first changes: %w", err)
+		return err
 	}
 	defer rows.Close()
-	old := map[[2]string]time.Time{}
 	for rows.Next() {
-		var k [2]string
-		var at time.Time
-		if err := rows.Scan(&k[0], &k[1], &at); err != nil {
-			return nil, err
+		var k changeKey
+		var owner string
+		if err := rows.Scan(&k.source, &k.project, &k.number, &owner); err != nil {
+			return err
 		}
-		old[k] = at.UTC()
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	for k, at := range firsts {
-		if was, ok := old[k]; ok && !was.Equal(at) {
-			if err := moved.Append(k[0], k[1]); err != nil {
-				return nil, err
-			}
+		if out != nil {
+			out[k] = struct{}{}
 		}
+		owners[[2]string{k.source, owner}] = true
 	}
-	return moved, nil
+	return rows.Err()
 }
 
 // eachKey adds to out the change keys (source, project, number) a query
 // returns.
 func (s *Store) eachKey(ctx context.Context, out map[changeKey]struct{}, query string, args ...any) error {
-	rows, err := s.conn.Query(ctx, query, args...)
+	rows, err := s.conn.Query(ctx, s.local(query), args...)
 	if err != nil {
 		return err
 	}
@@ -260,6 +271,20 @@ func keysTable[V any](keys map[changeKey]V) (*ext.Table, error) {
 	return t, nil
 }
 
+// local returns query as it runs best where it runs: on one server, GLOBAL
+// IN and GLOBAL NOT IN become IN and NOT IN, which mean the same there,
+// because ClickHouse (18.16 at least) reads only the granules of a set's
+// keys by a table's primary key for a plain IN (a GLOBAL IN of three
+// changes read all 2.4M rows of raw_messages at 200k changes, 8,192 with
+// IN). On a cluster the tables are Distributed and GLOBAL IN stays: each
+// shard then gets the set as a table, whose plain IN uses its key.
+func (s *Store) local(query string) string {
+	if s.cluster != "" {
+		return query
+	}
+	return strings.ReplaceAll(query, "GLOBAL ", "")
+}
+
 // inTouched keeps the rows of the changes of the external table touched.
 const inTouched = `(source, project, number) GLOBAL IN (SELECT source, project, number FROM touched)`
 
@@ -278,14 +303,16 @@ func (s *Store) computeIncremental(ctx context.Context, gen uint64, o ComputeOpt
 		return err
 	}
 	tctx := clickhouse.Context(ctx, clickhouse.WithExternalTable(tt))
-	ci, err := s.actionsRuns(tctx, inTouched)
-	if err != nil {
-		return err
+	var ci map[changeKey][]metrics.CIRun
+	if len(touched) > 0 { // its subquery reads every GitHub Actions build
+		if ci, err = s.actionsRuns(tctx, s.local(inTouched)); err != nil {
+			return err
+		}
 	}
 	pass := s.newChangePass(gen, o, firsts)
 	pass.ci, pass.fresh = ci, map[changeKey]metrics.BacklogItem{}
 	defer pass.abort()
-	err = s.eachChange(tctx, inTouched, func(c collectors.Change) error {
+	err = s.eachChange(tctx, s.local(inTouched), func(c collectors.Change) error {
 		checkpoint("change")
 		return pass.add(ctx, c)
 	})

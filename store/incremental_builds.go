@@ -84,9 +84,9 @@ func (s *Store) windowBuilds(ctx context.Context, t0s map[jobKey]time.Time, spik
 		return nil, err
 	}
 	rows, err := s.conn.Query(clickhouse.Context(streaming(ctx), clickhouse.WithExternalTable(jobs)),
-		`SELECT `+buildColumns+`, version FROM raw_builds
+		s.local(`SELECT `+buildColumns+`, version FROM raw_builds
 		WHERE (source, system, build_id) GLOBAL IN (SELECT source, system, build_id FROM raw_builds
-			WHERE (source, system, job) GLOBAL IN (SELECT source, system, job FROM jobs) AND finished_at >= toDateTime(?))`, from)
+			WHERE (source, system, job) GLOBAL IN (SELECT source, system, job FROM jobs) AND finished_at >= toDateTime(?))`), from)
 	if err != nil {
 		return nil, err
 	}
@@ -138,9 +138,9 @@ func (s *Store) finalWindowBuilds(ctx context.Context, t0s map[jobKey]time.Time,
 	// a build before the newest is chosen.
 	qctx := clickhouse.Context(ctx, clickhouse.WithExternalTable(jobs),
 		clickhouse.WithSettings(clickhouse.Settings{"max_block_size": streamBlockRows, "optimize_move_to_prewhere": 0}))
-	rows, err := s.conn.Query(qctx, `SELECT `+buildColumns+` FROM raw_builds FINAL
+	rows, err := s.conn.Query(qctx, s.local(`SELECT `+buildColumns+` FROM raw_builds FINAL
 		WHERE (source, system, job) GLOBAL IN (SELECT source, system, job FROM jobs) AND finished_at >= toDateTime(?)
-		ORDER BY source, system, job, finished_at, build_id`, from)
+		ORDER BY source, system, job, finished_at, build_id`), from)
 	if err != nil {
 		return nil, err
 	}
@@ -183,31 +183,58 @@ func windowStart(t0 time.Time, spike metrics.SpikeConfig) time.Time {
 
 // touchedJobs returns, for each job with a build stored since the
 // watermark, the earliest finish of those builds, in any state stored
-// since (read without FINAL, which would merge the whole table: a state
-// replaced since only makes t0 earlier) or in the state the builds view
-// shows (a build that moves to a later finish, or to another job, leaves
-// the baselines it was in).
+// since or in the state the builds view shows (a build that moves to a
+// later finish, or to another job, leaves the baselines it was in). The
+// view shows, of each such build, its newest state stored before the
+// watermark or one stored since (a compute reads a build's newest state,
+// and one that rejudged it after that state would have made the watermark
+// later): it reads every state of those builds by their key, not the
+// builds view, whose build_id is no key (the whole table read), and keeps
+// those (older states only make t0 earlier, which is harmless, but are
+// skipped).
 func (s *Store) touchedJobs(ctx context.Context, watermark uint64) (map[jobKey]time.Time, error) {
-	rows, err := s.conn.Query(ctx, `SELECT source, system, job, min(finished_at) FROM (
-			SELECT source, system, job, finished_at FROM raw_builds WHERE version >= ?
-			UNION ALL
-			SELECT source, system, job, finished_at FROM builds
-			WHERE (source, system, build_id) GLOBAL IN (SELECT source, system, build_id FROM raw_builds WHERE version >= ?)
-		) GROUP BY source, system, job`, watermark, watermark)
+	rows, err := s.conn.Query(ctx, s.local(`SELECT source, system, build_id, job, finished_at, version FROM raw_builds
+		WHERE (source, system, build_id) GLOBAL IN (SELECT source, system, build_id FROM raw_builds WHERE version >= ?)`), watermark)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := map[jobKey]time.Time{}
+	type state struct {
+		job      jobKey
+		finished time.Time
+		version  uint64
+	}
+	states := map[buildKey][]state{}
 	for rows.Next() {
-		var k jobKey
-		var t0 time.Time
-		if err := rows.Scan(&k.source, &k.system, &k.job, &t0); err != nil {
+		var k buildKey
+		var st state
+		if err := rows.Scan(&k.source, &k.system, &k.buildID, &st.job.job, &st.finished, &st.version); err != nil {
 			return nil, err
 		}
-		out[k] = t0.UTC()
+		st.job.source, st.job.system = k.source, k.system
+		states[k] = append(states[k], st)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := map[jobKey]time.Time{}
+	for _, sts := range states {
+		var before uint64 // the newest version stored before the watermark
+		for _, st := range sts {
+			if st.version < watermark {
+				before = max(before, st.version)
+			}
+		}
+		for _, st := range sts {
+			if st.version < before {
+				continue
+			}
+			if t0, ok := out[st.job]; !ok || st.finished.Before(t0) {
+				out[st.job] = st.finished.UTC()
+			}
+		}
+	}
+	return out, nil
 }
 
 // writeBuildMasks writes, for generation gen layered on base, the masks
@@ -229,12 +256,12 @@ func (s *Store) writeBuildMasks(ctx context.Context, base, gen uint64, keys []bu
 		}
 	}
 	rows, err := s.conn.Query(clickhouse.Context(streaming(ctx), clickhouse.WithExternalTable(t)),
-		`SELECT source, system, build_id, generation FROM builds_data
+		s.local(`SELECT source, system, build_id, generation FROM builds_data
 		WHERE generation GLOBAL IN (SELECT generation FROM live_generations)
 		  AND (source, system, build_id, generation) GLOBAL NOT IN
 		      (SELECT source, system, build_id, hidden FROM build_masks
 		       WHERE generation GLOBAL IN (SELECT generation FROM live_generations))
-		  AND (source, system, build_id) GLOBAL IN (SELECT source, system, build_id FROM rebuilt)`)
+		  AND (source, system, build_id) GLOBAL IN (SELECT source, system, build_id FROM rebuilt)`))
 	if err != nil {
 		return 0, err
 	}

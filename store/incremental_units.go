@@ -69,8 +69,11 @@ func (s *Store) incrementalNewcomers(ctx context.Context, m masker, fresh []newc
 		return 0, err
 	}
 	tctx := clickhouse.Context(ctx, clickhouse.WithExternalTable(tt))
-	if err := s.eachPerson(tctx, persons, `SELECT source, `+personKey+` FROM change_metrics WHERE `+inTouched); err != nil {
+	if err := s.eachPerson(tctx, persons, `SELECT source, `+personKey+` FROM change_metrics_data WHERE `+liveChangeRows+` AND `+inTouched); err != nil {
 		return 0, err
+	}
+	if len(persons) == 0 {
+		return 0, nil
 	}
 	pt, err := ext.NewTable("persons", ext.Column("source", "String"), ext.Column("person", "String"))
 	if err != nil {
@@ -86,11 +89,11 @@ func (s *Store) incrementalNewcomers(ctx context.Context, m masker, fresh []newc
 		return 0, err
 	}
 	rows, err := s.conn.Query(streaming(clickhouse.Context(ctx, clickhouse.WithExternalTable(tt, pt))),
-		`SELECT source, project, number, `+personKey+` AS person, if(owner_person != '', owner_person, owner),
-		owner_is_bot, created_at, ready_at, first_review_at, merged_at FROM change_metrics
-		WHERE (source, person) GLOBAL IN (SELECT source, person FROM persons)
+		s.local(`SELECT source, project, number, `+personKey+` AS person, if(owner_person != '', owner_person, owner),
+		owner_is_bot, created_at, ready_at, first_review_at, merged_at FROM change_metrics_data
+		WHERE `+liveChangeRows+` AND (source, person) GLOBAL IN (SELECT source, person FROM persons)
 		AND (source, project, number) GLOBAL NOT IN (SELECT source, project, number FROM touched)
-		ORDER BY source, project, number`)
+		ORDER BY source, project, number`))
 	if err != nil {
 		return 0, err
 	}
@@ -139,7 +142,7 @@ func (s *Store) writeNewcomerLayer(ctx context.Context, m masker, persons map[[2
 
 // eachPerson adds to persons the (source, person key) rows of a query.
 func (s *Store) eachPerson(ctx context.Context, persons map[[2]string]bool, query string) error {
-	rows, err := s.conn.Query(ctx, query)
+	rows, err := s.conn.Query(ctx, s.local(query))
 	if err != nil {
 		return err
 	}
