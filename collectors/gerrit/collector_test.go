@@ -376,3 +376,37 @@ func TestCollectConcurrentWindows(t *testing.T) {
 		t.Errorf("after the rerun %d changes stored (rerun stored %d), want 1500", len(sink.changes), st.Changes)
 	}
 }
+
+// TestCollectUntaggedReports: an untagged Zuul report counts when its
+// author is a bot, whoever else wrote untagged reports in the same window,
+// and IsBot judges each author once per window, never for tagged messages.
+func TestCollectUntaggedReports(t *testing.T) {
+	zuul := gt.Account{ID: 1000002, Name: "Zuul", Username: "zuul-bot"}
+	report := "Build succeeded (check pipeline).\n\n- tox https://logs/%d/tox : SUCCESS in 1m 02s\n"
+	cs := simple(40)
+	for i := range cs {
+		author := &owner
+		if i%2 == 0 {
+			author = &zuul
+		}
+		cs[i].Messages = append(cs[i].Messages, gt.Message{Author: author, Date: cs[i].Created.Add(time.Minute),
+			Message: fmt.Sprintf(report, i), Revision: 1})
+	}
+	srv := gt.New(cs)
+	defer srv.Close()
+	judged := map[string]int{}
+	sink := newSink()
+	st, err := newCollector(t, srv, func(o *Options) {
+		o.IsBot = func(a collectors.Account) bool { judged[a.Username]++; return strings.HasSuffix(a.Username, "-bot") }
+	}).Collect(context.Background(), collectors.Window{From: base}, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Builds != 20 || sink.builds != 20 {
+		t.Errorf("%d builds (%d stored), want the 20 of zuul-bot's untagged reports", st.Builds, sink.builds)
+	}
+	// 40 changes every 2h: one window; Concurrency 1.
+	if judged["zuul-bot"] != 1 || judged["owner"] != 1 || len(judged) != 2 {
+		t.Errorf("IsBot judged %v, want each author of an untagged message once", judged)
+	}
+}
