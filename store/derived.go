@@ -188,10 +188,15 @@ func writeNewcomer(ctx context.Context, w *rowWriter, gen uint64, p metrics.Newc
 // them to the generation as they come, so memory does not grow with a
 // job's history; it returns how many it wrote.
 func (s *Store) computeBuilds(ctx context.Context, gen uint64, spike metrics.SpikeConfig) (int, error) {
-	rows, err := s.conn.Query(streaming(ctx), `SELECT `+buildColumns+`
+	// One query sorted by job, the order the windows need, which the
+	// table's key (build_id) does not give: its rows come for as long as
+	// judging and writing them takes (docs/reliability.md).
+	qctx, cancel := longRead(ctx, buildsReadLimit)
+	defer cancel()
+	rows, err := s.conn.Query(qctx, `SELECT `+buildColumns+`
 		FROM raw_builds FINAL ORDER BY source, system, job, finished_at, build_id`)
 	if err != nil {
-		return 0, err
+		return 0, readError("builds", err)
 	}
 	defer rows.Close()
 	w := s.buildWriter()
@@ -212,10 +217,14 @@ func (s *Store) computeBuilds(ctx context.Context, gen uint64, spike metrics.Spi
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return w.rows, err
+		return w.rows, readError("builds", err)
 	}
 	return w.rows, w.flush()
 }
+
+// buildsReadLimit bounds computeBuilds' read of every build: 14.6M builds
+// (1,000,000 changes) take minutes.
+const buildsReadLimit = time.Hour
 
 // buildColumns are the columns of raw_builds scanBuild reads.
 const buildColumns = `source, system, pipeline, job, build_id, url, project, number,

@@ -348,14 +348,14 @@ func describeRange(lo, hi *key) string {
 }
 
 // readError says what a failed read was reading, and why in words when
-// the server stopped it (max_execution_time) or sent nothing for longer
-// than the driver's read timeout, whose own error is only "i/o timeout".
+// the server stopped it (max_execution_time) or the driver's read timeout
+// ran out, whose own error is only "i/o timeout".
 func readError(what string, err error) error {
 	var ne net.Error
 	var ex *clickhouse.Exception
 	switch {
 	case errors.As(err, &ne) && ne.Timeout():
-		return fmt.Errorf("read %s: ClickHouse sent no data for longer than the read timeout (%s); the query may still run on the server (system.processes): %w",
+		return fmt.Errorf("read %s: the query's rows did not all come within the read timeout (%s, which clickhouse-go counts from a query's first block to its last, not between packets); the query may still run on the server (system.processes): %w",
 			what, driverReadTimeout, err)
 	case errors.As(err, &ex) && ex.Code == codeTimeoutExceeded:
 		return fmt.Errorf("read %s: ClickHouse stopped the query after its time limit: %w", what, err)
@@ -366,6 +366,25 @@ func readError(what string, err error) error {
 // codeTimeoutExceeded is ClickHouse's TIMEOUT_EXCEEDED (max_execution_time).
 const codeTimeoutExceeded = 159
 
-// driverReadTimeout is clickhouse-go's default read timeout, which Open
-// keeps: how long a read waits for the server's next packet.
+// driverReadTimeout is the read timeout Open gives clickhouse-go (its
+// default). The driver sets it once for the wait for a query's first
+// block and once for all its other packets, so a query whose rows take
+// longer to read fails with "i/o timeout" even while rows keep coming:
+// reads that can last longer set a context deadline (see longRead).
 const driverReadTimeout = 300 * time.Second
+
+// longRead returns a context for one query whose rows may take up to
+// limit to read (a read of every build): the driver takes the context's
+// deadline instead of its read timeout, and the server stops the query
+// at the same limit (max_execution_time) even when nobody reads it any
+// more. Sorts that outgrow externalSortBytes go to disk, so the server's
+// memory for such a query stays bounded.
+func longRead(ctx context.Context, limit time.Duration) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	return clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{
+		"max_block_size": streamBlockRows, "max_execution_time": int(limit / time.Second),
+		"max_bytes_before_external_sort": externalSortBytes})), cancel
+}
+
+// externalSortBytes is where a long read's sort goes to disk.
+const externalSortBytes = 512 << 20

@@ -108,7 +108,7 @@ func TestReadError(t *testing.T) {
 		err  error
 		want string
 	}{
-		{fmt.Errorf("wrapped: %w", timeout), "sent no data for longer than the read timeout (5m0s)"},
+		{fmt.Errorf("wrapped: %w", timeout), "did not all come within the read timeout (5m0s"},
 		{stopped, "stopped the query after its time limit"},
 		{other, "read messages: boom"},
 	} {
