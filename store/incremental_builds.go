@@ -21,72 +21,124 @@ type jobKey struct{ source, system, job string }
 
 // incrementalBuilds judges again the builds whose verdict the builds
 // stored since the watermark (raw_builds.version at or after it) can
-// change, and writes them to the generation gen: for each job of such a
-// build (in its new state, or in the state the builds view shows), t0 is
-// the earliest finish among those states, and every build of the job
-// that finished at or after t0 is judged again, by a spike window primed
-// with the job's builds of the WindowDays before t0 (a verdict reads only
-// the successes of the WindowDays before it: metrics.SpikeWindow). It
-// returns the builds written, whose rows in earlier generations the new
-// ones replace.
+// change, and writes them to the generation gen. A verdict reads only the
+// successes of the WindowDays before it (metrics.SpikeWindow), so a state
+// of such a build (its new one, or the one the builds view shows) that
+// finished at f can change only the verdicts of its job's builds that
+// finished from f to f + WindowDays (jobSpans): those are judged again,
+// each stretch by a spike window primed with the job's builds of the
+// WindowDays before it. It returns the builds written, whose rows in
+// earlier generations the new ones replace.
 func (s *Store) incrementalBuilds(ctx context.Context, gen uint64, spike metrics.SpikeConfig, watermark uint64) ([]buildKey, error) {
-	t0s, err := s.touchedJobs(ctx, watermark)
-	if err != nil || len(t0s) == 0 {
+	finishes, err := s.touchedJobs(ctx, watermark)
+	if err != nil || len(finishes) == 0 {
 		return nil, err
 	}
-	builds, err := s.windowBuilds(ctx, t0s, spike)
+	spans := jobSpans(finishes, spike)
+	builds, err := s.windowBuilds(ctx, spans, spike)
 	if err != nil {
 		return nil, err
 	}
 	w := s.buildWriter()
 	defer w.abort()
 	var out []buildKey
-	var window *metrics.SpikeWindow
-	var job jobKey
-	for _, b := range builds {
-		if k := (jobKey{b.Source, b.System, b.Job}); window == nil || k != job {
-			window, job = metrics.NewSpikeWindow(spike), k
+	for len(builds) > 0 {
+		job := jobKey{builds[0].Source, builds[0].System, builds[0].Job}
+		n := 1
+		for n < len(builds) && (jobKey{builds[n].Source, builds[n].System, builds[n].Job}) == job {
+			n++
 		}
-		t0, ok := t0s[job]
-		if !ok || b.Finished.Before(windowStart(t0, spike)) {
-			continue // out of the windows
+		for _, sp := range spans[job] {
+			window := metrics.NewSpikeWindow(spike)
+			lo := windowStart(sp.from, spike)
+			for _, b := range builds[:n] {
+				if b.Finished.Before(lo) || b.Finished.After(sp.to) {
+					continue // out of the stretch and its window
+				}
+				verdict := window.Judge(b)
+				if b.Finished.Before(sp.from) {
+					continue // primes the window only
+				}
+				if err := writeBuild(ctx, w, gen, b, verdict); err != nil {
+					return nil, err
+				}
+				out = append(out, buildKey{b.Source, b.System, b.BuildID})
+			}
 		}
-		sp := window.Judge(b)
-		if b.Finished.Before(t0) {
-			continue // primes the window only
-		}
-		if err := writeBuild(ctx, w, gen, b, sp); err != nil {
-			return nil, err
-		}
-		out = append(out, buildKey{b.Source, b.System, b.BuildID})
+		builds = builds[n:]
 	}
 	return out, w.flush()
 }
 
-// windowBuilds returns the builds whose newest state is in a job of t0s
-// and finished at or after its window's start, or of another job with a
-// state there, in their newest state, sorted as computeBuilds reads them.
-// It finds them without FINAL, which would merge the whole table: the
-// builds with a state there (a scan of two columns), then every state of
-// those by their key, keeping the newest. Two states of one version (a
-// build stored twice in one batch) leave the choice to FINAL: then it
-// reads the jobs' windows with FINAL.
-func (s *Store) windowBuilds(ctx context.Context, t0s map[jobKey]time.Time, spike metrics.SpikeConfig) ([]collectors.Build, error) {
-	var earliest time.Time
-	for _, t0 := range t0s {
-		if lo := windowStart(t0, spike); earliest.IsZero() || lo.Before(earliest) {
-			earliest = lo
+// buildSpan is a stretch of a job's builds judged again: those that
+// finished from from to to, both included.
+type buildSpan struct{ from, to time.Time }
+
+// endOfTime bounds the stretches of a window with no bound.
+var endOfTime = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+
+// jobSpans returns, per job, the stretches of builds whose verdicts a
+// state finished at one of the job's finishes can change, from it to
+// WindowDays after it, overlapping ones merged, in order.
+func jobSpans(finishes map[jobKey][]time.Time, spike metrics.SpikeConfig) map[jobKey][]buildSpan {
+	out := make(map[jobKey][]buildSpan, len(finishes))
+	for job, fs := range finishes {
+		slices.SortFunc(fs, time.Time.Compare)
+		var spans []buildSpan
+		for _, f := range fs {
+			to := endOfTime
+			if lo := windowStart(f, spike); !lo.IsZero() {
+				to = f.Add(f.Sub(lo))
+			}
+			if n := len(spans); n > 0 && !f.After(spans[n-1].to) {
+				spans[n-1].to = maxTime(spans[n-1].to, to)
+				continue
+			}
+			spans = append(spans, buildSpan{f, to})
 		}
+		out[job] = spans
 	}
-	from := max(earliest.Unix(), 0)
-	jobs, err := jobsTable(t0s)
+	return out
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// windowBuilds returns, in their newest state and sorted as computeBuilds
+// reads them, the builds with a state in one of the stretches of spans or
+// in the window before it (others may come too). It finds them without
+// FINAL, which would merge the whole table: the builds with a state there
+// (a scan of a few columns joined with the stretches), then every state
+// of those by their key, keeping the newest. Two states of one version (a
+// build stored twice in one batch) leave the choice to FINAL: then it
+// reads the jobs' builds from the earliest window on with FINAL.
+func (s *Store) windowBuilds(ctx context.Context, spans map[jobKey][]buildSpan, spike metrics.SpikeConfig) ([]collectors.Build, error) {
+	table, err := ext.NewTable("spans", ext.Column("source", "String"), ext.Column("system", "String"),
+		ext.Column("job", "String"), ext.Column("lo", "Int64"), ext.Column("hi", "Int64"))
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.conn.Query(clickhouse.Context(streaming(ctx), clickhouse.WithExternalTable(jobs)),
+	var earliest time.Time
+	for job, sps := range spans {
+		for _, sp := range sps {
+			lo := windowStart(sp.from, spike)
+			if earliest.IsZero() || lo.Before(earliest) {
+				earliest = lo
+			}
+			if err := table.Append(job.source, job.system, job.job, max(lo.Unix(), 0), sp.to.Unix()); err != nil {
+				return nil, err
+			}
+		}
+	}
+	rows, err := s.conn.Query(clickhouse.Context(streaming(ctx), clickhouse.WithExternalTable(table)),
 		s.local(`SELECT `+buildColumns+`, version FROM raw_builds
 		WHERE (source, system, build_id) GLOBAL IN (SELECT source, system, build_id FROM raw_builds
-			WHERE (source, system, job) GLOBAL IN (SELECT source, system, job FROM jobs) AND finished_at >= toDateTime(?))`), from)
+			GLOBAL ALL INNER JOIN spans USING (source, system, job)
+			WHERE toInt64(finished_at) >= lo AND toInt64(finished_at) <= hi)`))
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +166,7 @@ func (s *Store) windowBuilds(ctx context.Context, t0s map[jobKey]time.Time, spik
 		return nil, err
 	}
 	if tie {
-		return s.finalWindowBuilds(ctx, t0s, from)
+		return s.finalWindowBuilds(ctx, spans, max(earliest.Unix(), 0))
 	}
 	out := make([]collectors.Build, 0, len(newest))
 	for _, st := range newest {
@@ -127,10 +179,10 @@ func (s *Store) windowBuilds(ctx context.Context, t0s map[jobKey]time.Time, spik
 	return out, nil
 }
 
-// finalWindowBuilds reads the builds of the jobs of t0s finished at or
+// finalWindowBuilds reads the builds of the jobs of spans finished at or
 // after from (Unix seconds) with FINAL, sorted as computeBuilds reads them.
-func (s *Store) finalWindowBuilds(ctx context.Context, t0s map[jobKey]time.Time, from int64) ([]collectors.Build, error) {
-	jobs, err := jobsTable(t0s)
+func (s *Store) finalWindowBuilds(ctx context.Context, spans map[jobKey][]buildSpan, from int64) ([]collectors.Build, error) {
+	jobs, err := jobsTable(spans)
 	if err != nil {
 		return nil, err
 	}
@@ -156,14 +208,14 @@ func (s *Store) finalWindowBuilds(ctx context.Context, t0s map[jobKey]time.Time,
 	return out, rows.Err()
 }
 
-// jobsTable is an external table "jobs" of the jobs of t0s.
-func jobsTable(t0s map[jobKey]time.Time) (*ext.Table, error) {
+// jobsTable is an external table "jobs" of the jobs of spans.
+func jobsTable(spans map[jobKey][]buildSpan) (*ext.Table, error) {
 	jobs, err := ext.NewTable("jobs", ext.Column("source", "String"), ext.Column("system", "String"),
 		ext.Column("job", "String"))
 	if err != nil {
 		return nil, err
 	}
-	for k := range t0s {
+	for k := range spans {
 		if err := jobs.Append(k.source, k.system, k.job); err != nil {
 			return nil, err
 		}
@@ -182,17 +234,16 @@ func windowStart(t0 time.Time, spike metrics.SpikeConfig) time.Time {
 }
 
 // touchedJobs returns, for each job with a build stored since the
-// watermark, the earliest finish of those builds, in any state stored
-// since or in the state the builds view shows (a build that moves to a
-// later finish, or to another job, leaves the baselines it was in). The
-// view shows, of each such build, its newest state stored before the
-// watermark or one stored since (a compute reads a build's newest state,
-// and one that rejudged it after that state would have made the watermark
-// later): it reads every state of those builds by their key, not the
+// watermark, the finishes of those builds, in every state stored since
+// and in the state the builds view shows (a build that moves to another
+// finish, or to another job, leaves the baselines it was in). The view
+// shows, of each such build, its newest state stored before the
+// watermark or one stored since (a compute reads each build's newest
+// state, and every state stored after one compute's start is touched by
+// the next): it reads every state of those builds by their key, not the
 // builds view, whose build_id is no key (the whole table read), and keeps
-// those (older states only make t0 earlier, which is harmless, but are
-// skipped).
-func (s *Store) touchedJobs(ctx context.Context, watermark uint64) (map[jobKey]time.Time, error) {
+// those states (the older ones are left out: more would be harmless).
+func (s *Store) touchedJobs(ctx context.Context, watermark uint64) (map[jobKey][]time.Time, error) {
 	rows, err := s.conn.Query(ctx, s.local(`SELECT source, system, build_id, job, finished_at, version FROM raw_builds
 		WHERE (source, system, build_id) GLOBAL IN (SELECT source, system, build_id FROM raw_builds WHERE version >= ?)`), watermark)
 	if err != nil {
@@ -217,7 +268,7 @@ func (s *Store) touchedJobs(ctx context.Context, watermark uint64) (map[jobKey]t
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	out := map[jobKey]time.Time{}
+	out := map[jobKey][]time.Time{}
 	for _, sts := range states {
 		var before uint64 // the newest version stored before the watermark
 		for _, st := range sts {
@@ -229,9 +280,7 @@ func (s *Store) touchedJobs(ctx context.Context, watermark uint64) (map[jobKey]t
 			if st.version < before {
 				continue
 			}
-			if t0, ok := out[st.job]; !ok || st.finished.Before(t0) {
-				out[st.job] = st.finished.UTC()
-			}
+			out[st.job] = append(out[st.job], st.finished.UTC())
 		}
 	}
 	return out, nil
