@@ -337,7 +337,7 @@ func (s *Store) computeIncremental(ctx context.Context, gen uint64, o ComputeOpt
 	if err != nil {
 		return fmt.Errorf("compute builds: %w", err)
 	}
-	st.Builds = len(rebuilt)
+	st.Builds = len(rebuilt.keys)
 	checkpoint("builds")
 	if st.Newcomers, err = s.incrementalNewcomers(ctx, m, pass.owners, touched); err != nil {
 		return fmt.Errorf("compute newcomers: %w", err)

@@ -3,7 +3,10 @@ package store
 import (
 	"cmp"
 	"context"
+	"math"
+	"reflect"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -29,15 +32,15 @@ type jobKey struct{ source, system, job string }
 // each stretch by a spike window primed with the job's builds of the
 // WindowDays before it. It returns the builds written, whose rows in
 // earlier generations the new ones replace.
-func (s *Store) incrementalBuilds(ctx context.Context, gen uint64, spike metrics.SpikeConfig, watermark uint64) ([]buildKey, error) {
-	finishes, err := s.touchedJobs(ctx, watermark)
-	if err != nil || len(finishes) == 0 {
-		return nil, err
+func (s *Store) incrementalBuilds(ctx context.Context, gen uint64, spike metrics.SpikeConfig, watermark uint64) (rebuiltBuilds, error) {
+	t, err := s.touchedJobs(ctx, watermark)
+	if err != nil || len(t.finishes) == 0 {
+		return rebuiltBuilds{}, err
 	}
-	spans := jobSpans(finishes, spike)
-	builds, err := s.windowBuilds(ctx, spans, spike)
+	spans := jobSpans(t.finishes, spike)
+	builds, shown, err := s.windowBuilds(ctx, spans, spike, t)
 	if err != nil {
-		return nil, err
+		return rebuiltBuilds{}, err
 	}
 	w := s.buildWriter()
 	defer w.abort()
@@ -60,14 +63,78 @@ func (s *Store) incrementalBuilds(ctx context.Context, gen uint64, spike metrics
 					continue // primes the window only
 				}
 				if err := writeBuild(ctx, w, gen, b, verdict); err != nil {
-					return nil, err
+					return rebuiltBuilds{}, err
 				}
 				out = append(out, buildKey{b.Source, b.System, b.BuildID})
 			}
 		}
 		builds = builds[n:]
 	}
-	return out, w.flush()
+	return rebuiltBuilds{out, spans, shown}, w.flush()
+}
+
+// rebuiltBuilds are the builds an incremental compute judged again, and
+// the stretches of their jobs (jobSpans) they finished in, where the rows
+// the views show of them are too: a build's row there is its state before
+// its newest, which touched its job at that row's finish, or its newest.
+type rebuiltBuilds struct {
+	keys  []buildKey
+	spans map[jobKey][]buildSpan
+	// shown, unless nil, gives the generation of the row the views show
+	// of each build in the stretches' windows.
+	shown map[buildKey]uint64
+}
+
+// maxSpanTerms bounds the stretches a query names (spanCond): past it,
+// the nearest ones are read as one.
+const maxSpanTerms = 100
+
+// spanCond is a condition that keeps the rows of a table sorted by
+// (source, system, job, finished_at) within its partitions (builds_data)
+// of the jobs' stretches, each widened to start early before it: one
+// range of the key per stretch, so ClickHouse reads only their granules.
+// Stretches closer than their gaps allow are read as one (more rows is
+// harmless to its callers, which keep the builds they need).
+func spanCond(spans map[jobKey][]buildSpan, early func(time.Time) time.Time) (string, []any) {
+	var terms []string
+	var args []any
+	type term struct {
+		job    jobKey
+		lo, hi int64
+	}
+	var all []term
+	for job, sps := range spans {
+		for _, sp := range sps {
+			all = append(all, term{job, max(early(sp.from).Unix(), 0), sp.to.Unix()})
+		}
+	}
+	slices.SortFunc(all, func(a, b term) int {
+		return cmp.Or(cmp.Compare(a.job.source, b.job.source), cmp.Compare(a.job.system, b.job.system),
+			cmp.Compare(a.job.job, b.job.job), cmp.Compare(a.lo, b.lo))
+	})
+	// Merge the nearest of a job's ranges until few enough are left.
+	for gap := int64(0); len(all) > maxSpanTerms; gap = max(2*gap, 86400) {
+		merged := all[:1]
+		for _, t := range all[1:] {
+			if p := &merged[len(merged)-1]; p.job == t.job && t.lo <= p.hi+gap {
+				p.hi = max(p.hi, t.hi)
+				continue
+			}
+			merged = append(merged, t)
+		}
+		all = merged
+		if gap > 1<<40 {
+			break
+		}
+	}
+	for _, t := range all {
+		terms = append(terms, "(source = ? AND system = ? AND job = ? AND finished_at >= toDateTime(?) AND finished_at <= toDateTime(?))")
+		args = append(args, t.job.source, t.job.system, t.job.job, t.lo, min(t.hi, math.MaxUint32))
+	}
+	if len(terms) == 0 {
+		return "0", nil
+	}
+	return "(" + strings.Join(terms, " OR ") + ")", args
 }
 
 // buildSpan is a stretch of a job's builds judged again: those that
@@ -109,74 +176,64 @@ func maxTime(a, b time.Time) time.Time {
 }
 
 // windowBuilds returns, in their newest state and sorted as computeBuilds
-// reads them, the builds with a state in one of the stretches of spans or
-// in the window before it (others may come too). It finds them without
-// FINAL, which would merge the whole table: the builds with a state there
-// (a scan of a few columns joined with the stretches), then every state
-// of those by their key, keeping the newest. Two states of one version (a
-// build stored twice in one batch) leave the choice to FINAL: then it
-// reads the jobs' builds from the earliest window on with FINAL.
-func (s *Store) windowBuilds(ctx context.Context, spans map[jobKey][]buildSpan, spike metrics.SpikeConfig) ([]collectors.Build, error) {
-	table, err := ext.NewTable("spans", ext.Column("source", "String"), ext.Column("system", "String"),
-		ext.Column("job", "String"), ext.Column("lo", "Int64"), ext.Column("hi", "Int64"))
-	if err != nil {
-		return nil, err
-	}
-	var earliest time.Time
-	for job, sps := range spans {
-		for _, sp := range sps {
-			lo := windowStart(sp.from, spike)
-			if earliest.IsZero() || lo.Before(earliest) {
-				earliest = lo
-			}
-			if err := table.Append(job.source, job.system, job.job, max(lo.Unix(), 0), sp.to.Unix()); err != nil {
-				return nil, err
+// reads them, the builds that finished in one of the stretches of spans
+// or in the window before it (others may come too): the rows the builds
+// view shows there (spanCond: a few ranges of builds_data's key), which
+// are the newest states of the builds not stored since the watermark,
+// and the newest states of those stored since that changed (t). When two
+// states of such a build share its newest version (stored twice in one
+// batch), FINAL chooses: then it reads the jobs' builds from the earliest
+// window on with FINAL.
+func (s *Store) windowBuilds(ctx context.Context, spans map[jobKey][]buildSpan, spike metrics.SpikeConfig, t touchedBuilds) ([]collectors.Build, map[buildKey]uint64, error) {
+	if t.tie {
+		var earliest time.Time
+		for _, sps := range spans {
+			for _, sp := range sps {
+				if lo := windowStart(sp.from, spike); earliest.IsZero() || lo.Before(earliest) {
+					earliest = lo
+				}
 			}
 		}
+		builds, err := s.finalWindowBuilds(ctx, spans, max(earliest.Unix(), 0))
+		return builds, nil, err
 	}
-	rows, err := s.conn.Query(clickhouse.Context(streaming(ctx), clickhouse.WithExternalTable(table)),
-		s.local(`SELECT `+buildColumns+`, version FROM raw_builds
-		WHERE (source, system, build_id) GLOBAL IN (SELECT source, system, build_id FROM raw_builds
-			GLOBAL ALL INNER JOIN spans USING (source, system, job)
-			WHERE toInt64(finished_at) >= lo AND toInt64(finished_at) <= hi)`))
+	cond, args := spanCond(spans, func(from time.Time) time.Time { return windowStart(from, spike) })
+	rows, err := s.conn.Query(streaming(ctx), s.local(`SELECT source, system, pipeline, job, build_id, url, project, number,
+		patchset, result, voting, started_at, finished_at, ifNull(duration_s, 0), queued_s, generation FROM builds_data
+		WHERE `+cond+`
+		  AND generation GLOBAL IN (SELECT generation FROM live_generations)
+		  AND (source, system, build_id, generation) GLOBAL NOT IN
+		      (SELECT source, system, build_id, hidden FROM build_masks
+		       WHERE generation GLOBAL IN (SELECT generation FROM live_generations))`), args...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	type state struct {
-		b       collectors.Build
-		version uint64
-	}
-	newest := map[buildKey]state{}
-	tie := false
+	defer rows.Close()
+	var out []collectors.Build
+	shown := map[buildKey]uint64{}
 	for rows.Next() {
-		var st state
-		if st.b, err = scanBuild(rows, &st.version); err != nil {
-			rows.Close()
-			return nil, err
+		var gen uint64
+		b, err := scanBuild(rows, &gen)
+		if err != nil {
+			return nil, nil, err
 		}
-		k := buildKey{st.b.Source, st.b.System, st.b.BuildID}
-		if was, ok := newest[k]; !ok || was.version < st.version {
-			newest[k] = st
-		} else if was.version == st.version {
-			tie = true
+		k := buildKey{b.Source, b.System, b.BuildID}
+		shown[k] = gen
+		if _, ok := t.changed[k]; !ok {
+			out = append(out, b)
 		}
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if tie {
-		return s.finalWindowBuilds(ctx, spans, max(earliest.Unix(), 0))
-	}
-	out := make([]collectors.Build, 0, len(newest))
-	for _, st := range newest {
-		out = append(out, st.b)
+	for _, b := range t.changed {
+		out = append(out, b)
 	}
 	slices.SortFunc(out, func(a, b collectors.Build) int {
 		return cmp.Or(cmp.Compare(a.Source, b.Source), cmp.Compare(a.System, b.System), cmp.Compare(a.Job, b.Job),
 			a.Finished.Compare(b.Finished), cmp.Compare(a.BuildID, b.BuildID))
 	})
-	return out, nil
+	return out, shown, nil
 }
 
 // finalWindowBuilds reads the builds of the jobs of spans finished at or
@@ -242,58 +299,106 @@ func windowStart(t0 time.Time, spike metrics.SpikeConfig) time.Time {
 // state, and every state stored after one compute's start is touched by
 // the next): it reads every state of those builds by their key, not the
 // builds view, whose build_id is no key (the whole table read), and keeps
-// those states (the older ones are left out: more would be harmless).
-func (s *Store) touchedJobs(ctx context.Context, watermark uint64) (map[jobKey][]time.Time, error) {
-	rows, err := s.conn.Query(ctx, s.local(`SELECT source, system, build_id, job, finished_at, version FROM raw_builds
+// those states (the older ones are left out: more would be harmless). A
+// build whose states since are all the one before (a collector stores
+// again every build of a change it collects again) changes nothing and
+// is left out.
+func (s *Store) touchedJobs(ctx context.Context, watermark uint64) (touchedBuilds, error) {
+	t := touchedBuilds{finishes: map[jobKey][]time.Time{}, changed: map[buildKey]collectors.Build{}}
+	rows, err := s.conn.Query(ctx, s.local(`SELECT `+buildColumns+`, version FROM raw_builds
 		WHERE (source, system, build_id) GLOBAL IN (SELECT source, system, build_id FROM raw_builds WHERE version >= ?)`), watermark)
 	if err != nil {
-		return nil, err
+		return t, err
 	}
 	defer rows.Close()
 	type state struct {
-		job      jobKey
-		finished time.Time
-		version  uint64
+		b       collectors.Build
+		version uint64
 	}
 	states := map[buildKey][]state{}
 	for rows.Next() {
-		var k buildKey
 		var st state
-		if err := rows.Scan(&k.source, &k.system, &k.buildID, &st.job.job, &st.finished, &st.version); err != nil {
-			return nil, err
+		if st.b, err = scanBuild(rows, &st.version); err != nil {
+			return t, err
 		}
-		st.job.source, st.job.system = k.source, k.system
+		k := buildKey{st.b.Source, st.b.System, st.b.BuildID}
 		states[k] = append(states[k], st)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return t, err
 	}
-	out := map[jobKey][]time.Time{}
-	for _, sts := range states {
+	for k, sts := range states {
 		var before uint64 // the newest version stored before the watermark
 		for _, st := range sts {
 			if st.version < watermark {
 				before = max(before, st.version)
 			}
 		}
+		sts = slices.DeleteFunc(sts, func(st state) bool { return st.version < before })
+		if before > 0 && allSame(sts, func(a, b state) bool { return reflect.DeepEqual(a.b, b.b) }) {
+			// Stored again as it was (a collector stores every build of a
+			// change it collects again): no verdict can change.
+			continue
+		}
+		newest := sts[0]
 		for _, st := range sts {
-			if st.version < before {
-				continue
+			job := jobKey{st.b.Source, st.b.System, st.b.Job}
+			t.finishes[job] = append(t.finishes[job], st.b.Finished)
+			if st.version > newest.version {
+				newest = st
 			}
-			out[st.job] = append(out[st.job], st.finished.UTC())
+		}
+		for _, st := range sts {
+			t.tie = t.tie || st.version == newest.version && !reflect.DeepEqual(st.b, newest.b)
+		}
+		t.changed[k] = newest.b
+	}
+	return t, nil
+}
+
+// touchedBuilds are the builds stored since the watermark that changed:
+// per job, the finishes of their states (new, or as the views show them),
+// and each one's newest state; tie tells whether two different states of
+// one share its newest version.
+type touchedBuilds struct {
+	finishes map[jobKey][]time.Time
+	changed  map[buildKey]collectors.Build
+	tie      bool
+}
+
+// allSame tells whether every element of xs is the same as the first.
+func allSame[T any](xs []T, same func(a, b T) bool) bool {
+	for _, x := range xs[1:] {
+		if !same(xs[0], x) {
+			return false
 		}
 	}
-	return out, nil
+	return true
 }
 
 // writeBuildMasks writes, for generation gen layered on base, the masks
 // of the builds in keys: one row per build the views show, naming the
-// generation that holds it (older rows of a build are masked already). It
-// returns how many it wrote.
-func (s *Store) writeBuildMasks(ctx context.Context, base, gen uint64, keys []buildKey) (int, error) {
+// generation that holds it (older rows of a build are masked already):
+// as incrementalBuilds read them (rebuiltBuilds.shown), else read in the
+// stretches of their jobs. It returns how many it wrote.
+func (s *Store) writeBuildMasks(ctx context.Context, base, gen uint64, r rebuiltBuilds) (int, error) {
+	keys := r.keys
 	if len(keys) == 0 {
 		return 0, nil
 	}
+	if r.shown != nil {
+		w := s.rowWriter("build_masks (base, generation, hidden, source, system, build_id)")
+		defer w.abort()
+		for _, k := range keys {
+			if hidden, ok := r.shown[k]; ok {
+				if err := w.add(ctx, base, gen, hidden, k.source, k.system, k.buildID); err != nil {
+					return w.rows, err
+				}
+			}
+		}
+		return w.rows, w.flush()
+	}
+	cond, args := spanCond(r.spans, func(from time.Time) time.Time { return from })
 	t, err := ext.NewTable("rebuilt", ext.Column("source", "String"), ext.Column("system", "String"),
 		ext.Column("build_id", "String"))
 	if err != nil {
@@ -306,11 +411,11 @@ func (s *Store) writeBuildMasks(ctx context.Context, base, gen uint64, keys []bu
 	}
 	rows, err := s.conn.Query(clickhouse.Context(streaming(ctx), clickhouse.WithExternalTable(t)),
 		s.local(`SELECT source, system, build_id, generation FROM builds_data
-		WHERE generation GLOBAL IN (SELECT generation FROM live_generations)
+		WHERE `+cond+` AND generation GLOBAL IN (SELECT generation FROM live_generations)
 		  AND (source, system, build_id, generation) GLOBAL NOT IN
 		      (SELECT source, system, build_id, hidden FROM build_masks
 		       WHERE generation GLOBAL IN (SELECT generation FROM live_generations))
-		  AND (source, system, build_id) GLOBAL IN (SELECT source, system, build_id FROM rebuilt)`))
+		  AND (source, system, build_id) GLOBAL IN (SELECT source, system, build_id FROM rebuilt)`), args...)
 	if err != nil {
 		return 0, err
 	}

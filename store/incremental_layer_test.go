@@ -135,11 +135,12 @@ func TestBuildLayers(t *testing.T) {
 			t.Fatal(err)
 		}
 		gen := base + 1 + uint64(layer)
-		keys, err := s.incrementalBuilds(ctx, gen, spike, watermark)
+		rebuilt, err := s.incrementalBuilds(ctx, gen, spike, watermark)
+		keys := rebuilt.keys
 		if err != nil {
 			t.Fatal(err)
 		}
-		masks, err := s.writeBuildMasks(ctx, base, gen, keys)
+		masks, err := s.writeBuildMasks(ctx, base, gen, rebuilt)
 		if err != nil {
 			t.Fatal(err)
 		}
