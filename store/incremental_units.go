@@ -35,14 +35,41 @@ func (m masker) add(ctx context.Context, w *rowWriter, key ...any) error {
 	return nil
 }
 
-// changes masks the rows of the changes in keys.
+// changes masks the rows of the changes in keys: one mask per change the
+// views show, naming the generation that holds its rows (that of its
+// change_metrics row: a generation that computes a change writes its rows
+// of every table, one in change_metrics). Its rows of older generations
+// are masked already, by the masks that made that one visible, so the
+// masks grow with the changes rewritten, not with changes × layers.
 func (m masker) changes(ctx context.Context, keys map[changeKey]struct{}) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	tt, err := keysTable(keys)
+	if err != nil {
+		return err
+	}
+	rows, err := m.s.conn.Query(clickhouse.Context(streaming(ctx), clickhouse.WithExternalTable(tt)),
+		m.s.local(`SELECT source, project, number, generation FROM change_metrics_data
+		WHERE `+liveChangeRows+` AND `+inTouched))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
 	w := m.writer("change_masks", "source, project, number")
 	defer w.abort()
-	for k := range keys {
-		if err := m.add(ctx, w, k.source, k.project, k.number); err != nil {
+	for rows.Next() {
+		var k changeKey
+		var hidden uint64
+		if err := rows.Scan(&k.source, &k.project, &k.number, &hidden); err != nil {
 			return err
 		}
+		if err := w.add(ctx, m.base, m.gen, hidden, k.source, k.project, k.number); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
 	}
 	return w.flush()
 }
