@@ -280,6 +280,108 @@ func TestGraphQLPartialErrors(t *testing.T) {
 	})
 }
 
+// TestGraphQLOneRetryLoop: httpx's retry loop is the only one under
+// GraphQL: a 5xx and errors inside a 200 answer use up one budget of
+// Retries, counted in one number of attempts, and RATE_LIMITED waits are
+// counted apart, up to httpx's Limits.Times.
+func TestGraphQLOneRetryLoop(t *testing.T) {
+	// errorsIn200 answers a query with errors and no data, as GitHub does
+	// when a query times out whole.
+	errorsIn200 := func(w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"data":null,"errors":[{"message":"Something went wrong while executing your query."}]}`))
+	}
+	rateLimited := func(w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-RateLimit-Remaining", "0")
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(time.Now().Unix()))
+		w.Write([]byte(`{"errors":[{"type":"RATE_LIMITED","message":"API rate limit exceeded"}]}`))
+	}
+	t.Run("5xx and errors share the retries", func(t *testing.T) {
+		srv := gt.New(token, scenario()...)
+		defer srv.Close()
+		var n atomic.Int32
+		srv.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
+			if n.Add(1)%2 == 0 {
+				errorsIn200(w)
+			} else {
+				gt.ServerError(w, http.StatusBadGateway)
+			}
+			return true
+		})
+		c, _ := newCollector(t, srv, func(o *Options) { o.Retries = 2 })
+		_, err := c.Collect(context.Background(), collectors.Window{From: t0}, newSink())
+		var he *httpx.Error
+		// 502, errors, 502: a second loop over httpx's would ask again.
+		if !errors.As(err, &he) || he.Status != http.StatusBadGateway || he.Attempts != 3 || srv.Requests() != 3 ||
+			!strings.HasSuffix(err.Error(), "(gave up after 3 attempts)") {
+			t.Fatalf("error %v (%#v) after %d requests; want HTTP 502 after 3 attempts", err, he, srv.Requests())
+		}
+	})
+	t.Run("errors last", func(t *testing.T) {
+		srv := gt.New(token, scenario()...)
+		defer srv.Close()
+		var n atomic.Int32
+		srv.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
+			if n.Add(1) == 1 {
+				gt.ServerError(w, http.StatusServiceUnavailable)
+			} else {
+				errorsIn200(w)
+			}
+			return true
+		})
+		c, _ := newCollector(t, srv, func(o *Options) { o.Retries = 1 })
+		_, err := c.Collect(context.Background(), collectors.Window{From: t0}, newSink())
+		var he *httpx.Error
+		want := "POST " + srv.URL() + "/api/graphql: GitHub answered the query with errors: Something went wrong while executing your query. (gave up after 2 attempts)"
+		if !errors.As(err, &he) || he.Status != http.StatusOK || he.Attempts != 2 || srv.Requests() != 2 || he.Error() != want {
+			t.Fatalf("error %v after %d requests; want\n%s", err, srv.Requests(), want)
+		}
+	})
+	t.Run("RATE_LIMITED waits leave the retries", func(t *testing.T) {
+		srv := gt.New(token, scenario()...)
+		defer srv.Close()
+		var n atomic.Int32
+		srv.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
+			switch n.Add(1) {
+			case 1:
+				errorsIn200(w)
+			case 2, 3, 4:
+				rateLimited(w)
+			default:
+				return false
+			}
+			return true
+		})
+		c, logs := newCollector(t, srv, func(o *Options) { o.Retries = 1 })
+		st, err := c.Collect(context.Background(), collectors.Window{From: t0.AddDate(0, 0, -1)}, newSink())
+		if err != nil || st.Changes != 9 || st.Requests != 4+3 {
+			t.Fatalf("%+v, %v; want 9 changes in 4 refused and 3 good requests", st, err)
+		}
+		if got := strings.Count(logs.String(), "rate limit used up, waiting for the reset"); got != 3 {
+			t.Errorf("%d waits logged, want 3:\n%s", got, logs)
+		}
+	})
+	t.Run("RATE_LIMITED keeps coming", func(t *testing.T) {
+		srv := gt.New(token, scenario()...)
+		defer srv.Close()
+		srv.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
+			rateLimited(w)
+			return true
+		})
+		c, _ := newCollector(t, srv, nil)
+		sink := newSink()
+		_, err := c.Collect(context.Background(), collectors.Window{From: t0}, sink)
+		var he *httpx.Error
+		// Five waits, then the sixth answer gives up.
+		if !errors.As(err, &he) || !errors.Is(err, httpx.ErrRateLimited) || he.Attempts != 6 || srv.Requests() != 6 ||
+			he.Message != "RATE_LIMITED" || !strings.Contains(err.Error(), "/api/graphql") || !strings.Contains(err.Error(), "hit 6 times") ||
+			len(sink.cursors) != 0 {
+			t.Fatalf("error %v after %d requests, cursors %v; want httpx.ErrRateLimited after 6", err, srv.Requests(), sink.cursors)
+		}
+	})
+}
+
 // TestGraphQLBadAnswers: a refused token, a page that is not a GraphQL
 // answer and a 5xx are reported or retried as on the REST path.
 func TestGraphQLBadAnswers(t *testing.T) {

@@ -121,3 +121,67 @@ func TestClassifyTransientOK(t *testing.T) {
 		t.Errorf("error %#v after %d requests", err, n)
 	}
 }
+
+// TestClassifyRateLimits: a 200 answer Classify calls a rate limit (GitHub
+// GraphQL's RATE_LIMITED) is waited out in the same loop as failures,
+// without using up Retries: a Reset for its Wait plus Backoff, a
+// Throttled answer Limits.Wait doubled each time; past Limits.Times the
+// request fails with ErrRateLimited, the server's message and the
+// attempts.
+func TestClassifyRateLimits(t *testing.T) {
+	for _, tt := range []struct {
+		kind        Kind
+		times       int
+		requests    int
+		waited      time.Duration
+		ok, limited bool
+	}{
+		// Three limits, a failure, then the answer: three waits of
+		// Backoff, one retry (its Backoff is random).
+		{kind: Reset, times: 5, requests: 5, waited: 3 * time.Millisecond, ok: true},
+		// 1, 2 and 4 ms.
+		{kind: Throttled, times: 5, requests: 5, waited: 7 * time.Millisecond, ok: true},
+		// Two waits allowed: the third limit gives up.
+		{kind: Reset, times: 2, requests: 3, waited: 2 * time.Millisecond, limited: true},
+	} {
+		var n int
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			n++
+			switch n {
+			case 1, 2, 3:
+				io.WriteString(w, `{"errors":["limited"]}`)
+			case 4:
+				io.WriteString(w, `{"errors":["busy"]}`)
+			default:
+				io.WriteString(w, `{"data":1}`)
+			}
+		}))
+		c, err := New(Config{System: "X", BaseURL: srv.URL, Retries: 1, Backoff: time.Millisecond,
+			Limits: Limits{Wait: time.Millisecond, Times: tt.times},
+			Classify: func(resp *http.Response) Verdict {
+				switch b := string(RawBody(resp.Body)); {
+				case strings.Contains(b, "limited"):
+					return Verdict{Kind: tt.kind, Message: "LIMITED"}
+				case strings.Contains(b, "busy"):
+					return Verdict{Kind: Transient, Message: "busy"}
+				}
+				return Verdict{}
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := c.GetJSON(context.Background(), "/", nil)
+		srv.Close()
+		var e *Error
+		switch {
+		case n != tt.requests || c.Requests() != tt.requests:
+			t.Errorf("%v: %d requests (%d counted), want %d", tt, n, c.Requests(), tt.requests)
+		case tt.ok && (err != nil || string(body) != `{"data":1}`):
+			t.Errorf("%v: %q, %v", tt, body, err)
+		case tt.ok && c.Waited() <= tt.waited:
+			t.Errorf("%v: waited %v, want the rate limits' %v and a retry's backoff", tt, c.Waited(), tt.waited)
+		case tt.limited && (!errors.Is(err, ErrRateLimited) || !errors.As(err, &e) || e.Attempts != 3 || e.Message != "LIMITED" || c.Waited() != tt.waited):
+			t.Errorf("%v: error %v after waiting %v, want ErrRateLimited after 3 attempts and %v", tt, err, c.Waited(), tt.waited)
+		}
+	}
+}
