@@ -3,7 +3,6 @@ package gitlab
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -11,23 +10,24 @@ import (
 
 	"github.com/codepace/codepace/collectors"
 	glt "github.com/codepace/codepace/collectors/gitlab/gitlabtest"
+	"github.com/codepace/codepace/internal/testlog"
 )
 
 const token = "glpat-s3cret"
 
 var runAt = T0.Add(10 * day)
 
-func newCollector(t *testing.T, srv *glt.Server, o Options) (*Collector, *strings.Builder) {
+func newCollector(t *testing.T, srv *glt.Server, o Options) (*Collector, *testlog.Buffer) {
 	t.Helper()
-	var log strings.Builder
 	o.Name, o.URL = "lab", srv.URL()
 	o.Token = cmpString(o.Token, token)
-	o.Retries, o.Backoff, o.Logger, o.Now = 3, time.Millisecond, slog.New(slog.NewTextHandler(&log, nil)), func() time.Time { return runAt }
+	log, logs := testlog.Logger(t, o.Token)
+	o.Retries, o.Backoff, o.Logger, o.Now = 3, time.Millisecond, log, func() time.Time { return runAt }
 	c, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c, &log
+	return c, logs
 }
 
 // serve starts a fake GitLab holding Sample, closed when t ends.
