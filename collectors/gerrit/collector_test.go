@@ -2,52 +2,35 @@ package gerrit
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/codepace/codepace/collectors"
 	gt "github.com/codepace/codepace/collectors/gerrit/gerrittest"
+	"github.com/codepace/codepace/internal/testsink"
 )
 
-// memSink keeps what a collection stored, in memory.
+// memSink keeps what a collection stored, in memory: changes by number,
+// builds by id.
 type memSink struct {
-	mu      sync.Mutex
+	testsink.Sink
 	changes map[int64]collectors.Change
 	writes  int // change records written, duplicates included
-	builds  int
-	cursors []time.Time
-	failAt  int // fail the Write call with this 1-based index; 0 = never
-	calls   int
 }
 
-func newSink() *memSink { return &memSink{changes: map[int64]collectors.Change{}} }
-
-func (s *memSink) Write(_ context.Context, b collectors.Batch) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls++
-	if s.calls == s.failAt {
-		return errors.New("clickhouse is down")
+func newSink() *memSink {
+	s := &memSink{changes: map[int64]collectors.Change{}}
+	s.Keep = func(b collectors.Batch) {
+		for _, c := range b.Changes {
+			s.changes[c.Number] = c
+		}
+		s.writes += len(b.Changes)
 	}
-	for _, c := range b.Changes {
-		s.changes[c.Number] = c
-	}
-	s.writes += len(b.Changes)
-	s.builds += len(b.Builds)
-	return nil
-}
-
-func (s *memSink) SaveCursor(_ context.Context, _ string, at time.Time) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.cursors = append(s.cursors, at)
-	return nil
+	return s
 }
 
 var (
@@ -99,12 +82,12 @@ func TestCollectPagesAndWindows(t *testing.T) {
 		t.Errorf("stored %d distinct changes, %d writes, stats %+v; want 1500 each", len(sink.changes), sink.writes, st)
 	}
 	// 1500 changes every 2h span 125 days: windows of 30 days up to July.
-	if len(sink.cursors) != 7 || !sink.cursors[len(sink.cursors)-1].Equal(now) {
-		t.Errorf("cursors %v: want one per window, the last at %v", sink.cursors, now)
+	if len(sink.Cursors) != 7 || !sink.Cursors[len(sink.Cursors)-1].Equal(now) {
+		t.Errorf("cursors %v: want one per window, the last at %v", sink.Cursors, now)
 	}
-	for i := 1; i < len(sink.cursors); i++ {
-		if !sink.cursors[i].After(sink.cursors[i-1]) {
-			t.Errorf("cursor moved back: %v", sink.cursors)
+	for i := 1; i < len(sink.Cursors); i++ {
+		if !sink.Cursors[i].After(sink.Cursors[i-1]) {
+			t.Errorf("cursor moved back: %v", sink.Cursors)
 		}
 	}
 	if st.Requests != srv.Requests() {
@@ -237,8 +220,8 @@ func TestCollectFailuresKeepTheCursor(t *testing.T) {
 			if !strings.Contains(err.Error(), srv.URL()) || !strings.Contains(err.Error(), `gerrit source "g"`) {
 				t.Errorf("error %q should name the source and the URL", err)
 			}
-			if len(sink.cursors) != 1 || !sink.cursors[0].Equal(base.Add(5*24*time.Hour)) {
-				t.Errorf("cursors %v: only the first window may be marked stored", sink.cursors)
+			if len(sink.Cursors) != 1 || !sink.Cursors[0].Equal(base.Add(5*24*time.Hour)) {
+				t.Errorf("cursors %v: only the first window may be marked stored", sink.Cursors)
 			}
 			if served-1 > tt.maxRequest {
 				t.Errorf("%d requests after the failure, want at most %d", served-1, tt.maxRequest)
@@ -251,14 +234,14 @@ func TestCollectSinkFailureKeepsTheCursor(t *testing.T) {
 	srv := gt.New(simple(100))
 	defer srv.Close()
 	sink := newSink()
-	sink.failAt = 2
+	sink.FailAt = 2
 	_, err := newCollector(t, srv, func(o *Options) { o.Window = 5 * 24 * time.Hour }).
 		Collect(context.Background(), collectors.Window{From: base}, sink)
 	if err == nil || !strings.Contains(err.Error(), "clickhouse is down") {
 		t.Fatalf("error %v", err)
 	}
-	if len(sink.cursors) != 1 {
-		t.Errorf("cursors %v: want only the window before the failed write", sink.cursors)
+	if len(sink.Cursors) != 1 {
+		t.Errorf("cursors %v: want only the window before the failed write", sink.Cursors)
 	}
 }
 
@@ -363,9 +346,9 @@ func TestCollectConcurrentWindows(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "HTTP 403") {
 		t.Fatalf("error %v, want the 403 of the window from 2024-02-20", err)
 	}
-	last := sink.cursors[len(sink.cursors)-1]
-	if len(sink.cursors) != 5 || !last.Equal(time.Date(2024, 2, 20, 0, 0, 0, 0, time.UTC)) {
-		t.Errorf("cursors %v: want the five windows before 2024-02-20, in order", sink.cursors)
+	last := sink.Cursors[len(sink.Cursors)-1]
+	if len(sink.Cursors) != 5 || !last.Equal(time.Date(2024, 2, 20, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("cursors %v: want the five windows before 2024-02-20, in order", sink.Cursors)
 	}
 	failing.Store(false)
 	st, err := newCollector(t, srv, four).Collect(context.Background(), collectors.Window{From: last}, sink)
@@ -402,8 +385,8 @@ func TestCollectUntaggedReports(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Builds != 20 || sink.builds != 20 {
-		t.Errorf("%d builds (%d stored), want the 20 of zuul-bot's untagged reports", st.Builds, sink.builds)
+	if st.Builds != 20 || len(sink.Builds) != 20 {
+		t.Errorf("%d builds (%d stored), want the 20 of zuul-bot's untagged reports", st.Builds, len(sink.Builds))
 	}
 	// 40 changes every 2h: one window; Concurrency 1.
 	if judged["zuul-bot"] != 1 || judged["owner"] != 1 || len(judged) != 2 {

@@ -73,8 +73,8 @@ func TestAnswerTooLarge(t *testing.T) {
 		!strings.Contains(err.Error(), srv.URL()+"/changes/?") {
 		t.Errorf("error %v", err)
 	}
-	if st.Requests != 1 || len(sink.cursors) != 0 {
-		t.Errorf("%d requests, cursors %v: want 1 request and no cursor", st.Requests, sink.cursors)
+	if st.Requests != 1 || len(sink.Cursors) != 0 {
+		t.Errorf("%d requests, cursors %v: want 1 request and no cursor", st.Requests, sink.Cursors)
 	}
 }
 
@@ -98,8 +98,8 @@ func TestMoreChangesThanAsked(t *testing.T) {
 	if !errors.Is(err, httpx.ErrTooManyItems) || !strings.Contains(err.Error(), "items where codepace asked for at most 50") {
 		t.Errorf("error %v", err)
 	}
-	if sink.writes != 0 || len(sink.cursors) != 0 {
-		t.Errorf("%d changes written, cursors %v", sink.writes, sink.cursors)
+	if sink.writes != 0 || len(sink.Cursors) != 0 {
+		t.Errorf("%d changes written, cursors %v", sink.writes, sink.Cursors)
 	}
 }
 
@@ -130,8 +130,8 @@ func TestEndlessPaging(t *testing.T) {
 	if !errors.Is(err, httpx.ErrNoProgress) || !strings.Contains(err.Error(), "pages in a row brought nothing new") {
 		t.Errorf("error %v, want ErrNoProgress", err)
 	}
-	if st.Requests > 5 || len(sink.cursors) != 0 {
-		t.Errorf("%d requests, cursors %v: want at most 5 and none", st.Requests, sink.cursors)
+	if st.Requests > 5 || len(sink.Cursors) != 0 {
+		t.Errorf("%d requests, cursors %v: want at most 5 and none", st.Requests, sink.Cursors)
 	}
 }
 

@@ -89,8 +89,8 @@ func TestSlowPageAfterPage(t *testing.T) {
 	if len(sink.changes) != 120 || sink.writes != 120 || st.Changes != 120 {
 		t.Errorf("stored %d in %d writes (stats %d), want 120", len(sink.changes), sink.writes, st.Changes)
 	}
-	if st.Requests < 120/15 || len(sink.cursors) != 7 {
-		t.Errorf("%d requests, cursors %v", st.Requests, sink.cursors)
+	if st.Requests < 120/15 || len(sink.Cursors) != 7 {
+		t.Errorf("%d requests, cursors %v", st.Requests, sink.Cursors)
 	}
 	if strings.Contains(logs.String(), "retrying") {
 		t.Errorf("a slow answer within the timeout was retried:\n%s", logs)
@@ -146,7 +146,7 @@ func TestHostileValuesPassThrough(t *testing.T) {
 	if f := sink.changes[2]; !f.Created.Equal(future) || !f.Updated.Equal(future.Add(time.Hour)) || !f.Messages[0].Date.Equal(future) {
 		t.Errorf("change from the future: created %v updated %v", f.Created, f.Updated)
 	}
-	for _, at := range sink.cursors {
+	for _, at := range sink.Cursors {
 		if at.After(now) {
 			t.Errorf("cursor %v is after the collection's end %v", at, now)
 		}
@@ -172,8 +172,8 @@ func TestJSONThatIsNotAPage(t *testing.T) {
 			if err == nil || !errors.Is(err, httpx.ErrNotJSON) || !regexp.MustCompile(`GET http://127\.0\.0\.1:\d+/changes/\?`).MatchString(err.Error()) {
 				t.Errorf("error %v: want ErrNotJSON naming the request", err)
 			}
-			if len(sink.cursors) != 0 || len(sink.changes) != 0 {
-				t.Errorf("cursors %v, %d changes", sink.cursors, len(sink.changes))
+			if len(sink.Cursors) != 0 || len(sink.changes) != 0 {
+				t.Errorf("cursors %v, %d changes", sink.Cursors, len(sink.changes))
 			}
 		})
 	}

@@ -30,8 +30,8 @@ type memStream struct {
 }
 
 func (s *streamSink) Stream() collectors.Stream {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.Lock()
+	defer s.Unlock()
 	s.opened++
 	st := &memStream{sink: s, n: s.opened}
 	s.open[st] = true
@@ -44,8 +44,8 @@ func (st *memStream) Write(_ context.Context, b collectors.Batch) error {
 }
 
 func (st *memStream) Close() error {
-	st.sink.mu.Lock()
-	defer st.sink.mu.Unlock()
+	st.sink.Lock()
+	defer st.sink.Unlock()
 	if !st.sink.open[st] {
 		return nil
 	}
@@ -54,22 +54,19 @@ func (st *memStream) Close() error {
 		return errors.New("clickhouse is down")
 	}
 	for _, b := range st.batches {
-		for _, c := range b.Changes {
-			st.sink.changes[c.Number] = c
-		}
-		st.sink.writes += len(b.Changes)
+		st.sink.KeepLocked(b)
 	}
 	return nil
 }
 
 func (st *memStream) Abort() {
-	st.sink.mu.Lock()
-	defer st.sink.mu.Unlock()
+	st.sink.Lock()
+	defer st.sink.Unlock()
 	delete(st.sink.open, st)
 }
 
 func (s *streamSink) SaveCursor(ctx context.Context, source string, at time.Time) error {
-	s.mu.Lock()
+	s.Lock()
 	for st := range s.open {
 		for _, b := range st.batches {
 			for _, c := range b.Changes {
@@ -79,7 +76,7 @@ func (s *streamSink) SaveCursor(ctx context.Context, source string, at time.Time
 			}
 		}
 	}
-	s.mu.Unlock()
+	s.Unlock()
 	return s.memSink.SaveCursor(ctx, source, at)
 }
 
@@ -92,14 +89,14 @@ func TestCollectThroughStreams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sink.changes) != 1500 || st.Changes != 1500 || sink.calls != 0 {
-		t.Errorf("stored %d changes (stats %+v), %d batch-by-batch writes; want 1500 through streams", len(sink.changes), st, sink.calls)
+	if len(sink.changes) != 1500 || st.Changes != 1500 || sink.Calls != 0 {
+		t.Errorf("stored %d changes (stats %+v), %d batch-by-batch writes; want 1500 through streams", len(sink.changes), st, sink.Calls)
 	}
 	if sink.opened != 7 || len(sink.open) != 0 || len(sink.early) != 0 {
 		t.Errorf("%d streams opened (want one per window), %d left open, cursors saved before their data: %v", sink.opened, len(sink.open), sink.early)
 	}
-	if len(sink.cursors) != 7 {
-		t.Errorf("cursors %v: want one per window", sink.cursors)
+	if len(sink.Cursors) != 7 {
+		t.Errorf("cursors %v: want one per window", sink.Cursors)
 	}
 }
 
@@ -112,11 +109,11 @@ func TestCollectStreamFailureKeepsTheCursor(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "clickhouse is down") {
 		t.Fatalf("error %v", err)
 	}
-	if len(sink.cursors) != 1 || len(sink.open) != 0 {
-		t.Errorf("cursors %v, %d streams left open: want only the window before the failed one, none open", sink.cursors, len(sink.open))
+	if len(sink.Cursors) != 1 || len(sink.open) != 0 {
+		t.Errorf("cursors %v, %d streams left open: want only the window before the failed one, none open", sink.Cursors, len(sink.open))
 	}
 	for _, c := range sink.changes {
-		if !c.Updated.Before(sink.cursors[0]) {
+		if !c.Updated.Before(sink.Cursors[0]) {
 			t.Errorf("change %d updated %v stored, after the failed window's start", c.Number, c.Updated)
 		}
 	}

@@ -18,40 +18,29 @@ import (
 	"github.com/codepace/codepace/collectors"
 	gt "github.com/codepace/codepace/collectors/github/githubtest"
 	"github.com/codepace/codepace/collectors/httpx"
+	"github.com/codepace/codepace/internal/testsink"
 )
 
-// buildSink keeps the builds and changes a collection stored.
+// buildSink keeps the builds a collection stored, by id, and counts the
+// changes.
 type buildSink struct {
-	mu      sync.Mutex
-	builds  map[string]collectors.Build // by BuildID
+	testsink.Sink
 	changes int
 	writes  int // builds written, duplicates included
-	cursors []time.Time
 }
 
-func newBuildSink() *buildSink { return &buildSink{builds: map[string]collectors.Build{}} }
-
-func (s *buildSink) Write(_ context.Context, b collectors.Batch) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, x := range b.Builds {
-		s.builds[x.BuildID] = x
+func newBuildSink() *buildSink {
+	s := &buildSink{}
+	s.Keep = func(b collectors.Batch) {
+		s.writes += len(b.Builds)
+		s.changes += len(b.Changes)
 	}
-	s.writes += len(b.Builds)
-	s.changes += len(b.Changes)
-	return nil
-}
-
-func (s *buildSink) SaveCursor(_ context.Context, _ string, at time.Time) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.cursors = append(s.cursors, at)
-	return nil
+	return s
 }
 
 func (s *buildSink) ids() []string {
 	var out []string
-	for id := range s.builds {
+	for id := range s.Builds {
 		out = append(out, id)
 	}
 	slices.Sort(out)
@@ -115,7 +104,7 @@ func TestActionsRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Builds != 6 || len(sink.builds) != 6 || st.Changes != 0 || st.Skipped != 0 || st.Requests != 3 {
+	if st.Builds != 6 || len(sink.Builds) != 6 || st.Changes != 0 || st.Skipped != 0 || st.Requests != 3 {
 		t.Errorf("stats %+v, stored %v", st, sink.ids())
 	}
 	if len(log) == 0 || !strings.Contains(log[0], "created=2020-12-29T00%3A00%3A00Z..2024-01-01T00%3A00%3A00Z") {
@@ -150,7 +139,7 @@ func TestActionsRecorded(t *testing.T) {
 		if w.Pipeline == "Multi jobs workflow" {
 			w.Commit = "c7bd3b8db871bbde8629275631ea645622ae89d7"
 		}
-		got, ok := sink.builds[id]
+		got, ok := sink.Builds[id]
 		if !ok {
 			t.Errorf("job %s not stored", id)
 			continue
@@ -270,31 +259,31 @@ func TestActionsIncremental(t *testing.T) {
 			t.Errorf("%s: NewActions reads pull requests", p)
 		}
 	}
-	if !slices.Equal(sink.cursors, []time.Time{from.Add(6 * time.Hour)}) {
-		t.Errorf("cursors %v", sink.cursors)
+	if !slices.Equal(sink.Cursors, []time.Time{from.Add(6 * time.Hour)}) {
+		t.Errorf("cursors %v", sink.Cursors)
 	}
 
-	b := sink.builds["1001"]
+	b := sink.Builds["1001"]
 	if b.Change != 42 || b.Pipeline != "CI" || b.Job != "test (ubuntu-latest, 3.12)" || b.Result != "FAILURE" ||
 		b.DurationS != 880 || !eqInt64(b.QueuedS, ptr[int64](20)) || b.Project != "acme/widgets" {
 		t.Errorf("job 1001: %+v queued %v", b, deref(b.QueuedS))
 	}
-	if b := sink.builds["1002"]; b.Result != "TIMED_OUT" || b.DurationS != 60 {
+	if b := sink.Builds["1002"]; b.Result != "TIMED_OUT" || b.DurationS != 60 {
 		t.Errorf("job 1002: %+v", b)
 	}
 	// A re-run: both attempts are builds of their own.
-	if b := sink.builds["911"]; b.Result != "CANCELLED" || b.Pipeline != "Nightly" || b.DurationS != 3540 || !eqInt64(b.QueuedS, ptr[int64](60)) {
+	if b := sink.Builds["911"]; b.Result != "CANCELLED" || b.Pipeline != "Nightly" || b.DurationS != 3540 || !eqInt64(b.QueuedS, ptr[int64](60)) {
 		t.Errorf("attempt 1: %+v", b)
 	}
-	if b := sink.builds["912"]; b.Result != "SUCCESS" || !b.Started.Equal(from.Add(hours(2.5)+30*time.Second)) || !eqInt64(b.QueuedS, ptr[int64](30)) {
+	if b := sink.Builds["912"]; b.Result != "SUCCESS" || !b.Started.Equal(from.Add(hours(2.5)+30*time.Second)) || !eqInt64(b.QueuedS, ptr[int64](30)) {
 		t.Errorf("attempt 2: %+v", b)
 	}
 	// Without created_at, queue time is the run's: run_started_at − created_at.
-	if b := sink.builds["1021"]; !eqInt64(b.QueuedS, ptr[int64](90)) || b.DurationS != 900 {
+	if b := sink.Builds["1021"]; !eqInt64(b.QueuedS, ptr[int64](90)) || b.DurationS != 900 {
 		t.Errorf("job 1021: %+v queued %v", b, deref(b.QueuedS))
 	}
 	// Never started: it starts when the run started.
-	if b := sink.builds["1022"]; !b.Started.Equal(from.Add(4*time.Hour+90*time.Second)) || b.DurationS != 1710 || !eqInt64(b.QueuedS, ptr[int64](90)) {
+	if b := sink.Builds["1022"]; !b.Started.Equal(from.Add(4*time.Hour+90*time.Second)) || b.DurationS != 1710 || !eqInt64(b.QueuedS, ptr[int64](90)) {
 		t.Errorf("job 1022: %+v queued %v", b, deref(b.QueuedS))
 	}
 
@@ -345,8 +334,8 @@ func TestActionsSplitsLargeSpans(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sink.builds) != 2300 || sink.writes != 2300 || st.Builds != 2300 {
-		t.Errorf("stored %d builds in %d writes, stats %+v; want 2300", len(sink.builds), sink.writes, st)
+	if len(sink.Builds) != 2300 || sink.writes != 2300 || st.Builds != 2300 {
+		t.Errorf("stored %d builds in %d writes, stats %+v; want 2300", len(sink.Builds), sink.writes, st)
 	}
 	if st.Skipped != 1 || !strings.Contains(logs.String(), "more workflow runs created in one second") {
 		t.Errorf("skipped %d; the runs GitHub cannot return are not reported:\n%s", st.Skipped, logs)
@@ -398,7 +387,7 @@ func TestActionsRateLimitsAndErrors(t *testing.T) {
 		if _, err := c.Collect(context.Background(), collectors.Window{From: t0}, sink); err != nil {
 			t.Fatal(err)
 		}
-		if len(sink.builds) != 6 {
+		if len(sink.Builds) != 6 {
 			t.Errorf("stored %v", sink.ids())
 		}
 		for _, want := range []string{"secondary rate limit", "primary rate limit"} {
@@ -421,8 +410,8 @@ func TestActionsRateLimitsAndErrors(t *testing.T) {
 		if !errors.Is(err, httpx.ErrRateLimited) || !strings.Contains(err.Error(), "/actions/runs?") {
 			t.Fatalf("error %v, want a rate limit naming the runs request", err)
 		}
-		if len(sink.cursors) != 0 {
-			t.Errorf("cursor saved: %v", sink.cursors)
+		if len(sink.Cursors) != 0 {
+			t.Errorf("cursor saved: %v", sink.Cursors)
 		}
 	})
 	t.Run("repository gone", func(t *testing.T) {
@@ -439,8 +428,8 @@ func TestActionsRateLimitsAndErrors(t *testing.T) {
 		if !errors.As(err, &he) || he.Status != http.StatusNotFound || !strings.Contains(err.Error(), "acme/gone: workflow runs") {
 			t.Fatalf("error %v, want a 404 naming acme/gone", err)
 		}
-		if len(sink.builds) != 6 || len(sink.cursors) != 0 {
-			t.Errorf("stored %d builds, cursors %v", len(sink.builds), sink.cursors)
+		if len(sink.Builds) != 6 || len(sink.Cursors) != 0 {
+			t.Errorf("stored %d builds, cursors %v", len(sink.Builds), sink.Cursors)
 		}
 	})
 	t.Run("truncated answer", func(t *testing.T) {
@@ -461,8 +450,8 @@ func TestActionsRateLimitsAndErrors(t *testing.T) {
 		if _, err := c.Collect(context.Background(), collectors.Window{From: t0}, sink); err != nil {
 			t.Fatal(err)
 		}
-		if len(sink.builds) != 6 || !strings.Contains(logs.String(), "retrying") {
-			t.Errorf("stored %d builds; log:\n%s", len(sink.builds), logs)
+		if len(sink.Builds) != 6 || !strings.Contains(logs.String(), "retrying") {
+			t.Errorf("stored %d builds; log:\n%s", len(sink.Builds), logs)
 		}
 	})
 }

@@ -31,8 +31,8 @@ func TestCollectScenario(t *testing.T) {
 	if st.Requests != srv.Requests() {
 		t.Errorf("stats say %d requests, the server saw %d", st.Requests, srv.Requests())
 	}
-	if !slices.Equal(sink.cursors, []time.Time{now}) {
-		t.Errorf("cursors %v, want [%v]", sink.cursors, now)
+	if !slices.Equal(sink.Cursors, []time.Time{now}) {
+		t.Errorf("cursors %v, want [%v]", sink.Cursors, now)
 	}
 	for _, p := range srv.Log() {
 		if !strings.HasPrefix(p, "/api/v3/") && p != "/api/graphql" {
@@ -183,8 +183,8 @@ func TestStopAtCursor(t *testing.T) {
 	if lists != 1 {
 		t.Errorf("%d list requests, want 1", lists)
 	}
-	if !slices.Equal(sink.cursors, []time.Time{now}) {
-		t.Errorf("cursors %v", sink.cursors)
+	if !slices.Equal(sink.Cursors, []time.Time{now}) {
+		t.Errorf("cursors %v", sink.Cursors)
 	}
 }
 
@@ -248,8 +248,8 @@ func TestMissingRepoLeavesCursor(t *testing.T) {
 	if len(sink.changes) != 9 {
 		t.Errorf("the other repository was not collected: %d changes", len(sink.changes))
 	}
-	if len(sink.cursors) != 0 {
-		t.Errorf("cursor saved after a failure: %v", sink.cursors)
+	if len(sink.Cursors) != 0 {
+		t.Errorf("cursor saved after a failure: %v", sink.Cursors)
 	}
 }
 
@@ -258,13 +258,13 @@ func TestSinkFailure(t *testing.T) {
 	defer srv.Close()
 	c, _ := newCollector(t, srv, func(o *Options) { o.Repos = []string{"widgets", "widgets"}; o.API = APIREST })
 	sink := newSink()
-	sink.fail = true
+	sink.Fail = true
 	if _, err := c.Collect(context.Background(), collectors.Window{From: t0.AddDate(0, 0, -1)}, sink); err == nil ||
 		!strings.Contains(err.Error(), "clickhouse is down") {
 		t.Fatalf("error %v, want the sink's", err)
 	}
-	if len(sink.cursors) != 0 {
-		t.Errorf("cursor saved after a failed write: %v", sink.cursors)
+	if len(sink.Cursors) != 0 {
+		t.Errorf("cursor saved after a failed write: %v", sink.Cursors)
 	}
 	// The first failed write stops the run: one page of the list, no more.
 	lists := 0
@@ -300,8 +300,8 @@ func TestUnauthorized(t *testing.T) {
 	if srv.Requests() != 1 {
 		t.Errorf("%d requests; a 401 is not worth retrying", srv.Requests())
 	}
-	if len(sink.cursors) != 0 {
-		t.Errorf("cursor saved: %v", sink.cursors)
+	if len(sink.Cursors) != 0 {
+		t.Errorf("cursor saved: %v", sink.Cursors)
 	}
 }
 
@@ -372,8 +372,8 @@ func TestRetries5xx(t *testing.T) {
 			!strings.Contains(err.Error(), "/repos/acme/widgets/pulls?") || !strings.Contains(err.Error(), "503") {
 			t.Fatalf("error %v", err)
 		}
-		if srv.Requests() != 3 || len(sink.cursors) != 0 {
-			t.Errorf("%d requests, cursors %v", srv.Requests(), sink.cursors)
+		if srv.Requests() != 3 || len(sink.Cursors) != 0 {
+			t.Errorf("%d requests, cursors %v", srv.Requests(), sink.Cursors)
 		}
 	})
 }
@@ -428,8 +428,8 @@ func TestRateLimits(t *testing.T) {
 				if took := time.Since(start); took < tt.minWait {
 					t.Errorf("took %v, want a wait of at least %v", took, tt.minWait)
 				}
-				if st.Changes != 9 || len(sink.cursors) != 1 {
-					t.Errorf("changes %d, cursors %v", st.Changes, sink.cursors)
+				if st.Changes != 9 || len(sink.Cursors) != 1 {
+					t.Errorf("changes %d, cursors %v", st.Changes, sink.Cursors)
 				}
 				if !strings.Contains(logs.String(), tt.log) {
 					t.Errorf("log lacks %q:\n%s", tt.log, logs)
@@ -454,8 +454,8 @@ func TestPrimaryLimitTooFarAway(t *testing.T) {
 		if !errors.Is(err, httpx.ErrRateLimited) || !strings.Contains(err.Error(), "run again after the reset") {
 			t.Fatalf("error %v, want httpx.ErrRateLimited", err)
 		}
-		if time.Since(start) > 5*time.Second || len(sink.cursors) != 0 {
-			t.Errorf("took %v, cursors %v", time.Since(start), sink.cursors)
+		if time.Since(start) > 5*time.Second || len(sink.Cursors) != 0 {
+			t.Errorf("took %v, cursors %v", time.Since(start), sink.Cursors)
 		}
 	})
 }
@@ -518,8 +518,8 @@ func TestBudgetUsedUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Changes != 9 || len(sink.cursors) != 1 {
-		t.Errorf("changes %d, cursors %v", st.Changes, sink.cursors)
+	if st.Changes != 9 || len(sink.Cursors) != 1 {
+		t.Errorf("changes %d, cursors %v", st.Changes, sink.Cursors)
 	}
 	if st.Requests != srv.Requests() {
 		t.Errorf("stats say %d requests, the server saw %d", st.Requests, srv.Requests())

@@ -222,8 +222,8 @@ func TestGraphQLRateLimited(t *testing.T) {
 		c, _ := newCollector(t, srv, nil)
 		sink := newSink()
 		_, err := c.Collect(context.Background(), collectors.Window{From: t0}, sink)
-		if !errors.Is(err, httpx.ErrRateLimited) || len(sink.cursors) != 0 || srv.Requests() != 1 {
-			t.Errorf("error %v, cursors %v, %d requests; want httpx.ErrRateLimited after 1 request", err, sink.cursors, srv.Requests())
+		if !errors.Is(err, httpx.ErrRateLimited) || len(sink.Cursors) != 0 || srv.Requests() != 1 {
+			t.Errorf("error %v, cursors %v, %d requests; want httpx.ErrRateLimited after 1 request", err, sink.Cursors, srv.Requests())
 		}
 	})
 }
@@ -274,8 +274,8 @@ func TestGraphQLPartialErrors(t *testing.T) {
 			t.Fatalf("error %v", err)
 		}
 		// #9 #8 #7 are stored; the page with #5 is not, nor the cursor.
-		if len(sink.changes) != 3 || len(sink.cursors) != 0 {
-			t.Errorf("stored %d, cursors %v", len(sink.changes), sink.cursors)
+		if len(sink.changes) != 3 || len(sink.Cursors) != 0 {
+			t.Errorf("stored %d, cursors %v", len(sink.changes), sink.Cursors)
 		}
 	})
 }
@@ -376,8 +376,8 @@ func TestGraphQLOneRetryLoop(t *testing.T) {
 		// Five waits, then the sixth answer gives up.
 		if !errors.As(err, &he) || !errors.Is(err, httpx.ErrRateLimited) || he.Attempts != 6 || srv.Requests() != 6 ||
 			he.Message != "RATE_LIMITED" || !strings.Contains(err.Error(), "/api/graphql") || !strings.Contains(err.Error(), "hit 6 times") ||
-			len(sink.cursors) != 0 {
-			t.Fatalf("error %v after %d requests, cursors %v; want httpx.ErrRateLimited after 6", err, srv.Requests(), sink.cursors)
+			len(sink.Cursors) != 0 {
+			t.Fatalf("error %v after %d requests, cursors %v; want httpx.ErrRateLimited after 6", err, srv.Requests(), sink.Cursors)
 		}
 	})
 }
@@ -410,8 +410,8 @@ func TestGraphQLBadAnswers(t *testing.T) {
 		c, _ := newCollector(t, srv, nil)
 		sink := newSink()
 		_, err := c.Collect(context.Background(), collectors.Window{From: t0}, sink)
-		if !errors.Is(err, httpx.ErrNotJSON) || !strings.Contains(err.Error(), "Sign in to your account") || len(sink.cursors) != 0 {
-			t.Fatalf("error %v, cursors %v", err, sink.cursors)
+		if !errors.Is(err, httpx.ErrNotJSON) || !strings.Contains(err.Error(), "Sign in to your account") || len(sink.Cursors) != 0 {
+			t.Fatalf("error %v, cursors %v", err, sink.Cursors)
 		}
 	})
 	t.Run("5xx", func(t *testing.T) {

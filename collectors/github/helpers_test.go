@@ -1,17 +1,15 @@
 package github
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/codepace/codepace/collectors"
 	gt "github.com/codepace/codepace/collectors/github/githubtest"
 	"github.com/codepace/codepace/internal/testlog"
+	"github.com/codepace/codepace/internal/testsink"
 )
 
 // token is the secret the tests give the collector; it must never show in
@@ -154,35 +152,23 @@ func scenario() []*gt.Repo {
 	return []*gt.Repo{{Owner: org, Name: "widgets", ID: 77001, Pulls: pulls}}
 }
 
-// memSink keeps what a collection stored, in memory.
+// memSink keeps what a collection stored, in memory: changes by
+// project#number, builds by id.
 type memSink struct {
-	mu      sync.Mutex
-	changes map[string]collectors.Change // by project#number
-	writes  int
-	cursors []time.Time
-	fail    bool
+	testsink.Sink
+	changes map[string]collectors.Change
+	writes  int // changes written, duplicates included
 }
 
-func newSink() *memSink { return &memSink{changes: map[string]collectors.Change{}} }
-
-func (s *memSink) Write(_ context.Context, b collectors.Batch) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.fail {
-		return errors.New("clickhouse is down")
+func newSink() *memSink {
+	s := &memSink{changes: map[string]collectors.Change{}}
+	s.Keep = func(b collectors.Batch) {
+		for _, c := range b.Changes {
+			s.changes[fmt.Sprintf("%s#%d", c.Project, c.Number)] = c
+		}
+		s.writes += len(b.Changes)
 	}
-	for _, c := range b.Changes {
-		s.changes[fmt.Sprintf("%s#%d", c.Project, c.Number)] = c
-	}
-	s.writes += len(b.Changes)
-	return nil
-}
-
-func (s *memSink) SaveCursor(_ context.Context, _ string, at time.Time) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.cursors = append(s.cursors, at)
-	return nil
+	return s
 }
 
 func (s *memSink) change(t *testing.T, n int64) collectors.Change {

@@ -57,8 +57,8 @@ func TestAnswerTooLarge(t *testing.T) {
 	if !errors.Is(err, httpx.ErrTooLarge) || !strings.Contains(err.Error(), "larger than 8388608 bytes once decompressed (max_answer_bytes)") {
 		t.Errorf("error %v", err)
 	}
-	if len(sink.cursors) != 0 {
-		t.Errorf("cursors %v", sink.cursors)
+	if len(sink.Cursors) != 0 {
+		t.Errorf("cursors %v", sink.Cursors)
 	}
 }
 
@@ -134,8 +134,8 @@ func TestEndlessPaging(t *testing.T) {
 	if !errors.Is(err, httpx.ErrNoProgress) || !strings.Contains(err.Error(), "pull requests of acme/widgets") {
 		t.Errorf("error %v, want ErrNoProgress", err)
 	}
-	if n.Load() > 5 || len(sink.cursors) != 0 {
-		t.Errorf("%d list requests, cursors %v: want at most 5 and none", n.Load(), sink.cursors)
+	if n.Load() > 5 || len(sink.Cursors) != 0 {
+		t.Errorf("%d list requests, cursors %v: want at most 5 and none", n.Load(), sink.Cursors)
 	}
 }
 

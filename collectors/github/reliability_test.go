@@ -63,24 +63,6 @@ type collected struct {
 	panic   any // what the collection panicked with, if it did
 }
 
-// bothSink keeps changes and builds.
-type bothSink struct {
-	memSink
-	builds map[string]collectors.Build
-}
-
-func (s *bothSink) Write(ctx context.Context, b collectors.Batch) error {
-	if err := s.memSink.Write(ctx, b); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, x := range b.Builds {
-		s.builds[x.BuildID] = x
-	}
-	return nil
-}
-
 // collectFrom runs one collection of pull requests and Actions jobs on
 // repos, with fault installed, and returns what it did.
 func collectFrom(t *testing.T, repos []*gt.Repo, fault func(*gt.Server) gt.FaultFunc, mod func(*Options)) (got collected) {
@@ -90,7 +72,7 @@ func collectFrom(t *testing.T, repos []*gt.Repo, fault func(*gt.Server) gt.Fault
 	if fault != nil {
 		srv.SetFault(fault(srv))
 	}
-	sink := &bothSink{memSink: *newSink(), builds: map[string]collectors.Build{}}
+	sink := newSink()
 	c, logs := newCollector(t, srv, func(o *Options) {
 		o.Actions = true
 		o.Now = func() time.Time { return t0.Add(6 * time.Hour) }
@@ -100,12 +82,12 @@ func collectFrom(t *testing.T, repos []*gt.Repo, fault func(*gt.Server) gt.Fault
 	})
 	defer func() {
 		if r := recover(); r != nil {
-			got = collected{changes: sink.changes, builds: sink.builds, cursors: sink.cursors, logs: logs.String(), panic: r,
+			got = collected{changes: sink.changes, builds: sink.Builds, cursors: sink.Cursors, logs: logs.String(), panic: r,
 				err: fmt.Errorf("panic: %v", r)}
 		}
 	}()
 	st, err := c.Collect(context.Background(), collectors.Window{From: t0.AddDate(0, 0, -1)}, sink)
-	return collected{changes: sink.changes, builds: sink.builds, writes: sink.writes, cursors: sink.cursors, st: st, err: err, logs: logs.String()}
+	return collected{changes: sink.changes, builds: sink.Builds, writes: sink.writes, cursors: sink.Cursors, st: st, err: err, logs: logs.String()}
 }
 
 // withRuns is the scenario's repository with the Actions runs of
@@ -275,8 +257,8 @@ func TestHostilePullRequests(t *testing.T) {
 	if st.Changes != 2 || len(sink.changes) != 2 || st.Skipped != 0 {
 		t.Fatalf("stats %+v, stored %d", st, len(sink.changes))
 	}
-	if !slices.Equal(sink.cursors, []time.Time{now}) {
-		t.Errorf("cursors %v, want the collection's start %v (never a timestamp of the data)", sink.cursors, now)
+	if !slices.Equal(sink.Cursors, []time.Time{now}) {
+		t.Errorf("cursors %v, want the collection's start %v (never a timestamp of the data)", sink.Cursors, now)
 	}
 	one := sink.change(t, 1)
 	if one.Subject != title || one.Owner.Username != evil.Login || one.Branch != "rel/ü'\"; --" {
@@ -352,8 +334,8 @@ func TestRetryAfterOn503(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Changes != 9 || len(sink.cursors) != 1 || !strings.Contains(logs.String(), "retrying") {
-		t.Fatalf("stats %+v, cursors %v; log:\n%s", st, sink.cursors, logs)
+	if st.Changes != 9 || len(sink.Cursors) != 1 || !strings.Contains(logs.String(), "retrying") {
+		t.Fatalf("stats %+v, cursors %v; log:\n%s", st, sink.Cursors, logs)
 	}
 	if took := time.Since(start); took < time.Second {
 		knownBug(t, "B8", "a 503 with Retry-After: 1 was retried after %v: the limiter ignores Retry-After on 5xx answers (it honours it only on 403/429)", took)
@@ -385,8 +367,8 @@ func TestConnectionResets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Changes != 9 || sink.writes != 9 || len(sink.cursors) != 1 || !strings.Contains(logs.String(), "retrying") {
-		t.Errorf("stats %+v, writes %d, cursors %v; log:\n%s", st, sink.writes, sink.cursors, logs)
+	if st.Changes != 9 || sink.writes != 9 || len(sink.Cursors) != 1 || !strings.Contains(logs.String(), "retrying") {
+		t.Errorf("stats %+v, writes %d, cursors %v; log:\n%s", st, sink.writes, sink.Cursors, logs)
 	}
 }
 
@@ -405,8 +387,8 @@ func TestSlowPageAfterPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Changes != 9 || sink.writes != 9 || len(sink.cursors) != 1 || st.Requests != srv.Requests() {
-		t.Errorf("stats %+v, writes %d, cursors %v, server %d requests", st, sink.writes, sink.cursors, srv.Requests())
+	if st.Changes != 9 || sink.writes != 9 || len(sink.Cursors) != 1 || st.Requests != srv.Requests() {
+		t.Errorf("stats %+v, writes %d, cursors %v, server %d requests", st, sink.writes, sink.Cursors, srv.Requests())
 	}
 	if strings.Contains(logs.String(), "retrying") {
 		t.Errorf("a slow answer within the timeout was retried:\n%s", logs)
@@ -448,7 +430,7 @@ func TestSamePullOnTwoPages(t *testing.T) {
 	if _, ok := sink.changes["acme/widgets#1"]; ok {
 		t.Error("#1 stored though it was updated after the collection started and never listed in the window read")
 	}
-	st, err = c.Collect(context.Background(), collectors.Window{From: sink.cursors[0].Add(-10 * time.Minute)}, sink)
+	st, err = c.Collect(context.Background(), collectors.Window{From: sink.Cursors[0].Add(-10 * time.Minute)}, sink)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -484,15 +466,15 @@ func TestFailurePartWayThenResume(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "pull request #5") || !strings.Contains(err.Error(), "HTTP 500") || !strings.Contains(err.Error(), "gave up after 2 attempts") {
 		t.Fatalf("error %v", err)
 	}
-	if len(sink.changes) != 3 || len(sink.cursors) != 0 {
-		t.Errorf("stored %d (want the first page, #9 #8 #7), cursors %v", len(sink.changes), sink.cursors)
+	if len(sink.changes) != 3 || len(sink.Cursors) != 0 {
+		t.Errorf("stored %d (want the first page, #9 #8 #7), cursors %v", len(sink.changes), sink.Cursors)
 	}
 	failing.Store(false)
 	if _, err := c.Collect(context.Background(), collectors.Window{From: t0.AddDate(0, 0, -1)}, sink); err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(sink.changes, ref.changes) || len(sink.cursors) != 1 {
-		t.Errorf("after the rerun: %d changes (equal to a clean collection: %v), cursors %v", len(sink.changes), reflect.DeepEqual(sink.changes, ref.changes), sink.cursors)
+	if !reflect.DeepEqual(sink.changes, ref.changes) || len(sink.Cursors) != 1 {
+		t.Errorf("after the rerun: %d changes (equal to a clean collection: %v), cursors %v", len(sink.changes), reflect.DeepEqual(sink.changes, ref.changes), sink.Cursors)
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/codepace/codepace/collectors/httpx"
 	jt "github.com/codepace/codepace/collectors/jenkins/jenkinstest"
 	"github.com/codepace/codepace/internal/testlog"
+	"github.com/codepace/codepace/internal/testsink"
 )
 
 const (
@@ -30,41 +30,20 @@ var (
 
 // memSink keeps what a collection stored, in memory.
 type memSink struct {
-	mu      sync.Mutex
-	builds  map[string]collectors.Build // by BuildID
-	writes  int                         // builds written, duplicates included
-	calls   int
-	cursors []time.Time
-	fail    bool
+	testsink.Sink
+	writes int // builds written, duplicates included
 }
 
-func newSink() *memSink { return &memSink{builds: map[string]collectors.Build{}} }
-
-func (s *memSink) Write(_ context.Context, b collectors.Batch) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls++
-	if s.fail {
-		return errors.New("clickhouse is down")
-	}
-	for _, x := range b.Builds {
-		s.builds[x.BuildID] = x
-	}
-	s.writes += len(b.Builds)
-	return nil
+func newSink() *memSink {
+	s := &memSink{}
+	s.Keep = func(b collectors.Batch) { s.writes += len(b.Builds) }
+	return s
 }
 
-func (s *memSink) SaveCursor(_ context.Context, _ string, at time.Time) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.cursors = append(s.cursors, at)
-	return nil
-}
-
-// jobs returns the stored builds' "job#number" sorted.
+// ids returns the stored builds' "job#number" sorted.
 func (s *memSink) ids() []string {
 	var out []string
-	for _, b := range s.builds {
+	for _, b := range s.Builds {
 		i := strings.LastIndex(strings.TrimSuffix(b.URL, "/"), "/")
 		out = append(out, b.Job+"#"+strings.TrimSuffix(b.URL, "/")[i+1:])
 	}
@@ -148,12 +127,12 @@ func TestCollectScenario(t *testing.T) {
 		t.Errorf("stats %+v, writes %d, server requests %d", st, sink.writes, srv.Requests())
 	}
 	// The running build #4 of "build" holds the cursor at its start.
-	if !slices.Equal(sink.cursors, []time.Time{t0.Add(3 * time.Hour)}) {
-		t.Errorf("cursors %v, want the running build's start %v", sink.cursors, t0.Add(3*time.Hour))
+	if !slices.Equal(sink.Cursors, []time.Time{t0.Add(3 * time.Hour)}) {
+		t.Errorf("cursors %v, want the running build's start %v", sink.Cursors, t0.Add(3*time.Hour))
 	}
 
 	base := srv.URL()
-	two := sink.builds[base+"job/build/2/"]
+	two := sink.Builds[base+"job/build/2/"]
 	q := int64(42)
 	wantTwo := collectors.Build{Source: "ci", System: collectors.SystemJenkins, Pipeline: "", Job: "build",
 		BuildID: base + "job/build/2/", URL: base + "job/build/2/", Project: "core/lib", Change: 12345, Patchset: 3,
@@ -166,19 +145,19 @@ func TestCollectScenario(t *testing.T) {
 	if two != wantTwo {
 		t.Errorf("build #2:\n got %+v\nwant %+v", two, wantTwo)
 	}
-	three := sink.builds[base+"job/build/3/"]
+	three := sink.Builds[base+"job/build/3/"]
 	if three.Change != 777 || three.Patchset != 2 || three.Project != "core/app" || three.Result != "FAILURE" || three.QueuedS != nil {
 		t.Errorf("build #3 (Zuul parameters): %+v", three)
 	}
-	five := sink.builds[base+"job/build/5/"]
+	five := sink.Builds[base+"job/build/5/"]
 	if five.Change != 99 || five.Patchset != 0 || five.Project != "" || five.QueuedS == nil || *five.QueuedS != 0 {
 		t.Errorf("build #5 (numeric change, bad patch set): %+v", five)
 	}
-	deploy := sink.builds[base+"job/team/job/sub%20folder/job/deploy/10/"]
+	deploy := sink.Builds[base+"job/team/job/sub%20folder/job/deploy/10/"]
 	if deploy.Pipeline != "team/sub folder" || deploy.Job != "team/sub folder/deploy" || deploy.DurationS != 1800 || deploy.Result != "UNSTABLE" {
 		t.Errorf("nested job: %+v", deploy)
 	}
-	branch := sink.builds[base+"job/app/job/feature%252Flogin/1/"]
+	branch := sink.Builds[base+"job/app/job/feature%252Flogin/1/"]
 	if branch.Pipeline != "app" || branch.Job != "app/feature%2Flogin" {
 		t.Errorf("multibranch branch: %+v", branch)
 	}
@@ -201,7 +180,7 @@ func TestCollectIncremental(t *testing.T) {
 	if _, err := c.Collect(context.Background(), collectors.Window{From: t0}, sink); err != nil {
 		t.Fatal(err)
 	}
-	cursor := sink.cursors[0]
+	cursor := sink.Cursors[0]
 	// Build #4 finishes, #6 starts and finishes, #7 is running.
 	srv.Update(func(root []*jt.Item) []*jt.Item {
 		b := root[0]
@@ -223,11 +202,11 @@ func TestCollectIncremental(t *testing.T) {
 	if st.Builds != len(want) {
 		t.Errorf("stats %+v", st)
 	}
-	if four := sink2.builds[srv.URL()+"job/build/4/"]; four.DurationS != 7200 || four.QueuedS == nil || *four.QueuedS != 1 {
+	if four := sink2.Builds[srv.URL()+"job/build/4/"]; four.DurationS != 7200 || four.QueuedS == nil || *four.QueuedS != 1 {
 		t.Errorf("build #4 once finished: %+v", four)
 	}
-	if !slices.Equal(sink2.cursors, []time.Time{t0.Add(31 * time.Hour)}) {
-		t.Errorf("cursor %v, want the start of running #7", sink2.cursors)
+	if !slices.Equal(sink2.Cursors, []time.Time{t0.Add(31 * time.Hour)}) {
+		t.Errorf("cursor %v, want the start of running #7", sink2.Cursors)
 	}
 }
 
@@ -265,8 +244,8 @@ func TestPaging(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(sink.builds) != tt.stored || st.Builds != tt.stored {
-				t.Errorf("stored %d (stats %d), want %d", len(sink.builds), st.Builds, tt.stored)
+			if len(sink.Builds) != tt.stored || st.Builds != tt.stored {
+				t.Errorf("stored %d (stats %d), want %d", len(sink.Builds), st.Builds, tt.stored)
 			}
 			var ranges []string
 			for _, p := range srv.Log() {
@@ -305,8 +284,8 @@ func TestPagingWhileBuildsStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Builds != 150 || sink.writes != 150 || len(sink.builds) != 150 {
-		t.Errorf("stats %+v, writes %d, stored %d; want 150 each (#151 started after the first page)", st, sink.writes, len(sink.builds))
+	if st.Builds != 150 || sink.writes != 150 || len(sink.Builds) != 150 {
+		t.Errorf("stats %+v, writes %d, stored %d; want 150 each (#151 started after the first page)", st, sink.writes, len(sink.Builds))
 	}
 }
 
@@ -329,8 +308,8 @@ func TestConfiguredJobs(t *testing.T) {
 			t.Errorf("read %s, which is not configured", p)
 		}
 	}
-	if len(sink.cursors) != 1 || !sink.cursors[0].Equal(now) {
-		t.Errorf("cursors %v, want [%v]", sink.cursors, now)
+	if len(sink.Cursors) != 1 || !sink.Cursors[0].Equal(now) {
+		t.Errorf("cursors %v, want [%v]", sink.Cursors, now)
 	}
 }
 
@@ -353,8 +332,8 @@ func TestDeletedJobs(t *testing.T) {
 		if got := sink.ids(); !slices.Equal(got, []string{"app/main#1"}) {
 			t.Errorf("the other job was not collected: %v", got)
 		}
-		if len(sink.cursors) != 0 {
-			t.Errorf("the cursor moved: %v", sink.cursors)
+		if len(sink.Cursors) != 0 {
+			t.Errorf("the cursor moved: %v", sink.Cursors)
 		}
 	})
 	t.Run("job deleted while walking", func(t *testing.T) {
@@ -373,8 +352,8 @@ func TestDeletedJobs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.Skipped != 1 || len(sink.builds) != 5 || len(sink.cursors) != 1 {
-			t.Errorf("stats %+v, stored %v, cursors %v", st, sink.ids(), sink.cursors)
+		if st.Skipped != 1 || len(sink.Builds) != 5 || len(sink.Cursors) != 1 {
+			t.Errorf("stats %+v, stored %v, cursors %v", st, sink.ids(), sink.Cursors)
 		}
 		if !strings.Contains(logs.String(), "vanished") {
 			t.Errorf("the skipped job is not logged:\n%s", logs)
@@ -450,10 +429,10 @@ func TestBadAnswers(t *testing.T) {
 			if tt.status != 0 && (!errors.As(err, &he) || he.Status != tt.status) {
 				t.Errorf("error %v is not an *httpx.Error with status %d", err, tt.status)
 			}
-			if len(sink.cursors) != 0 {
-				t.Errorf("the cursor moved: %v", sink.cursors)
+			if len(sink.Cursors) != 0 {
+				t.Errorf("the cursor moved: %v", sink.Cursors)
 			}
-			if tt.partial && len(sink.builds) != 5 {
+			if tt.partial && len(sink.Builds) != 5 {
 				t.Errorf("the jobs outside the broken folder were not all collected: %v", sink.ids())
 			}
 		})
@@ -486,8 +465,8 @@ func TestRetries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sink.builds) != 6 || st.Requests != srv.Requests() {
-		t.Errorf("stored %d, stats %+v, server %d", len(sink.builds), st, srv.Requests())
+	if len(sink.Builds) != 6 || st.Requests != srv.Requests() {
+		t.Errorf("stored %d, stats %+v, server %d", len(sink.Builds), st, srv.Requests())
 	}
 	if n := strings.Count(logs.String(), "retrying"); n != 3 {
 		t.Errorf("%d retries logged, want 3:\n%s", n, logs)
@@ -505,8 +484,8 @@ func TestStuckBuildDoesNotHoldTheCursor(t *testing.T) {
 	if _, err := c.Collect(context.Background(), collectors.Window{From: now.Add(-100 * time.Hour)}, sink); err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(sink.cursors, []time.Time{now}) || len(sink.builds) != 1 {
-		t.Errorf("cursors %v, builds %v", sink.cursors, sink.ids())
+	if !slices.Equal(sink.Cursors, []time.Time{now}) || len(sink.Builds) != 1 {
+		t.Errorf("cursors %v, builds %v", sink.Cursors, sink.ids())
 	}
 	if !strings.Contains(logs.String(), "longer than max_running") {
 		t.Errorf("the stuck build is not logged:\n%s", logs)
@@ -521,17 +500,17 @@ func TestBasePathAndSinkFailure(t *testing.T) {
 	if _, err := c.Collect(context.Background(), collectors.Window{From: t0}, sink); err != nil {
 		t.Fatal(err)
 	}
-	if b, ok := sink.builds[srv.URL()+"jenkins/job/build/2/"]; !ok || b.Job != "build" {
+	if b, ok := sink.Builds[srv.URL()+"jenkins/job/build/2/"]; !ok || b.Job != "build" {
 		t.Errorf("builds under /jenkins/: %v", sink.ids())
 	}
 
 	sink = newSink()
-	sink.fail = true
+	sink.Fail = true
 	if _, err := c.Collect(context.Background(), collectors.Window{From: t0}, sink); err == nil || !strings.Contains(err.Error(), "clickhouse is down") {
 		t.Errorf("a failing sink gave %v", err)
 	}
-	if len(sink.cursors) != 0 {
-		t.Errorf("the cursor moved past builds not stored: %v", sink.cursors)
+	if len(sink.Cursors) != 0 {
+		t.Errorf("the cursor moved past builds not stored: %v", sink.Cursors)
 	}
 }
 
@@ -573,8 +552,8 @@ func TestStalledAnswerIsRetried(t *testing.T) {
 	if _, err := c.Collect(context.Background(), collectors.Window{From: t0}, sink); err != nil {
 		t.Fatal(err)
 	}
-	if len(sink.builds) != 6 || !strings.Contains(logs.String(), "retrying") {
-		t.Errorf("stored %d; log:\n%s", len(sink.builds), logs)
+	if len(sink.Builds) != 6 || !strings.Contains(logs.String(), "retrying") {
+		t.Errorf("stored %d; log:\n%s", len(sink.Builds), logs)
 	}
 }
 

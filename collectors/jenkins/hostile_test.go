@@ -55,8 +55,8 @@ func TestAnswerTooLarge(t *testing.T) {
 	if !errors.Is(err, httpx.ErrTooLarge) || !strings.Contains(err.Error(), "larger than 8388608 bytes once decompressed (max_answer_bytes)") {
 		t.Errorf("error %v", err)
 	}
-	if len(sink.cursors) != 0 {
-		t.Errorf("cursors %v", sink.cursors)
+	if len(sink.Cursors) != 0 {
+		t.Errorf("cursors %v", sink.Cursors)
 	}
 }
 
@@ -114,8 +114,8 @@ func TestEndlessPaging(t *testing.T) {
 	if !errors.Is(err, httpx.ErrNoProgress) || !strings.Contains(err.Error(), `builds of job "long"`) {
 		t.Errorf("error %v, want ErrNoProgress", err)
 	}
-	if st.Requests > 6 || len(sink.cursors) != 0 {
-		t.Errorf("%d requests, cursors %v: want at most 6 and none", st.Requests, sink.cursors)
+	if st.Requests > 6 || len(sink.Cursors) != 0 {
+		t.Errorf("%d requests, cursors %v: want at most 6 and none", st.Requests, sink.Cursors)
 	}
 }
 

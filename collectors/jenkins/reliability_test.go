@@ -78,23 +78,23 @@ func TestHostileBuilds(t *testing.T) {
 			t.Errorf("the skip is not logged (%q):\n%s", s, logs)
 		}
 	}
-	if len(sink.cursors) != 1 || sink.cursors[0].After(now) {
-		t.Errorf("cursors %v: want one, not after the collection's start %v", sink.cursors, now)
+	if len(sink.Cursors) != 1 || sink.Cursors[0].After(now) {
+		t.Errorf("cursors %v: want one, not after the collection's start %v", sink.Cursors, now)
 	}
 	base := srv.URL()
-	three := sink.builds[base+"job/hostile/3/"]
+	three := sink.Builds[base+"job/hostile/3/"]
 	if three.Result != "WEIRD_NEW_RESULT" || three.DurationS != 60 {
 		t.Errorf("unknown result: %+v (want it stored as Jenkins says, upper case)", three)
 	}
-	four := sink.builds[base+"job/hostile/4/"]
+	four := sink.Builds[base+"job/hostile/4/"]
 	if !four.Started.Equal(now.AddDate(1, 0, 0)) || four.DurationS != 60 || four.Finished.Before(four.Started) {
 		t.Errorf("build in the future: %+v (want it as Jenkins says it)", four)
 	}
-	six := sink.builds[base+"job/hostile/6/"]
+	six := sink.Builds[base+"job/hostile/6/"]
 	if six.Project != project || six.Change != 0 || six.Patchset != 0 || six.Result != "UNSTABLE" || six.QueuedS != nil {
 		t.Errorf("build #6: project %q change %d patchset %d result %q queued %v", six.Project, six.Change, six.Patchset, six.Result, six.QueuedS)
 	}
-	odd := sink.builds[base+"job/"+(job{hostileName}).path()[len("job/"):]+"1/"]
+	odd := sink.Builds[base+"job/"+(job{hostileName}).path()[len("job/"):]+"1/"]
 	if odd.Job != hostileName || odd.Pipeline != "" || odd.DurationS != 3 {
 		t.Errorf("hostile job name: %+v", odd)
 	}
@@ -167,8 +167,8 @@ func TestBrokenAnswers(t *testing.T) {
 			if got := sink.ids(); !slices.Equal(got, want) {
 				t.Errorf("stored %v, want %v", got, want)
 			}
-			if len(sink.cursors) != 0 {
-				t.Errorf("the cursor moved past a job that was not read: %v", sink.cursors)
+			if len(sink.Cursors) != 0 {
+				t.Errorf("the cursor moved past a job that was not read: %v", sink.Cursors)
 			}
 		})
 	}
@@ -194,9 +194,9 @@ func TestNotAnObject(t *testing.T) {
 			sink := newSink()
 			c, _ := newCollector(t, srv, nil)
 			st, err := c.Collect(context.Background(), collectors.Window{From: t0}, sink)
-			if err == nil && len(sink.cursors) > 0 && st.Skipped == 0 {
+			if err == nil && len(sink.Cursors) > 0 && st.Skipped == 0 {
 				knownBug(t, "B5", "Jenkins answered %s for job \"build\" (which has 3 builds in the window): codepace took it for a job without builds, "+
-					"stored nothing for it, reported no error and no skip, and saved the cursor %v past those builds", body, sink.cursors)
+					"stored nothing for it, reported no error and no skip, and saved the cursor %v past those builds", body, sink.Cursors)
 			}
 			if err != nil && !strings.Contains(err.Error(), `job "build"`) {
 				t.Errorf("error %q does not name the job", err)
@@ -235,8 +235,8 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 			if !strings.Contains(logs.String(), "wait=1s") || !strings.Contains(logs.String(), fmt.Sprintf("HTTP %d", status)) {
 				t.Errorf("the wait is not reported with its length and cause:\n%s", logs)
 			}
-			if len(sink.builds) != 6 || len(sink.cursors) != 1 || st.Requests != srv.Requests() {
-				t.Errorf("stored %d builds, cursors %v, requests %d (server %d)", len(sink.builds), sink.cursors, st.Requests, srv.Requests())
+			if len(sink.Builds) != 6 || len(sink.Cursors) != 1 || st.Requests != srv.Requests() {
+				t.Errorf("stored %d builds, cursors %v, requests %d (server %d)", len(sink.Builds), sink.Cursors, st.Requests, srv.Requests())
 			}
 		})
 	}
@@ -264,8 +264,8 @@ func TestConnectionResets(t *testing.T) {
 	if _, err := c.Collect(context.Background(), collectors.Window{From: t0}, sink); err != nil {
 		t.Fatal(err)
 	}
-	if len(sink.builds) != 6 || len(sink.cursors) != 1 {
-		t.Errorf("stored %d builds, cursors %v", len(sink.builds), sink.cursors)
+	if len(sink.Builds) != 6 || len(sink.Cursors) != 1 {
+		t.Errorf("stored %d builds, cursors %v", len(sink.Builds), sink.Cursors)
 	}
 	if !strings.Contains(logs.String(), "retrying") || n.Load() < 3 {
 		t.Errorf("%d requests; the resets were not retried:\n%s", n.Load(), logs)
@@ -290,8 +290,8 @@ func TestSlowPageAfterPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sink.builds) != 250 || sink.writes != 250 || st.Requests != 5 || len(sink.cursors) != 1 {
-		t.Errorf("stored %d (%d writes) in %d requests, cursors %v; want 250 in 5 (the job list and 4 pages)", len(sink.builds), sink.writes, st.Requests, sink.cursors)
+	if len(sink.Builds) != 250 || sink.writes != 250 || st.Requests != 5 || len(sink.Cursors) != 1 {
+		t.Errorf("stored %d (%d writes) in %d requests, cursors %v; want 250 in 5 (the job list and 4 pages)", len(sink.Builds), sink.writes, st.Requests, sink.Cursors)
 	}
 	if strings.Contains(logs.String(), "retrying") {
 		t.Errorf("a slow answer within the timeout was retried:\n%s", logs)
@@ -325,8 +325,8 @@ func TestFailurePartWayThenResume(t *testing.T) {
 	if !slices.Equal(stored, []string{"build#2", "build#3", "build#5", "team/sub folder/deploy#10"}) {
 		t.Errorf("stored before the failure: %v", stored)
 	}
-	if len(sink.cursors) != 0 {
-		t.Fatalf("the cursor moved: %v", sink.cursors)
+	if len(sink.Cursors) != 0 {
+		t.Fatalf("the cursor moved: %v", sink.Cursors)
 	}
 	failing.Store(false)
 	st, err := c.Collect(context.Background(), collectors.Window{From: t0}, sink)
@@ -337,7 +337,7 @@ func TestFailurePartWayThenResume(t *testing.T) {
 	if got := sink.ids(); !slices.Equal(got, want) || st.Builds != 6 {
 		t.Errorf("after the rerun %v (stats %+v), want %v", got, st, want)
 	}
-	if len(sink.cursors) != 1 {
-		t.Errorf("cursors %v", sink.cursors)
+	if len(sink.Cursors) != 1 {
+		t.Errorf("cursors %v", sink.Cursors)
 	}
 }
