@@ -4,10 +4,12 @@ package testlog
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Buffer is a bytes.Buffer safe for concurrent writes and reads.
@@ -42,4 +44,17 @@ func Logger(t testing.TB, secrets ...string) (*slog.Logger, *Buffer) {
 		}
 	})
 	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug})), b
+}
+
+// RetryAfterWaited fails t unless a collection that met one answer with
+// status and Retry-After: 1 waited that second out (it took at least
+// took) and logged the wait with its length and its cause.
+func RetryAfterWaited(t testing.TB, logs *Buffer, took time.Duration, status int) {
+	t.Helper()
+	if took < time.Second {
+		t.Errorf("took %v: Retry-After: 1 was not waited out", took)
+	}
+	if !strings.Contains(logs.String(), "wait=1s") || !strings.Contains(logs.String(), fmt.Sprintf("HTTP %d", status)) {
+		t.Errorf("the wait is not reported with its length and cause:\n%s", logs)
+	}
 }
