@@ -788,6 +788,8 @@ func (d *decoder) targets(root *mapping, sources []Source, people []Person) []Ta
 	return out
 }
 
+// target decodes one key-result target: its metric, baseline (a number or
+// a period), goal, due and start dates, minimum count and filter.
 func (d *decoder) target(m *mapping, sources, teams []string) Target {
 	t := Target{MinN: DefaultMinN}
 	t.Manual = d.boolean(m, "manual", false)
@@ -830,6 +832,29 @@ func (d *decoder) target(m *mapping, sources, teams []string) Target {
 		}
 	}
 
+	d.targetGoal(m, &t, baselineOK)
+
+	if d.required(m, "due", "the date the goal is due, such as 2020-06-30") {
+		t.Due = d.date(m, "due")
+		if n, _ := m.get("due"); !t.Due.IsZero() && t.HasBaselinePeriod() && !t.Due.After(t.BaselineTo) {
+			d.errorf(n, m.at("due"), "must be after the baseline period")
+		}
+	}
+	if n, ok := m.get("start"); ok {
+		t.Start = d.date(m, "start")
+		if !t.Start.IsZero() && !t.Due.IsZero() && !t.Start.Before(t.Due.Add(24*time.Hour)) {
+			d.errorf(n, m.at("start"), "must be before the end of the due day")
+		}
+	}
+	t.MinN = int(d.integer(m, "min_n", DefaultMinN, 0, math.MaxInt32))
+	d.targetFilter(m, &t, sources, teams)
+	return t
+}
+
+// targetGoal decodes a target's goal: a number, or a signed percentage of
+// the baseline. baselineOK says the baseline is a number, against which a
+// goal equal to it is refused.
+func (d *decoder) targetGoal(m *mapping, t *Target, baselineOK bool) {
 	if d.required(m, "goal", `a number such as 10.44, or a signed percentage of the baseline such as "-10%"`) {
 		n, _ := m.get("goal")
 		if v, ok := number(n); ok {
@@ -852,22 +877,6 @@ func (d *decoder) target(m *mapping, sources, teams []string) Target {
 			d.errorf(n, m.at("goal"), `want a number such as 10.44 or a signed percentage such as "-10%%" or "+5%%", got %s`, describe(n))
 		}
 	}
-
-	if d.required(m, "due", "the date the goal is due, such as 2020-06-30") {
-		t.Due = d.date(m, "due")
-		if n, _ := m.get("due"); !t.Due.IsZero() && t.HasBaselinePeriod() && !t.Due.After(t.BaselineTo) {
-			d.errorf(n, m.at("due"), "must be after the baseline period")
-		}
-	}
-	if n, ok := m.get("start"); ok {
-		t.Start = d.date(m, "start")
-		if !t.Start.IsZero() && !t.Due.IsZero() && !t.Start.Before(t.Due.Add(24*time.Hour)) {
-			d.errorf(n, m.at("start"), "must be before the end of the due day")
-		}
-	}
-	t.MinN = int(d.integer(m, "min_n", DefaultMinN, 0, math.MaxInt32))
-	d.targetFilter(m, &t, sources, teams)
-	return t
 }
 
 // targetFilter decodes a target's filter: each key must be one its figure
