@@ -10,39 +10,56 @@ import (
 	"github.com/codepace/codepace/metrics"
 )
 
-// writeBatchRows bounds the rows of one derived insert: the client holds
-// one batch per table being written, so this bounds compute's memory
-// whatever the size of the history.
+// writeBatchRows is how many rows one derived insert takes before it
+// ends; ClickHouse squashes an insert's blocks into one part (up to
+// min_insert_block_size_rows), so it sets the size of the parts compute
+// writes and the merges they cost.
 const writeBatchRows = 10000
 
-// rowWriter appends rows straight into an open batch insert into one table
-// and sends it every writeBatchRows rows, so no row is held twice.
+// writeBlockRows is how many rows a derived insert sends per block. The
+// client holds each open insert's columns, and each connection keeps send
+// and compression buffers as large as the largest block it carried (idle
+// ones in the pool too), so the block, not the insert, is what sets
+// compute's memory per table: blocks of 10,000 rows left 64 of the 135 MB
+// of heap at the peak of a full compute of 200,000 changes in those
+// buffers (BENCHMARKS.md).
+const writeBlockRows = 2048
+
+// rowWriter appends rows straight into an open batch insert into one
+// table, sends them as a block every writeBlockRows rows and ends the
+// insert every writeBatchRows rows, so no row is held twice.
 type rowWriter struct {
 	s               *Store
 	tableAndColumns string
 	b               driver.Batch
 	rows            int // rows appended in all
+	inserted        int // rows appended to the open insert
 }
 
 func (s *Store) rowWriter(tableAndColumns string) *rowWriter {
 	return &rowWriter{s: s, tableAndColumns: tableAndColumns}
 }
 
-// add appends one row, sending the batch when it is full.
+// add appends one row, sending the block when it is full and ending the
+// insert when it took writeBatchRows rows.
 func (w *rowWriter) add(ctx context.Context, values ...any) error {
 	if w.b == nil {
 		b, err := w.s.conn.PrepareBatch(ctx, "INSERT INTO "+w.tableAndColumns)
 		if err != nil {
 			return err
 		}
-		w.b = b
+		w.b, w.inserted = b, 0
 	}
 	if err := w.b.Append(values...); err != nil {
 		return err
 	}
 	w.rows++
-	if w.b.Rows() >= writeBatchRows {
+	w.inserted++
+	switch {
+	case w.inserted >= writeBatchRows:
 		return w.flush()
+	case w.b.Rows() >= writeBlockRows:
+		return w.b.Flush()
 	}
 	return nil
 }
