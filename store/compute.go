@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -50,6 +51,34 @@ type ComputeStats struct {
 	// compute was incremental), and Why says what made it so.
 	Full bool
 	Why  string
+	// Touched is how many changes an incremental compute rewrote, or
+	// would have before it turned full (0 when planned full at once).
+	Touched int
+	// Steps is how long each step took, "plan=12ms touched=0.3s ...",
+	// for the log.
+	Steps string
+}
+
+// stepClock times the steps of a compute for ComputeStats.Steps.
+type stepClock struct {
+	last  time.Time
+	steps []string
+}
+
+func newStepClock() *stepClock { return &stepClock{last: time.Now()} }
+
+// done records the step that ends now.
+func (c *stepClock) done(step string) {
+	now := time.Now()
+	c.steps = append(c.steps, step+"="+now.Sub(c.last).Round(time.Millisecond).String())
+	c.last = now
+}
+
+func (c *stepClock) String() string {
+	if c == nil {
+		return ""
+	}
+	return strings.Join(c.steps, " ")
 }
 
 // derivedTables are rewritten whole by every compute, one partition per
@@ -78,28 +107,34 @@ var maskTables = []string{"change_masks", "backlog_day_masks", "build_masks", "n
 // is one row per person (newcomers) and the backlog items of the current
 // project only (of the touched changes, when incremental), so its memory
 // does not grow with the number of changes.
-func (s *Store) Compute(ctx context.Context, o ComputeOptions) (ComputeStats, error) {
+func (s *Store) Compute(ctx context.Context, o ComputeOptions) (st ComputeStats, err error) {
 	started := time.Now().UTC()
 	gen := uint64(started.UnixNano())
-	st := ComputeStats{Generation: gen}
+	st.Generation = gen
 	if o.Now.IsZero() {
 		o.Now = started
 	}
+	clock := newStepClock()
+	defer func() { st.Steps = clock.String() }()
 	plan, err := s.planCompute(ctx, o, started)
 	if err != nil {
 		return st, err
 	}
+	clock.done("plan")
 	var touched map[changeKey]struct{}
 	var owners map[[2]string]ownerFirst
 	if !plan.full {
 		if touched, owners, err = s.touchedChanges(ctx, o, &plan); err != nil {
 			return st, err
 		}
+		st.Touched = len(touched)
+		clock.done("touched")
 	}
 	if plan.full {
 		if owners, err = s.ownerAggregates(ctx, nil); err != nil {
 			return st, err
 		}
+		clock.done("owners")
 	}
 	firsts := resolveFirsts(o.People, owners)
 	st.Full, st.Why = plan.full, plan.why
@@ -108,16 +143,20 @@ func (s *Store) Compute(ctx context.Context, o ComputeOptions) (ComputeStats, er
 	}
 	if plan.full {
 		err = s.computeFull(ctx, gen, o, firsts, &st)
+		clock.done("full")
 	} else {
-		err = s.computeIncremental(ctx, gen, o, firsts, plan, touched, &st)
+		err = s.computeIncremental(ctx, gen, o, firsts, plan, touched, &st, clock)
 	}
 	if err == nil {
 		err = s.writeOwnerFirsts(ctx, gen, owners)
+		clock.done("firsts")
 	}
 	if err != nil {
 		return st, err
 	}
-	return st, s.commitGeneration(ctx, gen, started, o, plan, st)
+	err = s.commitGeneration(ctx, gen, started, o, plan, st)
+	clock.done("commit")
+	return st, err
 }
 
 // computeFull writes every derived row into generation gen.
@@ -160,6 +199,13 @@ func (s *Store) computeFull(ctx context.Context, gen uint64, o ComputeOptions, f
 	return nil
 }
 
+// computeHost is the host name compute_runs records (see
+// Store.watermark); tests set it.
+var computeHost = func() string {
+	h, _ := os.Hostname()
+	return h
+}
+
 // commitGeneration records generation gen, which makes it visible, and
 // drops the partitions no view reads any more.
 func (s *Store) commitGeneration(ctx context.Context, gen uint64, started time.Time, o ComputeOptions, plan computePlan, st ComputeStats) error {
@@ -175,8 +221,8 @@ func (s *Store) commitGeneration(ctx context.Context, gen uint64, started time.T
 		base = plan.base
 	}
 	// This row makes the generation visible: it goes last.
-	err = s.insert(ctx, "compute_runs (generation, started_at, finished_at, changes, builds, base)", func(b driver.Batch) error {
-		return b.Append(gen, started, time.Now().UTC(), uint64(st.Changes), uint64(st.Builds), base)
+	err = s.insert(ctx, "compute_runs (generation, started_at, finished_at, changes, builds, base, host)", func(b driver.Batch) error {
+		return b.Append(gen, started, time.Now().UTC(), uint64(st.Changes), uint64(st.Builds), base, computeHost())
 	})
 	if err != nil {
 		return fmt.Errorf("record compute: %w", err)

@@ -57,6 +57,7 @@ type computePlan struct {
 	live      []uint64
 	changes   uint64
 	since     time.Time // when the previous compute started
+	host      string    // where it ran ("" when not known)
 	watermark time.Time
 }
 
@@ -79,14 +80,19 @@ func (s *Store) planCompute(ctx context.Context, o ComputeOptions, started time.
 	p := computePlan{}
 	var prev uint64
 	var fp string
-	err := s.conn.QueryRow(ctx, `SELECT generation, started_at, if(base = 0, generation, base), fingerprint
-		FROM (SELECT generation, started_at, base FROM compute_runs ORDER BY generation DESC LIMIT 1)
-		ANY LEFT JOIN (SELECT generation, fingerprint FROM compute_inputs) USING generation`).Scan(&prev, &p.since, &p.base, &fp)
+	err := s.conn.QueryRow(ctx, `SELECT generation, started_at, if(base = 0, generation, base), host, fingerprint
+		FROM (SELECT generation, started_at, base, host FROM compute_runs ORDER BY generation DESC LIMIT 1)
+		ANY LEFT JOIN (SELECT generation, fingerprint FROM compute_inputs) USING generation`).Scan(&prev, &p.since, &p.base, &p.host, &fp)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fullPlan("no compute yet"), nil
 	}
 	if err != nil {
 		return p, fmt.Errorf("read the last compute: %w", err)
+	}
+	// A generation is the instant its compute started, in nanoseconds
+	// (started_at holds whole seconds).
+	if g := time.Unix(0, int64(prev)).UTC(); g.Truncate(time.Second).Equal(p.since) {
+		p.since = g
 	}
 	p.since = p.since.UTC()
 	day := func(t time.Time) string { return t.UTC().Format(time.DateOnly) }
@@ -114,24 +120,38 @@ func (s *Store) planCompute(ctx context.Context, o ComputeOptions, started time.
 	return p, s.watermark(ctx, &p)
 }
 
-// watermark sets p.watermark: the previous compute's start, or the start
-// of a collector run that had not finished then, if earlier. Rows land
-// after their run starts, so every row the previous compute may not have
-// read was collected at or after the watermark.
+// watermark sets p.watermark, from which on every raw row the previous
+// compute (started at p.since on p.host) may not have read was collected.
+// A collector run stamps its rows (collected_at) after it starts, on its
+// host's clock, so the watermark is p.since, or the start of a run not
+// over before p.since, if earlier. A run is over before p.since when its
+// outcome was recorded (its version) before p.since on p.host's clock: on
+// that host, or watermarkSlack before it on another, against clocks
+// apart. Rows stored outside a collector run count as stamped on p.host;
+// when p.host is not known, the watermark is watermarkSlack before
+// p.since.
 func (s *Store) watermark(ctx context.Context, p *computePlan) error {
+	since := p.since.UnixNano()
 	var n uint64
 	var first time.Time
-	err := s.conn.QueryRow(ctx, `SELECT count(), min(started_at) FROM collector_runs_log FINAL
-		WHERE started_at <= toDateTime(?) AND (finished_at IS NULL OR finished_at >= toDateTime(?))`,
-		p.since.Unix(), p.since.Unix()).Scan(&n, &first)
+	// argMax rather than FINAL with a WHERE on status, which a server may
+	// apply before it collapses the versions (as in RunningOn).
+	err := s.conn.QueryRow(ctx, `SELECT count(), min(started) FROM (
+			SELECT min(started_at) AS started, argMax(status, version) AS state, max(version) AS recorded, any(host) AS ran_on
+			FROM collector_runs_log GROUP BY source, run_id)
+		WHERE NOT (state != ? AND recorded < ? AND (ran_on = ? AND ran_on != '' OR recorded < ?))`,
+		RunRunning, uint64(since), p.host, uint64(since-int64(watermarkSlack))).Scan(&n, &first)
 	if err != nil {
 		return fmt.Errorf("read the collector runs: %w", err)
 	}
 	p.watermark = p.since
+	if p.host == "" {
+		p.watermark = p.since.Add(-watermarkSlack)
+	}
 	if n > 0 && first.Before(p.watermark) {
 		p.watermark = first.UTC()
 	}
-	p.watermark = p.watermark.Add(-watermarkSlack).Truncate(time.Second)
+	p.watermark = p.watermark.Truncate(time.Second)
 	return nil
 }
 
@@ -292,12 +312,13 @@ const inTouched = `(source, project, number) GLOBAL IN (SELECT source, project, 
 // generations: the rows of the touched changes, of the backlog days and
 // newcomers they can change, and of the builds of the jobs with builds
 // stored since the watermark, each with masks over its older rows.
-func (s *Store) computeIncremental(ctx context.Context, gen uint64, o ComputeOptions, firsts map[[2]string]time.Time, plan computePlan, touched map[changeKey]struct{}, st *ComputeStats) error {
+func (s *Store) computeIncremental(ctx context.Context, gen uint64, o ComputeOptions, firsts map[[2]string]time.Time, plan computePlan, touched map[changeKey]struct{}, st *ComputeStats, clock *stepClock) error {
 	m := masker{s: s, base: plan.base, gen: gen, live: plan.live}
 	if err := m.changes(ctx, touched); err != nil {
 		return fmt.Errorf("compute changes: %w", err)
 	}
 	checkpoint("change masks")
+	clock.done("masks")
 	tt, err := keysTable(touched)
 	if err != nil {
 		return err
@@ -324,12 +345,14 @@ func (s *Store) computeIncremental(ctx context.Context, gen uint64, o ComputeOpt
 	}
 	st.Changes, st.ReviewActions = pass.changes.rows, pass.actions.rows
 	checkpoint("changes")
+	clock.done("changes")
 	// The previous compute took the backlog on the same UTC day (see
 	// planCompute): recomputing from that day's start on is enough.
 	if st.BacklogDays, err = s.writeBacklogUpdate(ctx, m, pass.fresh, metrics.BacklogFirstDay(o.Now), o.Now); err != nil {
 		return fmt.Errorf("compute backlog: %w", err)
 	}
 	checkpoint("backlog")
+	clock.done("backlog")
 	rebuilt, err := s.incrementalBuilds(ctx, gen, o.Spike, uint64(plan.watermark.UnixNano()))
 	if err == nil {
 		_, err = s.writeBuildMasks(ctx, plan.base, gen, rebuilt)
@@ -339,9 +362,11 @@ func (s *Store) computeIncremental(ctx context.Context, gen uint64, o ComputeOpt
 	}
 	st.Builds = len(rebuilt.keys)
 	checkpoint("builds")
+	clock.done("builds")
 	if st.Newcomers, err = s.incrementalNewcomers(ctx, m, pass.owners, touched); err != nil {
 		return fmt.Errorf("compute newcomers: %w", err)
 	}
+	clock.done("newcomers")
 	return nil
 }
 

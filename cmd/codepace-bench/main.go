@@ -87,6 +87,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.BoolVar(&o.allQueries, "queries", false, "print the latency of every dashboard query, not only the 5 slowest")
 	latencyOnly := fs.String("latency-only", "", "measure only the dashboard queries, against this existing database")
 	github := fs.Bool("github", false, "measure GitHub collection through REST and GraphQL instead (sizes in pull requests, default 1000,10000)")
+	fs.StringVar(&logDir, "log-dir", "", "keep codepace's log of every command in this directory (NN-verb.log)")
 	delay := fs.Duration("delay", 0, "with -github: delay every answer of the GitHub test server by this much")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -142,6 +143,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		results = append(results, r)
 		latencies = append(latencies, r.latency)
 		report(out, results)
+		reportRuns(out, r)
 		reportLatency(out, latencies, o.allQueries)
 	}
 	reportTargets(out, results)
@@ -154,6 +156,20 @@ type step struct {
 	rssKB    int64
 	requests int
 	changes  int
+	// collect is how long the collection took, by codepace's log.
+	collect time.Duration
+	// compute is what codepace's compute did, from its log: "skipped",
+	// "full" or "incremental" with why, the touched changes, its time and
+	// its steps' times.
+	compute computeLog
+}
+
+// computeLog is codepace's account of one compute (its "computed" or
+// "skipping compute" log line).
+type computeLog struct {
+	kind, why, steps string
+	touched          int
+	took             time.Duration
 }
 
 // result holds the figures of one history size.
@@ -295,7 +311,48 @@ func diskBytes(ctx context.Context, db string) (int64, error) {
 }
 
 // collectedLine is codepace's log line at the end of a collection.
-var collectedLine = regexp.MustCompile(`msg=collected .*changes=(\d+) .*requests=(\d+)`)
+var collectedLine = regexp.MustCompile(`msg=collected .*changes=(\d+) .*requests=(\d+).* took=(\S+)`)
+
+// computedLine and skippedLine are codepace's log lines at the end of a
+// compute and when a run skips it.
+var (
+	computedLine = regexp.MustCompile(`msg=computed kind=(\w+) why=("(?:[^"\\]|\\.)*"|\S+) touched=(\d+) .* took=(\S+) steps=("(?:[^"\\]|\\.)*"|\S+)`)
+	skippedLine  = regexp.MustCompile(`msg="skipping compute: ((?:[^"\\]|\\.)*)"`)
+)
+
+// unquote is a log value without the quotes the log puts around values
+// with spaces.
+func unquote(v string) string {
+	if u, err := strconv.Unquote(v); err == nil {
+		return u
+	}
+	return v
+}
+
+// readLog fills s's collection and compute figures from codepace's log.
+func (s *step) readLog(log string) {
+	sc := bufio.NewScanner(strings.NewReader(log))
+	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if m := collectedLine.FindStringSubmatch(line); m != nil {
+			c, _ := strconv.Atoi(m[1])
+			q, _ := strconv.Atoi(m[2])
+			d, _ := time.ParseDuration(m[3])
+			s.changes += c
+			s.requests += q
+			s.collect += d
+		}
+		if m := computedLine.FindStringSubmatch(line); m != nil {
+			n, _ := strconv.Atoi(m[3])
+			d, _ := time.ParseDuration(m[4])
+			s.compute = computeLog{kind: m[1], why: unquote(m[2]), touched: n, took: d, steps: unquote(m[5])}
+		}
+		if m := skippedLine.FindStringSubmatch(line); m != nil {
+			s.compute = computeLog{kind: "skipped", why: m[1]}
+		}
+	}
+}
 
 // timed runs a command and measures its wall time and peak RSS; for
 // codepace it reads the changes and requests from its log.
@@ -313,16 +370,28 @@ func timed(ctx context.Context, name string, args ...string) (step, error) {
 	if err != nil {
 		return s, fmt.Errorf("%s %s: %v after %.1fs\n%s", filepath.Base(name), strings.Join(args, " "), err, s.wall.Seconds(), logTail(stderr.String()))
 	}
-	sc := bufio.NewScanner(&stderr)
-	for sc.Scan() {
-		if m := collectedLine.FindStringSubmatch(sc.Text()); m != nil {
-			c, _ := strconv.Atoi(m[1])
-			q, _ := strconv.Atoi(m[2])
-			s.changes += c
-			s.requests += q
-		}
+	s.readLog(stderr.String())
+	return s, keepLog(name, args, stderr.Bytes())
+}
+
+// logDir, when set (-log-dir), keeps the log of every command run by
+// timed; logs counts them.
+var (
+	logDir string
+	logs   int
+)
+
+// keepLog writes a command's log into logDir as NN-name-verb.log.
+func keepLog(name string, args []string, log []byte) error {
+	if logDir == "" {
+		return nil
 	}
-	return s, nil
+	logs++
+	file := fmt.Sprintf("%02d-%s", logs, filepath.Base(name))
+	if len(args) > 0 {
+		file += "-" + args[0]
+	}
+	return os.WriteFile(filepath.Join(logDir, file+".log"), log, 0o644)
 }
 
 // logTail is a failed command's log without its progress lines (a
@@ -443,6 +512,33 @@ func report(w io.Writer, results []result) {
 		fmt.Fprintf(w, "; the %g%% update touched %s, the run collected %d", u.percent, u.touched, u.run.changes)
 	}
 	fmt.Fprint(w, ")\n\n")
+}
+
+// reportRuns prints, for every run and compute of the last size, what
+// codepace says it did: the collection's time, requests and changes, and
+// whether the compute was full or incremental, why, how many changes it
+// touched, and how long it and each of its steps took.
+func reportRuns(w io.Writer, r result) {
+	fmt.Fprintf(w, "what each command did at %d changes:\n", r.n)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "command\twall s\tcollect s\trequests\tcollected\tcompute\ttouched\tcompute s\twhy\tsteps")
+	line := func(name string, s step) {
+		c := s.compute
+		took := "-"
+		if c.kind != "skipped" && c.kind != "" {
+			took = fmt.Sprintf("%.2f", c.took.Seconds())
+		}
+		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%d\t%d\t%s\t%d\t%s\t%s\t%s\n", name, s.wall.Seconds(), s.collect.Seconds(),
+			s.requests, s.changes, c.kind, c.touched, took, c.why, c.steps)
+	}
+	line("run (backfill)", r.backfill)
+	line("run (idle)", r.idle)
+	for _, u := range r.updates {
+		line(fmt.Sprintf("run after %g%%", u.percent), u.run)
+	}
+	line("compute", r.compute)
+	tw.Flush()
+	fmt.Fprintln(w)
 }
 
 // reportTargets prints issue 16's targets, judged at the sizes measured,

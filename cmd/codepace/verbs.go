@@ -145,8 +145,9 @@ func (m *Main) compute(ctx context.Context, full bool) error {
 	if st.Full {
 		kind = "full"
 	}
-	m.Log.Info("computed", "kind", kind, "why", st.Why, "changes", st.Changes, "review_actions", st.ReviewActions, "builds", st.Builds,
-		"newcomers", st.Newcomers, "backlog_days", st.BacklogDays, "took", time.Since(start).Round(time.Millisecond).String())
+	m.Log.Info("computed", "kind", kind, "why", st.Why, "touched", st.Touched, "changes", st.Changes, "review_actions", st.ReviewActions,
+		"builds", st.Builds, "newcomers", st.Newcomers, "backlog_days", st.BacklogDays, "took", time.Since(start).Round(time.Millisecond).String(),
+		"steps", st.Steps)
 	return m.writeKeyResults(ctx)
 }
 
