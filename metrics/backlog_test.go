@@ -241,3 +241,18 @@ func randomTurns(rng *rand.Rand, ivs []Interval) []TurnSpan {
 	}
 	return out
 }
+
+// TestBacklogEventInstant: an event gives back the instant it was made
+// with, before 1970 and at the clamps included, and its end flag and ref.
+func TestBacklogEventInstant(t *testing.T) {
+	lo, hi := nanos(time.Date(1700, 1, 1, 0, 0, 0, 0, time.UTC)), nanos(time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC))
+	for _, at := range []int64{lo, lo + 1, -1 << 32, -1, 0, 1, 1<<31 - 1, 1 << 31, 1<<32 - 1, 1 << 32,
+		nanos(time.Date(1969, 12, 31, 23, 59, 59, 999999999, time.UTC)), nanos(time.Date(2025, 6, 1, 12, 0, 0, 7, time.UTC)), hi - 1, hi} {
+		for _, end := range []bool{false, true} {
+			e := newBacklogEvent(at, 41, end)
+			if e.at() != at || (e.ref < 0) != end || (end && ^e.ref != 41) || (!end && e.ref != 41) {
+				t.Errorf("event(%d, 41, end %v) = at %d ref %d", at, end, e.at(), e.ref)
+			}
+		}
+	}
+}
