@@ -15,6 +15,10 @@ import (
 // votes) and builds. Rows are keyed so that writing the same batch again
 // replaces rather than adds.
 func (s *Store) Write(ctx context.Context, b collectors.Batch) error {
+	b, err := s.unstored(ctx, b)
+	if err != nil {
+		return err
+	}
 	return writeBatch(ctx, s.insert, b)
 }
 

@@ -48,6 +48,9 @@ type Store struct {
 	// readRange, when not 0, is how many changes a range of a full
 	// compute's read holds (tests make it small; see changeRanges).
 	readRange int
+	// skipStored: Write and streams leave out the changes stored already
+	// (see SkipStored).
+	skipStored bool
 }
 
 var validDatabase = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)

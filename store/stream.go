@@ -68,6 +68,10 @@ func (st *Stream) Write(ctx context.Context, b collectors.Batch) error {
 	if st.done {
 		return errors.New("store: write to a closed stream")
 	}
+	b, err := st.s.unstored(ctx, b)
+	if err != nil {
+		return err
+	}
 	if err := writeBatch(ctx, st.insert, b); err != nil {
 		return err
 	}

@@ -192,6 +192,9 @@ func (m *Main) collectSource(ctx context.Context, src config.Source, since time.
 		return collectors.Stats{}, err
 	}
 	from := src.Since
+	// From a cursor, the overlap before it brings back changes stored
+	// already: unchanged, they are not stored again (store.SkipStored).
+	var sink collectors.Sink = m.Store
 	switch {
 	case !since.IsZero():
 		from = since
@@ -202,6 +205,7 @@ func (m *Main) collectSource(ctx context.Context, src config.Source, since time.
 		}
 		if ok {
 			from = cursor.Add(-src.Overlap)
+			sink = m.Store.SkipStored()
 		}
 	}
 	run, err := m.startRun(ctx, src.Name, log)
@@ -209,7 +213,7 @@ func (m *Main) collectSource(ctx context.Context, src config.Source, since time.
 		return collectors.Stats{}, err
 	}
 	log.Info("collecting", "from", from.Format(time.RFC3339))
-	st, err := c.Collect(ctx, collectors.Window{From: from}, m.Store)
+	st, err := c.Collect(ctx, collectors.Window{From: from}, sink)
 	run, recErr := m.finishRun(ctx, run, st, err)
 	switch {
 	case run.Status == store.RunInterrupted:
