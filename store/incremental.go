@@ -127,9 +127,8 @@ func (s *Store) planCompute(ctx context.Context, o ComputeOptions, started time.
 // over before p.since, if earlier. A run is over before p.since when its
 // outcome was recorded (its version) before p.since on p.host's clock: on
 // that host, or watermarkSlack before it on another, against clocks
-// apart. Rows stored outside a collector run count as stamped on p.host;
-// when p.host is not known, the watermark is watermarkSlack before
-// p.since.
+// apart. Rows are stored by collector runs (cmd/codepace); when p.host is
+// not known, the watermark is watermarkSlack before p.since.
 func (s *Store) watermark(ctx context.Context, p *computePlan) error {
 	since := p.since.UnixNano()
 	var n uint64
@@ -151,7 +150,16 @@ func (s *Store) watermark(ctx context.Context, p *computePlan) error {
 	if n > 0 && first.Before(p.watermark) {
 		p.watermark = first.UTC()
 	}
+	// collected_at holds whole seconds. When no run but those over
+	// before p.since started in p.since's second or earlier, every row
+	// stamped in that second was there for the previous compute: the
+	// watermark is the next second (else the last second of a backfill,
+	// 1,700 changes at 200k, counted as touched).
+	next := p.host != "" && p.watermark.Equal(p.since) && (n == 0 || first.After(p.since.Truncate(time.Second)))
 	p.watermark = p.watermark.Truncate(time.Second)
+	if next && !p.since.Equal(p.watermark) {
+		p.watermark = p.watermark.Add(time.Second)
+	}
 	return nil
 }
 

@@ -25,8 +25,11 @@ func TestWatermark(t *testing.T) {
 			t.Errorf("%s: watermark %s, want %s", name, p.watermark, sec(want))
 		}
 	}
+	// collected_at holds seconds: with no run going, rows stamped in the
+	// compute's second were there for it, and the watermark is the next.
+	next := func(t time.Time) time.Time { return sec(t).Add(time.Second) }
 	since := now.Add(2 * time.Second)
-	check("no run", since, "h1", since)
+	check("no run", since, "h1", next(since))
 	check("no run, host unknown", since, "", since.Add(-watermarkSlack))
 
 	started := now.Add(-10 * time.Minute)
@@ -40,11 +43,11 @@ func TestWatermark(t *testing.T) {
 		t.Fatal(err)
 	}
 	since = time.Now().UTC().Add(2 * time.Second)
-	check("a run over, same host", since, "h1", since)
+	check("a run over, same host", since, "h1", next(since))
 	check("a run over, the compute on another host", since, "h2", started)
 	check("a run over, host unknown", since, "", started)
 	later := since.Add(watermarkSlack + time.Second)
-	check("a run over long before, another host", later, "h2", later)
+	check("a run over long before, another host", later, "h2", next(later))
 	check("a run over before the compute on its host started", now.Add(-time.Minute), "h1", started)
 
 	// A run that starts after the compute starts, on another host whose
@@ -54,4 +57,12 @@ func TestWatermark(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("a run of another host after the compute", since, "h1", behind)
+
+	// A run that starts in the compute's second, after it: the rows it
+	// stamps with that second are new.
+	late := sec(time.Now().UTC().Add(time.Hour)).Add(100 * time.Millisecond)
+	if err := s.RecordRun(ctx, Run{ID: "c", Source: "g", Started: late.Add(time.Millisecond), Status: RunRunning, Host: "h1"}); err != nil {
+		t.Fatal(err)
+	}
+	check("a run starting in the compute's second", late, "h1", late)
 }
