@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/codepace/codepace/collectors"
+	"github.com/codepace/codepace/internal/chtest"
 )
 
 // TestSkipStored: through SkipStored, by Write and by a stream, a change
@@ -13,8 +14,25 @@ import (
 // again (its subject stays, its collected_at does not move, so it touches
 // nothing), its builds are; a change updated since is stored, and so is
 // one not stored yet.
-func TestSkipStored(t *testing.T) {
-	s := openTest(t)
+func TestSkipStored(t *testing.T) { checkSkipStored(t, openTest(t)) }
+
+// TestClusterSkipStored is TestSkipStored on the cluster (Distributed
+// raw_changes, the look-up by GLOBAL IN).
+func TestClusterSkipStored(t *testing.T) {
+	nodes, cluster, db := chtest.Cluster(t)
+	ctx := context.Background()
+	s, err := Open(ctx, Options{Addr: nodes[0], Database: db, Username: "default", Cluster: cluster})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	checkSkipStored(t, s)
+}
+
+func checkSkipStored(t *testing.T, s *Store) {
 	ctx := context.Background()
 	old := sample()
 	if err := s.Write(ctx, collectors.Batch{Changes: []collectors.Change{old}}); err != nil {
