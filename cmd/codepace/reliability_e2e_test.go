@@ -743,11 +743,13 @@ func TestSourceFaultsThroughRun(t *testing.T) {
 	sameViews(t, "after the failing repository recovered", e2, ref)
 }
 
-// TestKilledDuringCompute kills `codepace compute` with SIGKILL at three
-// points of its work (the crash test's kills land while collecting; these
-// land while the derived tables are written). While it is dead the views
-// still show the last complete compute, row for row; the next compute
-// gives the same views again.
+// TestKilledDuringCompute kills `codepace compute --full` with SIGKILL at
+// three points of its work (the crash test's kills land while collecting;
+// these land while the derived tables are written; a compute with nothing
+// touched is incremental and over too soon to be killed, which
+// store.TestAbortedIncremental covers). While it is dead the views still
+// show the last complete compute, row for row; the next compute, incremental,
+// gives the same views again, and a full one leaves one generation.
 func TestKilledDuringCompute(t *testing.T) {
 	history := gt.Generate(gt.GenOptions{Seed: 3, Changes: 1500, Start: time.Now().UTC().AddDate(-2, 0, 0), Years: 2})
 	e := setup(t, history, "")
@@ -766,7 +768,7 @@ func TestKilledDuringCompute(t *testing.T) {
 		{"after its changes", "SELECT count() FROM DB.change_metrics_data WHERE generation > %d"},
 	} {
 		started := time.Now().UnixNano() // the compute's generation is later
-		r := startCodepace(t, e.conf, runEnv, "compute")
+		r := startCodepace(t, e.conf, runEnv, "compute", "--full")
 		if !r.waitLine(t, "computing derived tables", time.Minute) {
 			t.Fatal("no compute started")
 		}
@@ -792,7 +794,13 @@ func TestKilledDuringCompute(t *testing.T) {
 	for i, q := range viewQueries {
 		diffRows(t, "after a compute following the killed ones: "+q, got[i], want[i])
 	}
-	// The killed computes' partial generations are dropped by the next one.
+	e.mustRun(t, "compute", "--full")
+	got = snapshot(t, e)
+	for i, q := range viewQueries {
+		diffRows(t, "after a full compute following the killed ones: "+q, got[i], want[i])
+	}
+	// The killed computes' partial generations, and the incremental one's
+	// layer, are dropped by the full compute.
 	for _, table := range []string{"change_metrics_data", "review_actions_data", "builds_data", "newcomers_data", "review_backlog_daily_data"} {
 		diffRows(t, "generations left in "+table, e.rows(t, `SELECT uniqExact(generation) FROM DB.`+table), []string{"1"})
 	}
