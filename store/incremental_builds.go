@@ -30,8 +30,13 @@ type jobKey struct{ source, system, job string }
 // finished at f can change only the verdicts of its job's builds that
 // finished from f to f + WindowDays (jobSpans): those are judged again,
 // each stretch by a spike window primed with the job's builds of the
-// WindowDays before it. It returns the builds written, whose rows in
-// earlier generations the new ones replace.
+// WindowDays before it. A build judged again that was not stored since,
+// whose verdict is the one the views show, is left as it is: its row
+// there is already the row a full compute would write, and neither it nor
+// a mask is written (most of a stretch; at 1M changes, masking them all
+// made the builds view's mask set 839k builds after two updates). It
+// returns the builds written, whose rows in earlier generations the new
+// ones replace.
 func (s *Store) incrementalBuilds(ctx context.Context, gen uint64, spike metrics.SpikeConfig, watermark uint64) (rebuiltBuilds, error) {
 	t, err := s.touchedJobs(ctx, watermark)
 	if err != nil || len(t.finishes) == 0 {
@@ -62,6 +67,11 @@ func (s *Store) incrementalBuilds(ctx context.Context, gen uint64, spike metrics
 				if b.Finished.Before(sp.from) {
 					continue // primes the window only
 				}
+				if v, ok := shown[buildKey{b.Source, b.System, b.BuildID}]; ok && v.same(verdict) {
+					if _, changed := t.changed[buildKey{b.Source, b.System, b.BuildID}]; !changed {
+						continue // shown as a full compute would write it
+					}
+				}
 				if err := writeBuild(ctx, w, gen, b, verdict); err != nil {
 					return rebuiltBuilds{}, err
 				}
@@ -73,16 +83,32 @@ func (s *Store) incrementalBuilds(ctx context.Context, gen uint64, spike metrics
 	return rebuiltBuilds{out, spans, shown}, w.flush()
 }
 
-// rebuiltBuilds are the builds an incremental compute judged again, and
+// rebuiltBuilds are the builds an incremental compute wrote again, and
 // the stretches of their jobs (jobSpans) they finished in, where the rows
 // the views show of them are too: a build's row there is its state before
 // its newest, which touched its job at that row's finish, or its newest.
 type rebuiltBuilds struct {
 	keys  []buildKey
 	spans map[jobKey][]buildSpan
-	// shown, unless nil, gives the generation of the row the views show
-	// of each build in the stretches' windows.
-	shown map[buildKey]uint64
+	// shown, unless nil, gives the row the views show of each build in
+	// the stretches' windows.
+	shown map[buildKey]shownBuild
+}
+
+// shownBuild is what incremental compute needs of the row the builds view
+// shows of a build: the generation that holds it, and its verdict.
+type shownBuild struct {
+	generation uint64
+	isSpike    bool
+	baselineS  *int64
+}
+
+// same tells whether the row's verdict is sp's.
+func (v shownBuild) same(sp metrics.Spike) bool {
+	if v.isSpike != sp.IsSpike || (v.baselineS == nil) != (sp.MedianS == nil) {
+		return false
+	}
+	return v.baselineS == nil || *v.baselineS == *sp.MedianS
 }
 
 // maxSpanTerms bounds the stretches a query names (spanCond): past it,
@@ -183,8 +209,8 @@ func maxTime(a, b time.Time) time.Time {
 // and the newest states of those stored since that changed (t). When two
 // states of such a build share its newest version (stored twice in one
 // batch), FINAL chooses: then it reads the jobs' builds from the earliest
-// window on with FINAL.
-func (s *Store) windowBuilds(ctx context.Context, spans map[jobKey][]buildSpan, spike metrics.SpikeConfig, t touchedBuilds) ([]collectors.Build, map[buildKey]uint64, error) {
+// window on with FINAL, and returns no shown rows.
+func (s *Store) windowBuilds(ctx context.Context, spans map[jobKey][]buildSpan, spike metrics.SpikeConfig, t touchedBuilds) ([]collectors.Build, map[buildKey]shownBuild, error) {
 	if t.tie {
 		var earliest time.Time
 		for _, sps := range spans {
@@ -199,7 +225,8 @@ func (s *Store) windowBuilds(ctx context.Context, spans map[jobKey][]buildSpan, 
 	}
 	cond, args := spanCond(spans, func(from time.Time) time.Time { return windowStart(from, spike) })
 	rows, err := s.conn.Query(streaming(ctx), s.local(`SELECT source, system, pipeline, job, build_id, url, project, number,
-		patchset, result, voting, started_at, finished_at, ifNull(duration_s, 0), queued_s, generation FROM builds_data
+		patchset, result, voting, started_at, finished_at, ifNull(duration_s, 0), queued_s, generation, is_spike,
+		baseline_s FROM builds_data
 		WHERE `+cond+`
 		  AND generation GLOBAL IN (SELECT generation FROM live_generations)
 		  AND (source, system, build_id, generation) GLOBAL NOT IN
@@ -210,15 +237,17 @@ func (s *Store) windowBuilds(ctx context.Context, spans map[jobKey][]buildSpan, 
 	}
 	defer rows.Close()
 	var out []collectors.Build
-	shown := map[buildKey]uint64{}
+	shown := map[buildKey]shownBuild{}
 	for rows.Next() {
-		var gen uint64
-		b, err := scanBuild(rows, &gen)
+		var v shownBuild
+		var spike uint8
+		b, err := scanBuild(rows, &v.generation, &spike, &v.baselineS)
 		if err != nil {
 			return nil, nil, err
 		}
+		v.isSpike = spike == 1
 		k := buildKey{b.Source, b.System, b.BuildID}
-		shown[k] = gen
+		shown[k] = v
 		if _, ok := t.changed[k]; !ok {
 			out = append(out, b)
 		}
@@ -390,8 +419,8 @@ func (s *Store) writeBuildMasks(ctx context.Context, base, gen uint64, r rebuilt
 		w := s.rowWriter("build_masks (base, generation, hidden, source, system, build_id)")
 		defer w.abort()
 		for _, k := range keys {
-			if hidden, ok := r.shown[k]; ok {
-				if err := w.add(ctx, base, gen, hidden, k.source, k.system, k.buildID); err != nil {
+			if v, ok := r.shown[k]; ok {
+				if err := w.add(ctx, base, gen, v.generation, k.source, k.system, k.buildID); err != nil {
 					return w.rows, err
 				}
 			}
