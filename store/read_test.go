@@ -118,3 +118,119 @@ func TestReadError(t *testing.T) {
 		}
 	}
 }
+
+// TestReadAsFinal: eachChange, which reads the raw tables without FINAL,
+// gives what it gives once every table is merged (OPTIMIZE … FINAL, after
+// which each row is its identity's highest version): with changes
+// collected again (a message gone, a vote changed, a revision added), rows
+// stored twice at the same version, and a message stored again at a
+// higher version than its change's row.
+func TestReadAsFinal(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	h := newIncrementalHistory(seed, time.Now().UTC().Truncate(time.Second))
+	b := h.round(true, false, 30)
+	if err := s.Write(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	var again []collectors.Change
+	for i, c := range b.Changes[:10] {
+		c.Updated = c.Updated.Add(time.Hour)
+		switch i % 3 {
+		case 0:
+			if len(c.Messages) > 0 {
+				c.Messages = c.Messages[1:]
+			}
+		case 1:
+			c.Votes = append([]collectors.Vote(nil), c.Votes...)
+			for j := range c.Votes {
+				c.Votes[j].Value = -c.Votes[j].Value
+			}
+		case 2:
+			c.Revisions = append(c.Revisions, collectors.Revision{Number: len(c.Revisions) + 1,
+				Created: c.Updated, Uploader: c.Owner, Commit: "f00d"})
+		}
+		again = append(again, c)
+	}
+	if err := s.Write(ctx, collectors.Batch{Changes: again}); err != nil {
+		t.Fatal(err)
+	}
+	twice, later := b.Changes[12].Number, b.Changes[13].Number
+	for _, q := range []string{
+		`INSERT INTO raw_messages SELECT * FROM raw_messages WHERE number = ?`,
+		`INSERT INTO raw_votes SELECT * FROM raw_votes WHERE number = ?`,
+		`INSERT INTO raw_revisions SELECT * FROM raw_revisions WHERE number = ?`,
+		`INSERT INTO raw_changes SELECT * FROM raw_changes WHERE number = ?`,
+	} {
+		if err := s.conn.Exec(ctx, q, twice); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.conn.Exec(ctx, `INSERT INTO raw_messages SELECT source, project, number, message_id, seq, author_id,
+		author_name, author_username, author_email, author_service, at, at_ns, tag, 'said again', revision, version + 1
+		FROM raw_messages WHERE number = ?`, later); err != nil {
+		t.Fatal(err)
+	}
+	read := func() []collectors.Change {
+		t.Helper()
+		var out []collectors.Change
+		if err := s.eachChange(ctx, "", func(c collectors.Change) error {
+			out = append(out, c)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	got := read()
+	said := 0
+	for _, c := range got {
+		for _, m := range c.Messages {
+			if c.Number == later && m.Text == "said again" {
+				said++
+			}
+		}
+	}
+	if said == 0 {
+		t.Errorf("change %d: its messages stored again at a later version were not read", later)
+	}
+	for _, table := range []string{"raw_changes", "raw_revisions", "raw_messages", "raw_votes"} {
+		if err := s.conn.Exec(ctx, "OPTIMIZE TABLE "+table+" FINAL"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := read(); !reflect.DeepEqual(got, want) {
+		t.Errorf("seed %d: read before the merge differs from after it (%d and %d changes)", seed, len(got), len(want))
+		for i := range min(len(got), len(want)) {
+			if !reflect.DeepEqual(got[i], want[i]) {
+				t.Errorf("first difference: change %d:\n got %+v\nwant %+v", got[i].Number, got[i], want[i])
+				break
+			}
+		}
+	}
+}
+
+// TestLatest: of rows with the same identity, latest keeps the one of the
+// highest version (the first of equal ones), in the rows' order, through
+// pairwise comparison and through the map alike.
+func TestLatest(t *testing.T) {
+	ident := func(r [2]int) int { return r[0] }
+	rows := [][2]int{{1, 0}, {2, 1}, {1, 2}, {3, 3}, {2, 4}, {3, 5}}
+	vers := []uint64{5, 5, 6, 5, 4, 5}
+	want := [][2]int{{2, 1}, {1, 2}, {3, 3}}
+	if got := latest(append([][2]int(nil), rows...), vers, ident); !reflect.DeepEqual(got, want) {
+		t.Errorf("latest = %v, want %v", got, want)
+	}
+	var many [][2]int
+	var manyVers []uint64
+	for i := range 200 {
+		many = append(many, [2]int{i % 100, i})
+		manyVers = append(manyVers, uint64(i/100))
+	}
+	got := latest(many, manyVers, ident)
+	if len(got) != 100 || got[0] != [2]int{0, 100} || got[99] != [2]int{99, 199} {
+		t.Errorf("latest of 200 rows = %d rows, first %v, last %v; want 100, [0 100], [99 199]", len(got), got[0], got[len(got)-1])
+	}
+}
