@@ -190,17 +190,11 @@ func (s *Store) uint64s(ctx context.Context, query string, args ...any) ([]uint6
 // the changes are too many, or when the latest compute stored no owners.
 func (s *Store) touchedChanges(ctx context.Context, o ComputeOptions, p *computePlan) (map[changeKey]struct{}, map[[2]string]ownerFirst, error) {
 	out := map[changeKey]struct{}{}
-	changed := map[[2]string]bool{} // owner accounts (source, owner id)
-	err := s.eachOwned(ctx, out, changed, `SELECT DISTINCT source, project, number, owner_id FROM raw_changes
+	oc := ownerChanges{since: map[changeKey][]string{}, before: map[changeKey][]ownerState{}, latest: map[changeKey]ownerState{}}
+	err := s.eachOwned(ctx, out, oc.since, `SELECT DISTINCT source, project, number, owner_id FROM raw_changes
 		WHERE collected_at >= toDateTime(?)`, p.watermark.Unix())
 	if err == nil && len(out) > 0 {
-		// A change's owner before: it may have lost its first change.
-		var tt *ext.Table
-		if tt, err = keysTable(out); err == nil {
-			err = s.eachOwned(clickhouse.Context(ctx, clickhouse.WithExternalTable(tt)), nil, changed,
-				`SELECT DISTINCT source, project, number, owner_id FROM change_metrics_data
-				WHERE generation GLOBAL IN (SELECT generation FROM live_generations) AND `+inTouched)
-		}
+		err = s.readOwnerStates(ctx, out, &oc)
 	}
 	if err == nil {
 		err = s.eachKey(ctx, out, `SELECT DISTINCT source, project, number FROM raw_builds
@@ -221,7 +215,7 @@ func (s *Store) touchedChanges(ctx context.Context, o ComputeOptions, p *compute
 		*p = fullPlan("the latest compute stored no first changes")
 		return out, nil, nil
 	}
-	owners, moved, err := s.updatedOwners(ctx, o.People, prev, changed)
+	owners, moved, err := s.updatedOwners(ctx, o.People, prev, oc)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -243,10 +237,9 @@ func (s *Store) touchedChanges(ctx context.Context, o ComputeOptions, p *compute
 // row's owner: the people: name's, else the account id.
 const personKey = `if(owner_person != '', concat('person:', owner_person), owner_id)`
 
-// eachOwned adds to out (unless nil) the change keys (source, project,
-// number) a query returns, and to owners their owner accounts (source,
-// fourth column).
-func (s *Store) eachOwned(ctx context.Context, out map[changeKey]struct{}, owners map[[2]string]bool, query string, args ...any) error {
+// eachOwned adds to out the change keys (source, project, number) a query
+// returns, and to owners the owner ids (fourth column) of each.
+func (s *Store) eachOwned(ctx context.Context, out map[changeKey]struct{}, owners map[changeKey][]string, query string, args ...any) error {
 	rows, err := s.conn.Query(ctx, s.local(query), args...)
 	if err != nil {
 		return err
@@ -258,10 +251,8 @@ func (s *Store) eachOwned(ctx context.Context, out map[changeKey]struct{}, owner
 		if err := rows.Scan(&k.source, &k.project, &k.number, &owner); err != nil {
 			return err
 		}
-		if out != nil {
-			out[k] = struct{}{}
-		}
-		owners[[2]string{k.source, owner}] = true
+		out[k] = struct{}{}
+		owners[k] = append(owners[k], owner)
 	}
 	return rows.Err()
 }

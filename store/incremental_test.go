@@ -138,6 +138,9 @@ func TestIncrementalEqualsFull(t *testing.T) {
 		// Rows collected in the second a compute started count as new.
 		time.Sleep(1100 * time.Millisecond)
 		b := h.round(r == 0, r == 2, 30)
+		if r == 3 {
+			b.Changes = append(b.Changes, h.reown(), h.rename())
+		}
 		if r == 4 {
 			// A rename in people: is a new fingerprint: a full compute.
 			o.People = metrics.NewPeople(map[string][]string{"Anne": {"g:owner1", "g:owner2"}})
@@ -163,7 +166,43 @@ func TestIncrementalEqualsFull(t *testing.T) {
 		}
 		t.Logf("round %d: full %v: %s; %d changes, %d actions, %d builds, %d newcomers, %d backlog days written", r, st.Full, st.Why, st.Changes, st.ReviewActions, st.Builds, st.Newcomers, st.BacklogDays)
 		sameViews(t, fmt.Sprintf("seed %d round %d (%s)", seed, r, st.Why), inc, full)
+		const firsts = `SELECT source, owner_id, owner_username, owner_email, first_at, latest_at FROM owner_firsts_data
+			WHERE generation = (SELECT max(generation) FROM compute_runs) ORDER BY source, owner_id`
+		if a, b := rowsAsText(t, inc, firsts), rowsAsText(t, full, firsts); !reflect.DeepEqual(a, b) {
+			t.Errorf("seed %d round %d: owner accounts differ:\n%s", seed, r, rowDiff(a, b))
+		}
 	}
+}
+
+// reown gives the earliest change to the next owner: its owner before
+// loses its first change.
+func (h *incrementalHistory) reown() collectors.Change {
+	i := 0
+	for j, c := range h.changes {
+		if c.Created.Before(h.changes[i].Created) {
+			i = j
+		}
+	}
+	c := &h.changes[i]
+	for k, o := range h.owners {
+		if o.ID == c.Owner.ID {
+			c.Owner = h.owners[(k+1)%len(h.owners)]
+			break
+		}
+	}
+	c.Updated = c.Updated.Add(time.Second)
+	return *c
+}
+
+// rename gives owner2 another username, as Gerrit shows it on the changes
+// collected from then on, starting with one of owner2's, updated at end:
+// people: maps owner2 by username.
+func (h *incrementalHistory) rename() collectors.Change {
+	h.owners[2].Username = "owner2-renamed"
+	h.newChange(time.Hour)
+	c := &h.changes[len(h.changes)-1]
+	c.Owner, c.Updated = h.owners[2], h.end
+	return *c
 }
 
 // sameViews fails unless every proved view has the same rows in a and b.
