@@ -80,18 +80,15 @@ func (s *Store) incrementalBuilds(ctx context.Context, gen uint64, spike metrics
 		}
 		builds = builds[n:]
 	}
-	return rebuiltBuilds{out, spans, shown}, w.flush()
+	return rebuiltBuilds{out, shown}, w.flush()
 }
 
 // rebuiltBuilds are the builds an incremental compute wrote again, and
-// the stretches of their jobs (jobSpans) they finished in, where the rows
-// the views show of them are too: a build's row there is its state before
-// its newest, which touched its job at that row's finish, or its newest.
+// what the views showed of them before.
 type rebuiltBuilds struct {
-	keys  []buildKey
-	spans map[jobKey][]buildSpan
-	// shown, unless nil, gives the row the views show of each build in
-	// the stretches' windows.
+	keys []buildKey
+	// shown gives the row the views show of each build in the stretches'
+	// windows.
 	shown map[buildKey]shownBuild
 }
 
@@ -206,23 +203,9 @@ func maxTime(a, b time.Time) time.Time {
 // or in the window before it (others may come too): the rows the builds
 // view shows there (spanCond: a few ranges of builds_data's key), which
 // are the newest states of the builds not stored since the watermark,
-// and the newest states of those stored since that changed (t). When two
-// states of such a build share its newest version (stored twice in one
-// batch), FINAL chooses: then it reads the jobs' builds from the earliest
-// window on with FINAL, and returns no shown rows.
+// and the newest states of those stored since that changed (t); and the
+// verdicts the view shows of them.
 func (s *Store) windowBuilds(ctx context.Context, spans map[jobKey][]buildSpan, spike metrics.SpikeConfig, t touchedBuilds) ([]collectors.Build, map[buildKey]shownBuild, error) {
-	if t.tie {
-		var earliest time.Time
-		for _, sps := range spans {
-			for _, sp := range sps {
-				if lo := windowStart(sp.from, spike); earliest.IsZero() || lo.Before(earliest) {
-					earliest = lo
-				}
-			}
-		}
-		builds, err := s.finalWindowBuilds(ctx, spans, max(earliest.Unix(), 0))
-		return builds, nil, err
-	}
 	cond, args := spanCond(spans, func(from time.Time) time.Time { return windowStart(from, spike) })
 	rows, err := s.conn.Query(streaming(ctx), s.local(`SELECT source, system, pipeline, job, build_id, url, project, number,
 		patchset, result, voting, started_at, finished_at, ifNull(duration_s, 0), queued_s, generation, is_spike,
@@ -265,50 +248,6 @@ func (s *Store) windowBuilds(ctx context.Context, spans map[jobKey][]buildSpan, 
 	return out, shown, nil
 }
 
-// finalWindowBuilds reads the builds of the jobs of spans finished at or
-// after from (Unix seconds) with FINAL, sorted as computeBuilds reads them.
-func (s *Store) finalWindowBuilds(ctx context.Context, spans map[jobKey][]buildSpan, from int64) ([]collectors.Build, error) {
-	jobs, err := jobsTable(spans)
-	if err != nil {
-		return nil, err
-	}
-	// Not moved to PREWHERE: with FINAL, that would filter the states of
-	// a build before the newest is chosen.
-	qctx := clickhouse.Context(ctx, clickhouse.WithExternalTable(jobs),
-		clickhouse.WithSettings(clickhouse.Settings{"max_block_size": streamBlockRows, "optimize_move_to_prewhere": 0}))
-	rows, err := s.conn.Query(qctx, s.local(`SELECT `+buildColumns+` FROM raw_builds FINAL
-		WHERE (source, system, job) GLOBAL IN (SELECT source, system, job FROM jobs) AND finished_at >= toDateTime(?)
-		ORDER BY source, system, job, finished_at, build_id`), from)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []collectors.Build
-	for rows.Next() {
-		b, err := scanBuild(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, b)
-	}
-	return out, rows.Err()
-}
-
-// jobsTable is an external table "jobs" of the jobs of spans.
-func jobsTable(spans map[jobKey][]buildSpan) (*ext.Table, error) {
-	jobs, err := ext.NewTable("jobs", ext.Column("source", "String"), ext.Column("system", "String"),
-		ext.Column("job", "String"))
-	if err != nil {
-		return nil, err
-	}
-	for k := range spans {
-		if err := jobs.Append(k.source, k.system, k.job); err != nil {
-			return nil, err
-		}
-	}
-	return jobs, nil
-}
-
 // windowStart is the earliest finish of a build a verdict at t0 or later
 // can read (the zero time when the window has no bound).
 func windowStart(t0 time.Time, spike metrics.SpikeConfig) time.Time {
@@ -345,6 +284,7 @@ func (s *Store) touchedJobs(ctx context.Context, watermark uint64) (touchedBuild
 		version uint64
 	}
 	states := map[buildKey][]state{}
+	tied := map[buildKey]struct{}{}
 	for rows.Next() {
 		var st state
 		if st.b, err = scanBuild(rows, &st.version); err != nil {
@@ -377,22 +317,62 @@ func (s *Store) touchedJobs(ctx context.Context, watermark uint64) (touchedBuild
 				newest = st
 			}
 		}
-		for _, st := range sts {
-			t.tie = t.tie || st.version == newest.version && !reflect.DeepEqual(st.b, newest.b)
-		}
 		t.changed[k] = newest.b
+		for _, st := range sts {
+			if st.version == newest.version && !reflect.DeepEqual(st.b, newest.b) {
+				tied[k] = struct{}{}
+			}
+		}
 	}
-	return t, nil
+	return t, s.finalStates(ctx, tied, t.changed)
+}
+
+// finalStates sets, in changed, the newest state of each build of tied,
+// two different states of which share their newest version (a build
+// stored twice in one batch, as a Zuul report on two comments of a
+// change): the state FINAL keeps, which a full compute reads. FINAL
+// merges the rows of a key alike whatever else the query reads, so only
+// those builds are read, by key.
+func (s *Store) finalStates(ctx context.Context, tied map[buildKey]struct{}, changed map[buildKey]collectors.Build) error {
+	if len(tied) == 0 {
+		return nil
+	}
+	t, err := ext.NewTable("tied", ext.Column("source", "String"), ext.Column("system", "String"),
+		ext.Column("build_id", "String"))
+	if err != nil {
+		return err
+	}
+	for k := range tied {
+		if err := t.Append(k.source, k.system, k.buildID); err != nil {
+			return err
+		}
+	}
+	// Not moved to PREWHERE: with FINAL, that would filter the states of
+	// a build before the newest is chosen.
+	qctx := clickhouse.Context(ctx, clickhouse.WithExternalTable(t),
+		clickhouse.WithSettings(clickhouse.Settings{"optimize_move_to_prewhere": 0}))
+	rows, err := s.conn.Query(qctx, s.local(`SELECT `+buildColumns+` FROM raw_builds FINAL
+		WHERE (source, system, build_id) GLOBAL IN (SELECT source, system, build_id FROM tied)`))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		b, err := scanBuild(rows)
+		if err != nil {
+			return err
+		}
+		changed[buildKey{b.Source, b.System, b.BuildID}] = b
+	}
+	return rows.Err()
 }
 
 // touchedBuilds are the builds stored since the watermark that changed:
 // per job, the finishes of their states (new, or as the views show them),
-// and each one's newest state; tie tells whether two different states of
-// one share its newest version.
+// and each one's newest state.
 type touchedBuilds struct {
 	finishes map[jobKey][]time.Time
 	changed  map[buildKey]collectors.Build
-	tie      bool
 }
 
 // allSame tells whether every element of xs is the same as the first.
@@ -406,63 +386,22 @@ func allSame[T any](xs []T, same func(a, b T) bool) bool {
 }
 
 // writeBuildMasks writes, for generation gen layered on base, the masks
-// of the builds in keys: one row per build the views show, naming the
-// generation that holds it (older rows of a build are masked already):
-// as incrementalBuilds read them (rebuiltBuilds.shown), else read in the
-// stretches of their jobs. It returns how many it wrote.
+// of the builds in r.keys: one row per build the views show, naming the
+// generation that holds it (older rows of a build are masked already), as
+// incrementalBuilds read them (rebuiltBuilds.shown). It returns how many
+// it wrote.
 func (s *Store) writeBuildMasks(ctx context.Context, base, gen uint64, r rebuiltBuilds) (int, error) {
-	keys := r.keys
-	if len(keys) == 0 {
+	if len(r.keys) == 0 {
 		return 0, nil
 	}
-	if r.shown != nil {
-		w := s.rowWriter("build_masks (base, generation, hidden, source, system, build_id)")
-		defer w.abort()
-		for _, k := range keys {
-			if v, ok := r.shown[k]; ok {
-				if err := w.add(ctx, base, gen, v.generation, k.source, k.system, k.buildID); err != nil {
-					return w.rows, err
-				}
-			}
-		}
-		return w.rows, w.flush()
-	}
-	cond, args := spanCond(r.spans, func(from time.Time) time.Time { return from })
-	t, err := ext.NewTable("rebuilt", ext.Column("source", "String"), ext.Column("system", "String"),
-		ext.Column("build_id", "String"))
-	if err != nil {
-		return 0, err
-	}
-	for _, k := range keys {
-		if err := t.Append(k.source, k.system, k.buildID); err != nil {
-			return 0, err
-		}
-	}
-	rows, err := s.conn.Query(clickhouse.Context(streaming(ctx), clickhouse.WithExternalTable(t)),
-		s.local(`SELECT source, system, build_id, generation FROM builds_data
-		WHERE `+cond+` AND generation GLOBAL IN (SELECT generation FROM live_generations)
-		  AND (source, system, build_id, generation) GLOBAL NOT IN
-		      (SELECT source, system, build_id, hidden FROM build_masks
-		       WHERE generation GLOBAL IN (SELECT generation FROM live_generations))
-		  AND (source, system, build_id) GLOBAL IN (SELECT source, system, build_id FROM rebuilt)`), args...)
-	if err != nil {
-		return 0, err
-	}
-	defer rows.Close()
 	w := s.rowWriter("build_masks (base, generation, hidden, source, system, build_id)")
 	defer w.abort()
-	for rows.Next() {
-		var k buildKey
-		var hidden uint64
-		if err := rows.Scan(&k.source, &k.system, &k.buildID, &hidden); err != nil {
-			return w.rows, err
+	for _, k := range r.keys {
+		if v, ok := r.shown[k]; ok {
+			if err := w.add(ctx, base, gen, v.generation, k.source, k.system, k.buildID); err != nil {
+				return w.rows, err
+			}
 		}
-		if err := w.add(ctx, base, gen, hidden, k.source, k.system, k.buildID); err != nil {
-			return w.rows, err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return w.rows, err
 	}
 	return w.rows, w.flush()
 }
