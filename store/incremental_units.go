@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -83,9 +84,10 @@ type newcomerChange struct {
 
 // incrementalNewcomers rewrites the newcomers rows of the owners of the
 // touched changes (as read now, and as the views show them): each from
-// all of the person's changes, the touched ones as just computed (fresh,
-// in key order) and the others as the views show them, in the order a
-// full compute reads them. It returns how many rows it wrote.
+// all of the person's changes in the order a full compute reads them, the
+// touched ones as just computed (fresh, in key order) and, of the others,
+// the two the views show that stand for them all (storedNewcomerChanges).
+// It returns how many rows it wrote.
 func (s *Store) incrementalNewcomers(ctx context.Context, m masker, fresh []newcomerChange, touched map[changeKey]struct{}) (int, error) {
 	persons := map[[2]string]bool{}
 	for _, c := range fresh {
@@ -115,35 +117,22 @@ func (s *Store) incrementalNewcomers(ctx context.Context, m masker, fresh []newc
 	if err != nil {
 		return 0, err
 	}
-	rows, err := s.conn.Query(streaming(clickhouse.Context(ctx, clickhouse.WithExternalTable(tt, pt))),
-		s.local(`SELECT source, project, number, `+personKey+` AS person, if(owner_person != '', owner_person, owner),
-		owner_is_bot, created_at, ready_at, first_review_at, merged_at FROM change_metrics_data
-		WHERE `+liveChangeRows+` AND (source, person) GLOBAL IN (SELECT source, person FROM persons)
-		AND (source, project, number) GLOBAL NOT IN (SELECT source, project, number FROM touched)
-		ORDER BY source, project, number`))
+	stored, err := s.storedNewcomerChanges(clickhouse.Context(ctx, clickhouse.WithExternalTable(tt, pt)))
 	if err != nil {
 		return 0, err
 	}
-	defer rows.Close()
 	var tally metrics.NewcomerTally
 	names := map[[2]string]string{}
 	add := func(c newcomerChange) {
 		tally.Add(c.in)
 		names[[2]string{c.in.Source, c.in.Person}] = c.name
 	}
-	for rows.Next() {
-		c, err := scanNewcomerChange(rows)
-		if err != nil {
-			return 0, err
-		}
+	for _, c := range stored {
 		for len(fresh) > 0 && fresh[0].k.less(c.k) {
 			add(fresh[0])
 			fresh = fresh[1:]
 		}
 		add(c)
-	}
-	if err := rows.Err(); err != nil {
-		return 0, err
 	}
 	for _, c := range fresh {
 		add(c)
@@ -167,6 +156,62 @@ func (s *Store) writeNewcomerLayer(ctx context.Context, m masker, persons map[[2
 	return s.writeNewcomers(ctx, m.gen, rows, names)
 }
 
+// storedNewcomerChanges returns, in key order, what the newcomers take
+// from the changes the views show of the people of the external table
+// "persons" (source, person) but those of the external table "touched":
+// of each person, not every change (at 1M changes, the people of 1,000
+// touched ones own 570k) but the two that give a NewcomerTally the same
+// row and name as all of them in key order would: the first change (the
+// earliest created among those not a bot's, the first in key order of
+// equal ones) carrying the earliest merge, and the last change in key
+// order, for the name (marked a bot's, so that the tally counts it only
+// for the name).
+func (s *Store) storedNewcomerChanges(ctx context.Context) ([]newcomerChange, error) {
+	rows, err := s.conn.Query(ctx, s.local(`SELECT source, person, countIf(owner_is_bot = 0),
+		tupleElement(argMinIf((project, number, created_at, ready_at, first_review_at), (created_at, project, number),
+			owner_is_bot = 0) AS first, 1),
+		tupleElement(first, 2), tupleElement(first, 3), tupleElement(first, 4), tupleElement(first, 5),
+		minIf(merged_at, owner_is_bot = 0),
+		tupleElement(argMax((project, number, shown), (project, number)) AS last, 1),
+		tupleElement(last, 2), tupleElement(last, 3)
+		FROM (SELECT source, project, number, `+personKey+` AS person, if(owner_person != '', owner_person, owner) AS shown,
+			owner_is_bot, created_at, ready_at, first_review_at, merged_at FROM change_metrics_data
+			WHERE `+liveChangeRows+` AND (source, person) GLOBAL IN (SELECT source, person FROM persons)
+			AND (source, project, number) GLOBAL NOT IN (SELECT source, project, number FROM touched))
+		GROUP BY source, person`))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []newcomerChange
+	for rows.Next() {
+		var humans uint64
+		var first, last newcomerChange
+		var ready, review, merged *time.Time
+		if err := rows.Scan(&first.k.source, &first.in.Person, &humans, &first.k.project, &first.k.number,
+			&first.in.Created, &ready, &review, &merged, &last.k.project, &last.k.number, &last.name); err != nil {
+			return nil, err
+		}
+		last.k.source, last.in = first.k.source, metrics.NewcomerInput{Source: first.k.source, Person: first.in.Person, IsBot: true}
+		out = append(out, last)
+		if humans > 0 {
+			first.in.Source, first.in.Created, first.name = first.k.source, first.in.Created.UTC(), last.name
+			first.in.ReadyAt, first.in.FirstReviewAt, first.in.MergedAt = derefUTC(ready), derefUTC(review), derefUTC(merged)
+			out = append(out, first)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b newcomerChange) int {
+		switch {
+		case a.k.less(b.k):
+			return -1
+		case b.k.less(a.k):
+			return 1
+		}
+		return 0
+	})
+	return out, rows.Err()
+}
+
 // eachPerson adds to persons the (source, person key) rows of a query.
 func (s *Store) eachPerson(ctx context.Context, persons map[[2]string]bool, query string) error {
 	rows, err := s.conn.Query(ctx, s.local(query))
@@ -182,17 +227,6 @@ func (s *Store) eachPerson(ctx context.Context, persons map[[2]string]bool, quer
 		persons[p] = true
 	}
 	return rows.Err()
-}
-
-func scanNewcomerChange(rows interface{ Scan(...any) error }) (newcomerChange, error) {
-	var c newcomerChange
-	var bot uint8
-	var ready, review, merged *time.Time
-	err := rows.Scan(&c.k.source, &c.k.project, &c.k.number, &c.in.Person, &c.name, &bot, &c.in.Created,
-		&ready, &review, &merged)
-	c.in.Source, c.in.IsBot, c.in.Created = c.k.source, bot == 1, c.in.Created.UTC()
-	c.in.ReadyAt, c.in.FirstReviewAt, c.in.MergedAt = derefUTC(ready), derefUTC(review), derefUTC(merged)
-	return c, err
 }
 
 func derefUTC(t *time.Time) time.Time {
