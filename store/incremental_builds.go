@@ -330,9 +330,7 @@ type buildState struct {
 
 // shownBuilds returns the rows the builds view shows of the builds keyed
 // in states, read as raw states are (scanBuild). builds_data is sorted by
-// job and finish, not build id: it reads the key columns of the live
-// generations whole (1.8 s at 1M changes, 14.5M rows), and the other
-// columns of the few granules with those builds.
+// job and finish, not build id: the build ids of every row are read.
 func (s *Store) shownBuilds(ctx context.Context, states map[buildKey][]buildState) (map[buildKey]collectors.Build, error) {
 	out := map[buildKey]collectors.Build{}
 	if len(states) == 0 {
@@ -348,10 +346,18 @@ func (s *Store) shownBuilds(ctx context.Context, states map[buildKey][]buildStat
 			return nil, err
 		}
 	}
+	// On one server the build ids are looked up first (PREWHERE: that one
+	// column of every row is read, the others in the granules found; at
+	// 1M changes 2.8 s against 4.3 s with the whole key in the WHERE).
+	find, where := "WHERE ", " AND "
+	if s.cluster == "" {
+		find, where = "PREWHERE ", " WHERE "
+	}
 	rows, err := s.conn.Query(clickhouse.Context(ctx, clickhouse.WithExternalTable(since)), s.local(`SELECT source, system,
 		pipeline, job, build_id, url, project, number, patchset, result, voting, started_at, finished_at,
 		ifNull(duration_s, 0), queued_s FROM builds_data
-		WHERE (source, system, build_id) GLOBAL IN (SELECT source, system, build_id FROM since)
+		`+find+`build_id GLOBAL IN (SELECT build_id FROM since)
+		`+where+`(source, system, build_id) GLOBAL IN (SELECT source, system, build_id FROM since)
 		  AND generation GLOBAL IN (SELECT generation FROM live_generations)
 		  AND (source, system, build_id, generation) GLOBAL NOT IN
 		      (SELECT source, system, build_id, hidden FROM build_masks
