@@ -336,15 +336,9 @@ func (s *Store) shownBuilds(ctx context.Context, states map[buildKey][]buildStat
 	if len(states) == 0 {
 		return out, nil
 	}
-	since, err := ext.NewTable("since", ext.Column("source", "String"), ext.Column("system", "String"),
-		ext.Column("build_id", "String"))
+	since, err := buildKeysTable("since", states)
 	if err != nil {
 		return nil, err
-	}
-	for k := range states {
-		if err := since.Append(k.source, k.system, k.buildID); err != nil {
-			return nil, err
-		}
 	}
 	// On one server the build ids are looked up first (PREWHERE: that one
 	// column of every row is read, the others in the granules found; at
@@ -386,15 +380,9 @@ func (s *Store) finalStates(ctx context.Context, tied map[buildKey]struct{}, cha
 	if len(tied) == 0 {
 		return nil
 	}
-	t, err := ext.NewTable("tied", ext.Column("source", "String"), ext.Column("system", "String"),
-		ext.Column("build_id", "String"))
+	t, err := buildKeysTable("tied", tied)
 	if err != nil {
 		return err
-	}
-	for k := range tied {
-		if err := t.Append(k.source, k.system, k.buildID); err != nil {
-			return err
-		}
 	}
 	// Not moved to PREWHERE: with FINAL, that would filter the states of
 	// a build before the newest is chosen.
@@ -414,6 +402,22 @@ func (s *Store) finalStates(ctx context.Context, tied map[buildKey]struct{}, cha
 		changed[buildKey{b.Source, b.System, b.BuildID}] = b
 	}
 	return rows.Err()
+}
+
+// buildKeysTable is an external table name (source, system, build_id) of
+// the builds keyed in keys.
+func buildKeysTable[V any](name string, keys map[buildKey]V) (*ext.Table, error) {
+	t, err := ext.NewTable(name, ext.Column("source", "String"), ext.Column("system", "String"),
+		ext.Column("build_id", "String"))
+	if err != nil {
+		return nil, err
+	}
+	for k := range keys {
+		if err := t.Append(k.source, k.system, k.buildID); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
 }
 
 // touchedBuilds are the builds stored since the watermark that changed:
