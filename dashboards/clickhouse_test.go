@@ -197,6 +197,75 @@ func TestQueriesOnClickHouse(t *testing.T) {
 	t.Run("figures match the scoreboard", func(t *testing.T) {
 		figuresMatchStore(t, conn, s, now, project)
 	})
+	t.Run("running trends match the report on each day", func(t *testing.T) {
+		runningTrendsMatchStore(t, conn, s, now, project)
+	})
+}
+
+// runningTrendsMatchStore checks that the daily trend of each figure
+// taken at an instant that a running sum gives (runningSQL) is, on each
+// day of a 180-day range, what `codepace report` computes at the end of
+// that day (keyresults over store.Values); a day with no item has no
+// point.
+func runningTrendsMatchStore(t *testing.T, conn driver.Conn, s *store.Store, now time.Time, project string) {
+	ctx := context.Background()
+	now = now.Truncate(time.Second)
+	from := now.AddDate(0, 0, -180)
+	all := map[string][]string{varSource: allValues, varProject: allValues, varCohort: allValues}
+	checked := 0
+	for _, f := range figures {
+		if _, ok := f.running(); !ok {
+			continue
+		}
+		for _, filter := range []kfigure.Filter{{}, {Source: "demo", Project: project, Cohort: "ramped"}} {
+			fl := f.variableFilters()
+			if filter != (kfigure.Filter{}) {
+				var err error
+				if fl, err = f.literalFilters(filter.Source, filter.Project, filter.Cohort); err != nil {
+					t.Fatal(err)
+				}
+			}
+			sql, err := expand(f.trendSQL(fl)+querySettings, expansion{vars: all, from: from, to: now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := run(ctx, conn, sql)
+			if err != nil {
+				t.Fatalf("%s: %v\n%s", f.name, err, sql)
+			}
+			got := map[string]float64{}
+			for _, row := range r.rows {
+				v, _ := value(row[1])
+				got[row[0].(time.Time).Format(time.DateOnly)] = v
+			}
+			for day := from.Truncate(24 * time.Hour); !day.After(now); day = day.AddDate(0, 0, 1) {
+				end := day.AddDate(0, 0, 1)
+				vals, err := s.Values(ctx, kfigure.Query{Measure: f.fig.Measure, Filter: filter, From: end.Add(-keyresults.Period), To: end})
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, ok := 0.0, len(vals) > 0
+				if f.fig.IsCount() {
+					want, ok = vals[0], vals[0] > 0
+				} else if sum := keyresults.Summarise(vals, f.fig.Stat, f.fig.Unit.Seconds); sum.Value != nil {
+					want = *sum.Value
+				}
+				g, has := got[day.Format(time.DateOnly)]
+				switch {
+				case has != ok:
+					t.Errorf("%s %+v on %s: dashboard point %v (%v), report %v (%v)", f.name, filter, day.Format(time.DateOnly), has, g, ok, want)
+				case ok && math.Abs(g-want) > 1e-9*math.Max(1, math.Abs(want)):
+					t.Errorf("%s %+v on %s: dashboard %v, report %v", f.name, filter, day.Format(time.DateOnly), g, want)
+				case ok:
+					checked++
+				}
+			}
+		}
+	}
+	if checked < 100 {
+		t.Errorf("only %d days with a value checked: the data tests too little", checked)
+	}
+	t.Logf("%d days with a value checked", checked)
 }
 
 // checkShape checks what Grafana needs from a panel's result.

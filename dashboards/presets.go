@@ -63,14 +63,15 @@ type variables struct {
 	project, cohort, pipeline bool
 }
 
-// sourceVariable lists every source that has data in any view.
+// sourceVariable lists every source that has data in any view (the
+// catalog view lists those of the changes and builds: a DISTINCT over the
+// builds view reads every build).
 func sourceVariable(dsUID string) cog.Builder[dashboard.VariableModel] {
 	return multiQueryVariable(dsUID, varSource, "Source",
 		"Configured source names (the `source` column of every view).",
 		`SELECT source FROM
 (
-    SELECT DISTINCT source FROM change_metrics
-    UNION ALL SELECT DISTINCT source FROM builds
+    SELECT DISTINCT source FROM catalog
     UNION ALL SELECT DISTINCT source FROM collector_runs
 )
 GROUP BY source
@@ -81,12 +82,8 @@ ORDER BY source`)
 func projectVariable(dsUID string) cog.Builder[dashboard.VariableModel] {
 	return multiQueryVariable(dsUID, varProject, "Project",
 		"Gerrit projects (GitHub owner/repo) of the selected sources.",
-		`SELECT project FROM
-(
-    SELECT DISTINCT project FROM change_metrics WHERE `+bySource+`
-    UNION ALL SELECT DISTINCT project FROM builds WHERE `+bySource+`
-)
-GROUP BY project
+		`SELECT DISTINCT project FROM catalog
+WHERE `+bySource+`
 ORDER BY project`)
 }
 
@@ -94,8 +91,8 @@ ORDER BY project`)
 func pipelineVariable(dsUID string) cog.Builder[dashboard.VariableModel] {
 	return multiQueryVariable(dsUID, varPipeline, "Pipeline",
 		"CI pipelines (Zuul pipeline, e.g. check, gate) of the selected sources.",
-		`SELECT DISTINCT pipeline FROM builds
-WHERE `+where(bySource, byProject)+`
+		`SELECT DISTINCT pipeline FROM catalog
+WHERE `+where("kind = 'build'", bySource, byProject)+`
 ORDER BY pipeline`)
 }
 

@@ -69,6 +69,7 @@ var shardingKeys = map[string]string{
 	"key_results_log":             "cityHash64(evaluation)",
 	"reviewer_waits_data":         "cityHash64(source, project, number)",
 	"owner_firsts_data":           "cityHash64(source, owner_id)",
+	"catalog_data":                "cityHash64(source, project)",
 	// incremental compute: the masks of each unit, spread like the rows
 	"change_masks":      "cityHash64(source, project, number)",
 	"backlog_day_masks": "cityHash64(source, project)",

@@ -86,7 +86,7 @@ func (c *stepClock) String() string {
 var derivedTables = []string{
 	"change_metrics_data", "review_actions_data", "builds_data",
 	"newcomers_data", "review_backlog_daily_data", "review_backlog_changes_data", "owner_firsts_data",
-	"reviewer_waits_data",
+	"reviewer_waits_data", "catalog_data",
 }
 
 // maskTables hold the masks of incremental computes, one partition per
@@ -195,6 +195,9 @@ func (s *Store) computeFull(ctx context.Context, gen uint64, o ComputeOptions, f
 	st.Builds = nBuilds
 	if st.Newcomers, err = s.writeNewcomers(ctx, gen, pass.newcomers.Rows(), pass.names); err != nil {
 		return fmt.Errorf("compute newcomers: %w", err)
+	}
+	if err := s.writeCatalog(ctx, gen, nil); err != nil {
+		return fmt.Errorf("compute catalog: %w", err)
 	}
 	return nil
 }

@@ -108,14 +108,18 @@ func (s *Store) planCompute(ctx context.Context, o ComputeOptions, started time.
 	if len(p.live) >= maxLayers {
 		return fullPlan(fmt.Sprintf("%d layers over the last full compute", len(p.live))), nil
 	}
-	var masks uint64
+	var masks, builds, catalog uint64
 	err = s.conn.QueryRow(ctx, `SELECT (SELECT count() FROM change_metrics_data WHERE generation = ?),
-		(SELECT count() FROM change_masks WHERE base = ?)`, p.base, p.base).Scan(&p.changes, &masks)
+		(SELECT count() FROM change_masks WHERE base = ?), (SELECT count() FROM builds_data WHERE generation = ?),
+		(SELECT count() FROM catalog_data WHERE generation = ?)`, p.base, p.base, p.base, p.base).Scan(&p.changes, &masks, &builds, &catalog)
 	if err != nil {
 		return p, fmt.Errorf("read the size of the layers: %w", err)
 	}
 	if tooMany(masks, p.changes) {
 		return fullPlan("the masks of the layers outgrew the changes' share"), nil
+	}
+	if catalog == 0 && p.changes+builds > 0 {
+		return fullPlan("the last full compute wrote no catalog (it ran before migration 019)"), nil
 	}
 	return p, s.watermark(ctx, &p)
 }
@@ -366,6 +370,10 @@ func (s *Store) computeIncremental(ctx context.Context, gen uint64, o ComputeOpt
 		return fmt.Errorf("compute newcomers: %w", err)
 	}
 	clock.done("newcomers")
+	if err := s.writeCatalog(ctx, gen, rebuilt.gone()); err != nil {
+		return fmt.Errorf("compute catalog: %w", err)
+	}
+	clock.done("catalog")
 	return nil
 }
 

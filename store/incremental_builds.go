@@ -93,11 +93,25 @@ type rebuiltBuilds struct {
 }
 
 // shownBuild is what incremental compute needs of the row the builds view
-// shows of a build: the generation that holds it, and its verdict.
+// shows of a build: the generation that holds it, its verdict, and its
+// project and pipeline (the catalog's key).
 type shownBuild struct {
-	generation uint64
-	isSpike    bool
-	baselineS  *int64
+	generation        uint64
+	isSpike           bool
+	baselineS         *int64
+	project, pipeline string
+}
+
+// gone returns the catalog keys of the rows the views show of the builds
+// written again, which their masks hide.
+func (r rebuiltBuilds) gone() map[catalogKey]struct{} {
+	out := map[catalogKey]struct{}{}
+	for _, k := range r.keys {
+		if v, ok := r.shown[k]; ok {
+			out[catalogKey{k.source, "build", v.project, v.pipeline}] = struct{}{}
+		}
+	}
+	return out
 }
 
 // same tells whether the row's verdict is sp's.
@@ -228,7 +242,7 @@ func (s *Store) windowBuilds(ctx context.Context, spans map[jobKey][]buildSpan, 
 		if err != nil {
 			return nil, nil, err
 		}
-		v.isSpike = spike == 1
+		v.isSpike, v.project, v.pipeline = spike == 1, b.Project, b.Pipeline
 		k := buildKey{b.Source, b.System, b.BuildID}
 		shown[k] = v
 		if _, ok := t.changed[k]; !ok {

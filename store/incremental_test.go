@@ -19,7 +19,7 @@ import (
 // clock between two computes.
 var provedViews = []string{
 	"change_metrics", "review_actions", "builds", "newcomers", "review_backlog_daily",
-	"review_backlog_changes", "reviewer_waits", "reviewer_load", "build_spikes", "build_daily",
+	"review_backlog_changes", "reviewer_waits", "reviewer_load", "build_spikes", "build_daily", "catalog",
 }
 
 // incrementalHistory makes random changes of several owners over the 40
