@@ -93,8 +93,8 @@ func (s *Store) stillShown(ctx context.Context, gen uint64, check map[catalogKey
 		keys, s.local(`SELECT source, 'build', project, pipeline FROM builds_data
 		WHERE (source, project, pipeline) GLOBAL IN (SELECT source, project, pipeline FROM gone)
 		  AND generation GLOBAL IN (SELECT generation FROM live_generations)
-		  AND (source, system, build_id, generation) GLOBAL NOT IN
-		      (SELECT source, system, build_id, hidden FROM build_masks
+		  AND (unit, generation) GLOBAL NOT IN
+		      (SELECT unit, hidden FROM build_masks
 		       WHERE generation GLOBAL IN (SELECT generation FROM live_generations) OR generation = ?)
 		GROUP BY source, project, pipeline`), gen)
 }

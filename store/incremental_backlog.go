@@ -170,8 +170,8 @@ func (s *Store) backlogStarts(ctx context.Context) (map[[2]string]time.Time, err
 // change (sql/README.md, section 1): the rows of the live generations
 // that no live mask hides.
 const liveChangeRows = `generation GLOBAL IN (SELECT generation FROM live_generations)
-	AND (source, project, number, generation) GLOBAL NOT IN
-	    (SELECT source, project, number, hidden FROM change_masks
+	AND (unit, generation) GLOBAL NOT IN
+	    (SELECT unit, hidden FROM change_masks
 	     WHERE generation GLOBAL IN (SELECT generation FROM live_generations))`
 
 // storedBacklogItems rebuilds, from the rows the review_backlog_changes
@@ -307,8 +307,8 @@ func (s *Store) writeBacklogDayMasks(ctx context.Context, base, gen uint64, from
 	rows, err := s.conn.Query(clickhouse.Context(streaming(ctx), clickhouse.WithExternalTable(projects)),
 		s.local(`SELECT source, project, day, generation FROM review_backlog_daily_data`+recent+`
 		WHERE generation GLOBAL IN (SELECT generation FROM live_generations)
-		  AND (source, project, day, generation) GLOBAL NOT IN
-		      (SELECT source, project, day, hidden FROM backlog_day_masks
+		  AND (unit, generation) GLOBAL NOT IN
+		      (SELECT unit, hidden FROM backlog_day_masks
 		       WHERE generation GLOBAL IN (SELECT generation FROM live_generations))
 		  AND (source, project) GLOBAL IN (SELECT source, project FROM projects)
 		  AND day >= toDate(?)`), args...)

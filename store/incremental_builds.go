@@ -226,8 +226,8 @@ func (s *Store) windowBuilds(ctx context.Context, spans map[jobKey][]buildSpan, 
 		baseline_s FROM builds_data
 		WHERE `+cond+`
 		  AND generation GLOBAL IN (SELECT generation FROM live_generations)
-		  AND (source, system, build_id, generation) GLOBAL NOT IN
-		      (SELECT source, system, build_id, hidden FROM build_masks
+		  AND (unit, generation) GLOBAL NOT IN
+		      (SELECT unit, hidden FROM build_masks
 		       WHERE generation GLOBAL IN (SELECT generation FROM live_generations))`), args...)
 	if err != nil {
 		return nil, nil, err
@@ -354,9 +354,10 @@ func (s *Store) shownBuilds(ctx context.Context, states map[buildKey][]buildStat
 	if err != nil {
 		return nil, err
 	}
-	// On one server the build ids are looked up first (PREWHERE: that one
-	// column of every row is read, the others in the granules found; at
-	// 1M changes 2.8 s against 4.3 s with the whole key in the WHERE).
+	// On one server the builds' unit keys are looked up first (PREWHERE:
+	// that one UInt64 column of every row is read, the others in the
+	// granules found; at 1M changes 4.3 s with the whole key in the WHERE,
+	// 2.8 s with the build ids in the PREWHERE).
 	find, where := "WHERE ", " AND "
 	if s.cluster == "" {
 		find, where = "PREWHERE ", " WHERE "
@@ -364,11 +365,11 @@ func (s *Store) shownBuilds(ctx context.Context, states map[buildKey][]buildStat
 	rows, err := s.conn.Query(clickhouse.Context(ctx, clickhouse.WithExternalTable(since)), s.local(`SELECT source, system,
 		pipeline, job, build_id, url, project, number, patchset, result, voting, started_at, finished_at,
 		ifNull(duration_s, 0), queued_s FROM builds_data
-		`+find+`build_id GLOBAL IN (SELECT build_id FROM since)
+		`+find+`unit GLOBAL IN (SELECT cityHash64(source, system, build_id) FROM since)
 		`+where+`(source, system, build_id) GLOBAL IN (SELECT source, system, build_id FROM since)
 		  AND generation GLOBAL IN (SELECT generation FROM live_generations)
-		  AND (source, system, build_id, generation) GLOBAL NOT IN
-		      (SELECT source, system, build_id, hidden FROM build_masks
+		  AND (unit, generation) GLOBAL NOT IN
+		      (SELECT unit, hidden FROM build_masks
 		       WHERE generation GLOBAL IN (SELECT generation FROM live_generations))`))
 	if err != nil {
 		return nil, err
