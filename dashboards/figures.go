@@ -75,24 +75,31 @@ func (f figure) cohort() bool  { return f.fig.Measure.Takes(kfigure.Cohort) }
 // aggregate is the figure's statistic over its items, in its unit; t is
 // the SQL of the instant for the figures taken at one.
 func (f figure) aggregate(t string) string {
+	name, params, arg, scale := f.statistic(t)
+	return name + params + "(" + arg + ")" + scale
+}
+
+// statistic is the figure's aggregate function (its name and parameters),
+// the SQL of the value it takes of each item (t the instant, as in
+// aggregate), and what divides its result into the figure's unit.
+func (f figure) statistic(t string) (name, params, arg, scale string) {
 	m := f.fig.Measure
 	if m.Kind == kfigure.Count {
-		return "count()"
+		return "count", "", "", ""
 	}
-	v := strings.ReplaceAll(m.Value, "{t}", t)
-	var agg string
+	arg = strings.ReplaceAll(m.Value, "{t}", t)
 	switch s := f.fig.Stat; s.Name {
 	case "mean":
-		agg = "avg(" + v + ")"
+		name = "avg"
 	case "max":
-		agg = "max(" + v + ")"
+		name = "max"
 	default:
-		agg = "quantileExact(" + strconv.FormatFloat(s.Quantile, 'g', -1, 64) + ")(" + v + ")"
+		name, params = "quantileExact", "("+strconv.FormatFloat(s.Quantile, 'g', -1, 64)+")"
 	}
 	if f.fig.Unit.Seconds != 1 {
-		agg += " / " + strconv.FormatFloat(f.fig.Unit.Seconds, 'g', -1, 64)
+		scale = " / " + strconv.FormatFloat(f.fig.Unit.Seconds, 'g', -1, 64)
 	}
-	return agg
+	return name, params, arg, scale
 }
 
 // filters are the conditions a figure's query applies besides its period.
@@ -177,20 +184,31 @@ ORDER BY day`, f.aggregate(end), m.View,
 			indent(f.conds(fl, "from_at < $__toTime + INTERVAL 1 DAY", "(to_at IS NULL OR to_at > $__fromTime)"), 8),
 			end, end, f.nonEmpty())
 	}
+	// Each week's items are aggregated once, into a state (-State), and
+	// each Monday merges the states of the four weeks before it (-Merge):
+	// the items are not copied into four windows each (at a million
+	// changes, 6.8M copies of 1.7M builds for the p95 of a 6-month range:
+	// 320 ms, against 200 ms merging states).
+	name, params, arg, scale := f.statistic("")
 	return fmt.Sprintf(`SELECT week, value FROM
 (
-    SELECT week, toFloat64(%s) AS value, count() AS n
+    SELECT week, toFloat64(%sMerge%s(st)%s) AS value, countMerge(c) AS n
     FROM
     (
-        SELECT *, toMonday(assumeNotNull(%s)) + arrayJoin([7, 14, 21, 28]) AS week
-        FROM %s
-        WHERE %s
+        SELECT w + arrayJoin([7, 14, 21, 28]) AS week, st, c
+        FROM
+        (
+            SELECT toMonday(assumeNotNull(%s)) AS w, %sState%s(%s) AS st, countState() AS c
+            FROM %s
+            WHERE %s
+            GROUP BY w
+        )
     )
     WHERE week >= toDate($__fromTime, 'UTC') AND week <= toDate($__toTime, 'UTC')
     GROUP BY week
 )%s
-ORDER BY week`, f.aggregate(""), m.Period, m.View,
-		indent(f.conds(fl, m.Period+" >= $__fromTime - INTERVAL 28 DAY", m.Period+" < $__toTime"), 8), f.nonEmpty())
+ORDER BY week`, name, params, scale, m.Period, name, params, arg, m.View,
+		indent(f.conds(fl, m.Period+" >= $__fromTime - INTERVAL 28 DAY", m.Period+" < $__toTime"), 12), f.nonEmpty())
 }
 
 // running tells whether a running sum gives the figure's trend
