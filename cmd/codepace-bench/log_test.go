@@ -34,8 +34,9 @@ func TestReadLogTakesCodepacesAccount(t *testing.T) {
 		t.Errorf("skipped compute read as %+v", s.compute)
 	}
 	var out bytes.Buffer
+	s.rssKB = 660 * 1024
 	reportRuns(&out, result{n: 10, idle: s})
-	if !strings.Contains(out.String(), "skipped") {
-		t.Errorf("reportRuns does not show the skipped compute:\n%s", out.String())
+	if !strings.Contains(out.String(), "skipped") || !strings.Contains(out.String(), " 660 ") {
+		t.Errorf("reportRuns does not show the skipped compute and its peak RSS (660 MB):\n%s", out.String())
 	}
 }

@@ -517,19 +517,20 @@ func report(w io.Writer, results []result) {
 // reportRuns prints, for every run and compute of the last size, what
 // codepace says it did: the collection's time, requests and changes, and
 // whether the compute was full or incremental, why, how many changes it
-// touched, and how long it and each of its steps took.
+// touched, and how long it and each of its steps took; and the command's
+// peak RSS.
 func reportRuns(w io.Writer, r result) {
 	fmt.Fprintf(w, "what each command did at %d changes:\n", r.n)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "command\twall s\tcollect s\trequests\tcollected\tcompute\ttouched\tcompute s\twhy\tsteps")
+	fmt.Fprintln(tw, "command\twall s\tpeak RSS MB\tcollect s\trequests\tcollected\tcompute\ttouched\tcompute s\twhy\tsteps")
 	line := func(name string, s step) {
 		c := s.compute
 		took := "-"
 		if c.kind != "skipped" && c.kind != "" {
 			took = fmt.Sprintf("%.2f", c.took.Seconds())
 		}
-		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%d\t%d\t%s\t%d\t%s\t%s\t%s\n", name, s.wall.Seconds(), s.collect.Seconds(),
-			s.requests, s.changes, c.kind, c.touched, took, c.why, c.steps)
+		fmt.Fprintf(tw, "%s\t%.2f\t%.0f\t%.2f\t%d\t%d\t%s\t%d\t%s\t%s\t%s\n", name, s.wall.Seconds(), float64(s.rssKB)/1024,
+			s.collect.Seconds(), s.requests, s.changes, c.kind, c.touched, took, c.why, c.steps)
 	}
 	line("run (backfill)", r.backfill)
 	line("run (idle)", r.idle)
