@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"math"
-	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -272,36 +271,36 @@ func windowStart(t0 time.Time, spike metrics.SpikeConfig) time.Time {
 	return t0.Add(-time.Duration(max(spike.WindowDays, 0)) * 24 * time.Hour)
 }
 
+// buildStateHash is the SQL of a 64-bit hash of what a build's row holds
+// besides its key (source, system, build_id) and verdict: every column
+// scanBuild reads. Of a raw_builds row it is the hash migration 021 stores
+// in builds_data.state (a test checks that both are the same text); two
+// builds with equal hashes are, but for a chance of about 1e-14 per
+// compute at 150k builds, the same build state.
+const buildStateHash = `cityHash64(pipeline, job, url, project, number, patchset, result, voting, started_at, finished_at, ifNull(duration_s, 0), isNull(queued_s), ifNull(queued_s, 0))`
+
 // touchedJobs returns, for each job with a build stored since the
 // watermark, the finishes of those builds, in every state stored since
 // and in the state the builds view shows (a build that moves to another
 // finish, or to another job, leaves the baselines it was in). The states
 // stored since are read by version (raw_builds.version at or after the
-// watermark: a scan of one column), and the rows the view shows of them
-// from builds_data by their key (source, system, build_id), not from the
-// older states in raw_builds: those may be merged away already, and
-// reading them by key read every granule of raw_builds for builds of
-// random ids (14.9M rows, 4.3–25 s for the builds of 1,000 changes at
-// 1M). A build whose states since are all the one the view shows (a
+// watermark: a scan of one column), as their job, finish and state hash;
+// the rows the view shows of them likewise from builds_data by their unit
+// key, not from the older states in raw_builds: those may be merged away
+// already, and reading them by key read every granule of raw_builds for
+// builds of random ids (14.9M rows, 4.3–25 s for the builds of 1,000
+// changes at 1M); reading every column of the shown rows read every
+// granule of builds_data (3.4 s for the 150k builds of 10,000 changes).
+// A build whose states since all hash as the row the view shows (a
 // collector stores again every build of a change it collects again)
-// changes nothing and is left out.
+// changes nothing and is left out; the newest state of each other one is
+// then read whole.
 func (s *Store) touchedJobs(ctx context.Context, watermark uint64) (touchedBuilds, error) {
 	t := touchedBuilds{finishes: map[jobKey][]time.Time{}, changed: map[buildKey]collectors.Build{}}
-	rows, err := s.conn.Query(ctx, s.local(`SELECT `+buildColumns+`, version FROM raw_builds WHERE version >= ?`), watermark)
-	if err != nil {
-		return t, err
-	}
-	defer rows.Close()
 	states := map[buildKey][]buildState{}
-	for rows.Next() {
-		var st buildState
-		if st.b, err = scanBuild(rows, &st.version); err != nil {
-			return t, err
-		}
-		k := buildKey{st.b.Source, st.b.System, st.b.BuildID}
-		states[k] = append(states[k], st)
-	}
-	if err := rows.Err(); err != nil {
+	err := s.eachBuildState(ctx, s.local(`SELECT source, system, build_id, job, finished_at, `+buildStateHash+`, version
+		FROM raw_builds WHERE version >= ?`), func(k buildKey, st buildState) { states[k] = append(states[k], st) }, watermark)
+	if err != nil {
 		return t, err
 	}
 	shown, err := s.shownBuilds(ctx, states)
@@ -309,44 +308,73 @@ func (s *Store) touchedJobs(ctx context.Context, watermark uint64) (touchedBuild
 		return t, err
 	}
 	tied := map[buildKey]struct{}{}
+	newest := map[buildKey]uint64{}
 	for k, sts := range states {
 		v, ok := shown[k]
-		if ok && !slices.ContainsFunc(sts, func(st buildState) bool { return !reflect.DeepEqual(st.b, v) }) {
+		if ok && !slices.ContainsFunc(sts, func(st buildState) bool { return st.hash != v.hash }) {
 			continue // stored again as the view shows it: no verdict can change
 		}
 		if ok {
-			job := jobKey{v.Source, v.System, v.Job}
-			t.finishes[job] = append(t.finishes[job], v.Finished)
+			t.finishes[jobKey{k.source, k.system, v.job}] = append(t.finishes[jobKey{k.source, k.system, v.job}], v.finished)
 		}
-		newest := sts[0]
+		top := sts[0]
 		for _, st := range sts {
-			job := jobKey{st.b.Source, st.b.System, st.b.Job}
-			t.finishes[job] = append(t.finishes[job], st.b.Finished)
-			if st.version > newest.version {
-				newest = st
+			t.finishes[jobKey{k.source, k.system, st.job}] = append(t.finishes[jobKey{k.source, k.system, st.job}], st.finished)
+			if st.version > top.version {
+				top = st
 			}
 		}
-		t.changed[k] = newest.b
+		newest[k] = top.version
 		for _, st := range sts {
-			if st.version == newest.version && !reflect.DeepEqual(st.b, newest.b) {
+			if st.version == top.version && st.hash != top.hash {
 				tied[k] = struct{}{}
 			}
 		}
 	}
+	if err := s.newestStates(ctx, watermark, newest, t.changed); err != nil {
+		return t, err
+	}
 	return t, s.finalStates(ctx, tied, t.changed)
 }
 
-// buildState is a state of a build stored in raw_builds, and its version.
+// buildState is a state of a build: its job, finish and state hash
+// (buildStateHash), and, stored in raw_builds, its version.
 type buildState struct {
-	b       collectors.Build
-	version uint64
+	job      string
+	finished time.Time
+	hash     uint64
+	version  uint64
 }
 
-// shownBuilds returns the rows the builds view shows of the builds keyed
-// in states, read as raw states are (scanBuild). builds_data is sorted by
-// job and finish, not build id: the build ids of every row are read.
-func (s *Store) shownBuilds(ctx context.Context, states map[buildKey][]buildState) (map[buildKey]collectors.Build, error) {
-	out := map[buildKey]collectors.Build{}
+// eachBuildState calls add with each row of query: a build's key (source,
+// system, build_id), job, finish, state hash and, if selected, version.
+func (s *Store) eachBuildState(ctx context.Context, query string, add func(buildKey, buildState), args ...any) error {
+	rows, err := s.conn.Query(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k buildKey
+		var st buildState
+		dest := []any{&k.source, &k.system, &k.buildID, &st.job, &st.finished, &st.hash}
+		if len(rows.ColumnTypes()) > len(dest) {
+			dest = append(dest, &st.version)
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		st.finished = st.finished.UTC()
+		add(k, st)
+	}
+	return rows.Err()
+}
+
+// shownBuilds returns the job, finish and state hash of the rows the
+// builds view shows of the builds keyed in states. builds_data is sorted
+// by job and finish, not build: the unit key of every row is read.
+func (s *Store) shownBuilds(ctx context.Context, states map[buildKey][]buildState) (map[buildKey]buildState, error) {
+	out := map[buildKey]buildState{}
 	if len(states) == 0 {
 		return out, nil
 	}
@@ -362,27 +390,47 @@ func (s *Store) shownBuilds(ctx context.Context, states map[buildKey][]buildStat
 	if s.cluster == "" {
 		find, where = "PREWHERE ", " WHERE "
 	}
-	rows, err := s.conn.Query(clickhouse.Context(ctx, clickhouse.WithExternalTable(since)), s.local(`SELECT source, system,
-		pipeline, job, build_id, url, project, number, patchset, result, voting, started_at, finished_at,
-		ifNull(duration_s, 0), queued_s FROM builds_data
+	err = s.eachBuildState(clickhouse.Context(ctx, clickhouse.WithExternalTable(since)), s.local(`SELECT source, system,
+		build_id, job, finished_at, state FROM builds_data
 		`+find+`unit GLOBAL IN (SELECT cityHash64(source, system, build_id) FROM since)
 		`+where+`(source, system, build_id) GLOBAL IN (SELECT source, system, build_id FROM since)
 		  AND generation GLOBAL IN (SELECT generation FROM live_generations)
 		  AND (unit, generation) GLOBAL NOT IN
 		      (SELECT unit, hidden FROM build_masks
-		       WHERE generation GLOBAL IN (SELECT generation FROM live_generations))`))
+		       WHERE generation GLOBAL IN (SELECT generation FROM live_generations))`),
+		func(k buildKey, st buildState) { out[k] = st })
+	return out, err
+}
+
+// newestStates sets, in changed, the newest state of each build k of
+// newest stored since the watermark: that of version newest[k], or of a
+// later one stored since touchedJobs read them (of two states with one
+// version, either: finalStates then chooses).
+func (s *Store) newestStates(ctx context.Context, watermark uint64, newest map[buildKey]uint64, changed map[buildKey]collectors.Build) error {
+	if len(newest) == 0 {
+		return nil
+	}
+	keys, err := buildKeysTable("changed", newest)
 	if err != nil {
-		return nil, err
+		return err
+	}
+	rows, err := s.conn.Query(clickhouse.Context(ctx, clickhouse.WithExternalTable(keys)), s.local(`SELECT `+buildColumns+`, version
+		FROM raw_builds WHERE version >= ? AND (source, system, build_id) GLOBAL IN (SELECT source, system, build_id FROM changed)`), watermark)
+	if err != nil {
+		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		b, err := scanBuild(rows)
+		var version uint64
+		b, err := scanBuild(rows, &version)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out[buildKey{b.Source, b.System, b.BuildID}] = b
+		if k := (buildKey{b.Source, b.System, b.BuildID}); version >= newest[k] {
+			changed[k], newest[k] = b, version
+		}
 	}
-	return out, rows.Err()
+	return rows.Err()
 }
 
 // finalStates sets, in changed, the newest state of each build of tied,

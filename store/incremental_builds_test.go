@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/codepace/codepace/collectors"
 	"github.com/codepace/codepace/metrics"
+	schema "github.com/codepace/codepace/sql"
 )
 
 // randomBuild is a build of job finished at the given instant: mostly
@@ -194,4 +196,27 @@ func TestIncrementalBuilds(t *testing.T) {
 			t.Errorf("round %d: no verdict changed: the updates test nothing", round)
 		}
 	}
+}
+
+// TestBuildStateHashIsTheStoredOne: the hash the compute takes of a raw
+// state (buildStateHash) is the one migration 021 stores in
+// builds_data.state; were they to differ, every build stored again would
+// be judged again.
+func TestBuildStateHashIsTheStoredOne(t *testing.T) {
+	ms, err := schema.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "ADD COLUMN state UInt64 DEFAULT " + buildStateHash
+	for _, m := range ms {
+		for _, st := range m.Statements {
+			if strings.Contains(st, "ADD COLUMN state UInt64") {
+				if !strings.Contains(st, want) {
+					t.Errorf("%s: %s\nwant the column's default to be %s", m.Name, st, buildStateHash)
+				}
+				return
+			}
+		}
+	}
+	t.Fatal("no migration adds builds_data.state")
 }
