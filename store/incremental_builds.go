@@ -372,7 +372,12 @@ func (s *Store) eachBuildState(ctx context.Context, query string, add func(build
 
 // shownBuilds returns the job, finish and state hash of the rows the
 // builds view shows of the builds keyed in states. builds_data is sorted
-// by job and finish, not build: the unit key of every row is read.
+// by job and finish, not build: the unit key of every row is read, and
+// the rows found are given their build's key by joining their unit with
+// the keys' (not read from builds_data: 1.0 → 0.4 s for the 14k builds of
+// 1,000 changes at 1M). Two builds with one unit key would only make a
+// build look changed, or add a stretch to judge again: never hide a
+// change.
 func (s *Store) shownBuilds(ctx context.Context, states map[buildKey][]buildState) (map[buildKey]buildState, error) {
 	out := map[buildKey]buildState{}
 	if len(states) == 0 {
@@ -382,22 +387,24 @@ func (s *Store) shownBuilds(ctx context.Context, states map[buildKey][]buildStat
 	if err != nil {
 		return nil, err
 	}
-	// On one server the builds' unit keys are looked up first (PREWHERE:
-	// that one UInt64 column of every row is read, the others in the
-	// granules found; at 1M changes 4.3 s with the whole key in the WHERE,
-	// 2.8 s with the build ids in the PREWHERE).
+	// On one server the unit keys are looked up first (PREWHERE: that one
+	// UInt64 column of every row is read, the others in the granules
+	// found).
 	find, where := "WHERE ", " AND "
 	if s.cluster == "" {
 		find, where = "PREWHERE ", " WHERE "
 	}
 	err = s.eachBuildState(clickhouse.Context(ctx, clickhouse.WithExternalTable(since)), s.local(`SELECT source, system,
-		build_id, job, finished_at, state FROM builds_data
-		`+find+`unit GLOBAL IN (SELECT cityHash64(source, system, build_id) FROM since)
-		`+where+`(source, system, build_id) GLOBAL IN (SELECT source, system, build_id FROM since)
-		  AND generation GLOBAL IN (SELECT generation FROM live_generations)
-		  AND (unit, generation) GLOBAL NOT IN
-		      (SELECT unit, hidden FROM build_masks
-		       WHERE generation GLOBAL IN (SELECT generation FROM live_generations))`),
+		build_id, job, finished_at, state FROM
+		(
+		    SELECT unit, job, finished_at, state FROM builds_data
+		    `+find+`unit GLOBAL IN (SELECT cityHash64(source, system, build_id) FROM since)
+		    `+where+`generation GLOBAL IN (SELECT generation FROM live_generations)
+		      AND (unit, generation) GLOBAL NOT IN
+		          (SELECT unit, hidden FROM build_masks
+		           WHERE generation GLOBAL IN (SELECT generation FROM live_generations))
+		)
+		ALL INNER JOIN (SELECT cityHash64(source, system, build_id) AS unit, source, system, build_id FROM since) USING unit`),
 		func(k buildKey, st buildState) { out[k] = st })
 	return out, err
 }
