@@ -202,6 +202,33 @@ func TestQueriesOnClickHouse(t *testing.T) {
 	})
 }
 
+// narrowFilter is the narrowest filter of the test data that f takes:
+// source demo, and project and cohort ramped where f takes them.
+func narrowFilter(f figure, project string) kfigure.Filter {
+	narrow := kfigure.Filter{Source: "demo"}
+	if f.project() {
+		narrow.Project = project
+	}
+	if f.cohort() {
+		narrow.Cohort = "ramped"
+	}
+	return narrow
+}
+
+// sqlFilters are f's SQL conditions for filter: the dashboard variables
+// (expanded with All) for the zero filter, literals otherwise.
+func sqlFilters(t *testing.T, f figure, filter kfigure.Filter) filters {
+	t.Helper()
+	if filter == (kfigure.Filter{}) {
+		return f.variableFilters()
+	}
+	fl, err := f.literalFilters(filter.Source, filter.Project, filter.Cohort)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fl
+}
+
 // trendsMatchStore checks that each figure's trend is, at each of its
 // points over a 180-day range, what `codepace report` computes
 // (keyresults over store.Values): a figure taken at an instant at the end
@@ -215,21 +242,9 @@ func trendsMatchStore(t *testing.T, conn driver.Conn, s *store.Store, now time.T
 	all := map[string][]string{varSource: allValues, varProject: allValues, varCohort: allValues}
 	checked := map[string]int{}
 	for _, f := range figures {
-		narrow := kfigure.Filter{Source: "demo"}
-		if f.project() {
-			narrow.Project = project
-		}
-		if f.cohort() {
-			narrow.Cohort = "ramped"
-		}
+		narrow := narrowFilter(f, project)
 		for _, filter := range []kfigure.Filter{{}, narrow} {
-			fl := f.variableFilters()
-			if filter != (kfigure.Filter{}) {
-				var err error
-				if fl, err = f.literalFilters(filter.Source, filter.Project, filter.Cohort); err != nil {
-					t.Fatal(err)
-				}
-			}
+			fl := sqlFilters(t, f, filter)
 			sql, err := expand(f.trendSQL(fl)+querySettings, expansion{vars: all, from: from, to: now})
 			if err != nil {
 				t.Fatal(err)
@@ -374,21 +389,9 @@ func figuresMatchStore(t *testing.T, conn driver.Conn, s *store.Store, now time.
 	now = now.Truncate(time.Second)
 	all := map[string][]string{varSource: allValues, varProject: allValues, varCohort: allValues}
 	for _, f := range figures {
-		narrow := kfigure.Filter{Source: "demo"}
-		if f.project() {
-			narrow.Project = project
-		}
-		if f.cohort() {
-			narrow.Cohort = "ramped"
-		}
+		narrow := narrowFilter(f, project)
 		for _, filter := range []kfigure.Filter{{}, {Source: "demo"}, narrow} {
-			fl := f.variableFilters()
-			if filter != (kfigure.Filter{}) {
-				var err error
-				if fl, err = f.literalFilters(filter.Source, filter.Project, filter.Cohort); err != nil {
-					t.Fatal(err)
-				}
-			}
+			fl := sqlFilters(t, f, filter)
 			// As the panel runs it, with querySettings.
 			sql, err := expand(f.currentSQL(fl)+querySettings, expansion{vars: all, from: now.AddDate(0, 0, -180), to: now})
 			if err != nil {
