@@ -172,8 +172,7 @@ func (f figure) trendSQL(fl filters) string {
     SELECT day, toFloat64(%s) AS value, count() AS n
     FROM
     (
-        SELECT *, arrayJoin(arrayMap(i -> toDate($__fromTime, 'UTC') + i,
-            range(toUInt32(toDate($__toTime, 'UTC') - toDate($__fromTime, 'UTC')) + 1))) AS day
+        SELECT *, arrayJoin(`+rangeDays+`) AS day
         FROM %s
         WHERE %s
     )
@@ -248,10 +247,8 @@ func (f figure) runningSQL(fl filters, value0 string) string {
 	end := "toInt64(toDateTime(day, 'UTC') + 86400)"
 	value := "toFloat64(n)"
 	if f.fig.Measure.Kind != kfigure.Count {
-		value = "toFloat64(n * " + end + " + s) / n"
-		if f.fig.Unit.Seconds != 1 {
-			value += " / " + strconv.FormatFloat(f.fig.Unit.Seconds, 'g', -1, 64)
-		}
+		_, _, _, scale := f.statistic("")
+		value = "toFloat64(n * " + end + " + s) / n" + scale
 	}
 	return fmt.Sprintf(`SELECT day, value FROM
 (
@@ -261,8 +258,7 @@ func (f figure) runningSQL(fl filters, value0 string) string {
         SELECT day, sumIf(dn, at <= day) AS n, sumIf(ds, at <= day) AS s
         FROM
         (
-            SELECT at, dn, ds, arrayJoin(arrayMap(i -> toDate($__fromTime, 'UTC') + i,
-                range(toUInt32(toDate($__toTime, 'UTC') - toDate($__fromTime, 'UTC')) + 1))) AS day
+            SELECT at, dn, ds, arrayJoin(`+rangeDays+`) AS day
             FROM
             (
                 SELECT e.1 AS at, sum(e.2) AS dn, sum(e.3) AS ds
@@ -287,6 +283,10 @@ WHERE n > 0
 ORDER BY day`, value, value0, f.fig.Measure.View,
 		indent(f.conds(fl, "from_at < $__toTime + INTERVAL 1 DAY", "(to_at IS NULL OR to_at > $__fromTime)"), 24))
 }
+
+// rangeDays is the SQL of the UTC days of the dashboard's time range,
+// from its first to its last.
+const rangeDays = `arrayMap(i -> toDate($__fromTime, 'UTC') + i, range(toUInt32(toDate($__toTime, 'UTC') - toDate($__fromTime, 'UTC')) + 1))`
 
 // indent indents every line but the first by n spaces.
 func indent(s string, n int) string {

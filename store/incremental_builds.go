@@ -223,11 +223,7 @@ func (s *Store) windowBuilds(ctx context.Context, spans map[jobKey][]buildSpan, 
 	rows, err := s.conn.Query(streaming(ctx), s.local(`SELECT source, system, pipeline, job, build_id, url, project, number,
 		patchset, result, voting, started_at, finished_at, ifNull(duration_s, 0), queued_s, generation, is_spike,
 		baseline_s FROM builds_data
-		WHERE `+cond+`
-		  AND generation GLOBAL IN (SELECT generation FROM live_generations)
-		  AND (unit, generation) GLOBAL NOT IN
-		      (SELECT unit, hidden FROM build_masks
-		       WHERE generation GLOBAL IN (SELECT generation FROM live_generations))`), args...)
+		WHERE `+cond+` AND `+liveBuildRows), args...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -270,6 +266,14 @@ func windowStart(t0 time.Time, spike metrics.SpikeConfig) time.Time {
 	}
 	return t0.Add(-time.Duration(max(spike.WindowDays, 0)) * 24 * time.Hour)
 }
+
+// liveBuildRows is the condition of the builds views (sql/README.md,
+// section 1): the rows of builds_data of the live generations that no
+// live mask hides.
+const liveBuildRows = `generation GLOBAL IN (SELECT generation FROM live_generations)
+	AND (unit, generation) GLOBAL NOT IN
+	    (SELECT unit, hidden FROM build_masks
+	     WHERE generation GLOBAL IN (SELECT generation FROM live_generations))`
 
 // buildStateHash is the SQL of a 64-bit hash of what a build's row holds
 // besides its key (source, system, build_id) and verdict: every column
@@ -314,12 +318,16 @@ func (s *Store) touchedJobs(ctx context.Context, watermark uint64) (touchedBuild
 		if ok && !slices.ContainsFunc(sts, func(st buildState) bool { return st.hash != v.hash }) {
 			continue // stored again as the view shows it: no verdict can change
 		}
+		finished := func(st buildState) {
+			job := jobKey{k.source, k.system, st.job}
+			t.finishes[job] = append(t.finishes[job], st.finished)
+		}
 		if ok {
-			t.finishes[jobKey{k.source, k.system, v.job}] = append(t.finishes[jobKey{k.source, k.system, v.job}], v.finished)
+			finished(v)
 		}
 		top := sts[0]
 		for _, st := range sts {
-			t.finishes[jobKey{k.source, k.system, st.job}] = append(t.finishes[jobKey{k.source, k.system, st.job}], st.finished)
+			finished(st)
 			if st.version > top.version {
 				top = st
 			}
@@ -399,10 +407,7 @@ func (s *Store) shownBuilds(ctx context.Context, states map[buildKey][]buildStat
 		(
 		    SELECT unit, job, finished_at, state FROM builds_data
 		    `+find+`unit GLOBAL IN (SELECT cityHash64(source, system, build_id) FROM since)
-		    `+where+`generation GLOBAL IN (SELECT generation FROM live_generations)
-		      AND (unit, generation) GLOBAL NOT IN
-		          (SELECT unit, hidden FROM build_masks
-		           WHERE generation GLOBAL IN (SELECT generation FROM live_generations))
+		    `+where+liveBuildRows+`
 		)
 		ALL INNER JOIN (SELECT cityHash64(source, system, build_id) AS unit, source, system, build_id FROM since) USING unit`),
 		func(k buildKey, st buildState) { out[k] = st })
