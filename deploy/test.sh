@@ -91,7 +91,23 @@ echo "== go test" >&2
 # The end-to-end package (cmd/codepace) runs for minutes on two cores: a
 # wider bound than go test's default 10 minutes, so a slow machine is not
 # mistaken for a hung test.
-go test -count=1 -timeout 30m ./...
+log=$(mktemp)
+if ! go test -count=1 -timeout 30m ./... 2>&1 | tee "$log"; then
+  # ClickHouse 18.16 now and then dies (a segfault in its allocator) a
+  # minute after a reliability test kills codepace in the middle of an
+  # insert, as those tests do on purpose (docs/reliability.md); every test
+  # after that fails with "connection refused". Only then are the failed
+  # packages run once more, on a restarted server: a failure with the
+  # server still up fails the run as it is.
+  clickhouse-client -q 'SELECT 1' >/dev/null 2>&1 && exit 1
+  echo "== ClickHouse died during go test; its server log says:" >&2
+  grep -E 'Segmentation fault|bad_alloc' /var/log/clickhouse-server/clickhouse-server.err.log | tail -3 >&2 || true
+  bash deploy/clickhouse-local.sh
+  failed=$(awk '$1 == "FAIL" && NF >= 2 {print $2}' "$log" | sort -u)
+  echo "== go test again, on the restarted ClickHouse:" $failed >&2
+  go test -count=1 -timeout 30m $failed
+fi
+rm -f "$log"
 
 echo "== benchmark, small (BENCHMARKS.md has the full sizes)" >&2
 go run ./cmd/codepace-bench -sizes 2000
