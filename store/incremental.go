@@ -356,21 +356,18 @@ func (s *Store) computeIncremental(ctx context.Context, gen uint64, o ComputeOpt
 	}
 	checkpoint("backlog")
 	clock.done("backlog")
-	rebuilt, err := s.incrementalBuilds(ctx, gen, o.Spike, uint64(plan.watermark.UnixNano()))
-	if err == nil {
-		_, err = s.writeBuildMasks(ctx, plan.base, gen, rebuilt)
-	}
+	rebuilt, err := s.incrementalBuilds(ctx, m, o.Spike, uint64(plan.watermark.UnixNano()))
 	if err != nil {
 		return fmt.Errorf("compute builds: %w", err)
 	}
-	st.Builds = len(rebuilt.keys)
+	st.Builds = rebuilt.written
 	checkpoint("builds")
 	clock.done("builds")
 	if st.Newcomers, err = s.incrementalNewcomers(ctx, m, pass.owners, touched); err != nil {
 		return fmt.Errorf("compute newcomers: %w", err)
 	}
 	clock.done("newcomers")
-	if err := s.writeCatalog(ctx, gen, rebuilt.gone()); err != nil {
+	if err := s.writeCatalog(ctx, gen, rebuilt.gone); err != nil {
 		return fmt.Errorf("compute catalog: %w", err)
 	}
 	clock.done("catalog")

@@ -3,6 +3,8 @@ package store
 import (
 	"cmp"
 	"context"
+	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -23,72 +25,123 @@ type jobKey struct{ source, system, job string }
 
 // incrementalBuilds judges again the builds whose verdict the builds
 // stored since the watermark (raw_builds.version at or after it) can
-// change, and writes them to the generation gen. A verdict reads only the
-// successes of the WindowDays before it (metrics.SpikeWindow), so a state
-// of such a build (its new one, or the one the builds view shows) that
-// finished at f can change only the verdicts of its job's builds that
-// finished from f to f + WindowDays (jobSpans): those are judged again,
-// each stretch by a spike window primed with the job's builds of the
-// WindowDays before it. A build judged again that was not stored since,
-// whose verdict is the one the views show, is left as it is: its row
-// there is already the row a full compute would write, and neither it nor
-// a mask is written (most of a stretch; at 1M changes, masking them all
-// made the builds view's mask set 839k builds after two updates). It
-// returns the builds written, whose rows in earlier generations the new
-// ones replace.
-func (s *Store) incrementalBuilds(ctx context.Context, gen uint64, spike metrics.SpikeConfig, watermark uint64) (rebuiltBuilds, error) {
+// change, and writes them to m's generation with their masks. A verdict
+// reads only the successes of the WindowDays before it
+// (metrics.SpikeWindow), so a state of such a build (its new one, or the
+// one the builds view shows) that finished at f can change only the
+// verdicts of its job's builds that finished from f to f + WindowDays
+// (jobSpans): those are judged again, each stretch by a spike window
+// primed with the job's builds of the WindowDays before it. A build
+// judged again that was not stored since, whose verdict is the one the
+// views show, is left as it is: its row there is already the row a full
+// compute would write, and neither it nor a mask is written (most of a
+// stretch; at 1M changes, masking them all made the builds view's mask
+// set 839k builds after two updates).
+//
+// The builds come as one stream sorted by job and finish, as a full
+// compute reads them, and are judged as they come: what it holds is the
+// spike windows of a job's open stretches, not the builds read. Changed
+// builds spread over history make the stretches cover most of it (600
+// changes' builds made slower at 1M changes: 14.7M rows); holding them
+// all took 12.3 GB.
+func (s *Store) incrementalBuilds(ctx context.Context, m masker, spike metrics.SpikeConfig, watermark uint64) (rebuiltBuilds, error) {
+	r := rebuiltBuilds{gone: map[catalogKey]struct{}{}}
 	t, err := s.touchedJobs(ctx, watermark)
 	if err != nil || len(t.finishes) == 0 {
-		return rebuiltBuilds{}, err
+		return r, err
 	}
 	spans := jobSpans(t.finishes, spike)
-	builds, shown, err := s.windowBuilds(ctx, spans, spike, t)
-	if err != nil {
-		return rebuiltBuilds{}, err
-	}
-	w := s.buildWriter()
+	w, masks := s.buildWriter(), m.writer("build_masks", "source, system, build_id")
 	defer w.abort()
-	var out []buildKey
-	for len(builds) > 0 {
-		job := jobKey{builds[0].Source, builds[0].System, builds[0].Job}
-		n := 1
-		for n < len(builds) && (jobKey{builds[n].Source, builds[n].System, builds[n].Job}) == job {
-			n++
+	defer masks.abort()
+	var judge *jobJudge
+	err = s.eachWindowBuild(ctx, spans, spike, t, func(b collectors.Build, row *shownBuild) error {
+		job := jobKey{b.Source, b.System, b.Job}
+		if judge == nil || judge.job != job {
+			judge = newJobJudge(job, spans[job], spike)
 		}
-		for _, sp := range spans[job] {
-			window := metrics.NewSpikeWindow(spike)
-			lo := windowStart(sp.from, spike)
-			for _, b := range builds[:n] {
-				if b.Finished.Before(lo) || b.Finished.After(sp.to) {
-					continue // out of the stretch and its window
+		return judge.judge(b, func(verdict metrics.Spike) error {
+			k := buildKey{b.Source, b.System, b.BuildID}
+			shown, ok := t.shown[k]
+			if row != nil { // not stored since: the row the views show
+				if row.same(verdict) {
+					return nil // shown as a full compute would write it
 				}
-				verdict := window.Judge(b)
-				if b.Finished.Before(sp.from) {
-					continue // primes the window only
-				}
-				if v, ok := shown[buildKey{b.Source, b.System, b.BuildID}]; ok && v.same(verdict) {
-					if _, changed := t.changed[buildKey{b.Source, b.System, b.BuildID}]; !changed {
-						continue // shown as a full compute would write it
-					}
-				}
-				if err := writeBuild(ctx, w, gen, b, verdict); err != nil {
-					return rebuiltBuilds{}, err
-				}
-				out = append(out, buildKey{b.Source, b.System, b.BuildID})
+				shown, ok = *row, true
 			}
-		}
-		builds = builds[n:]
+			if err := writeBuild(ctx, w, m.gen, b, verdict); err != nil {
+				return err
+			}
+			r.written++
+			if !ok {
+				return nil // a new build: nothing to mask
+			}
+			r.gone[catalogKey{k.source, "build", shown.project, shown.pipeline}] = struct{}{}
+			return masks.add(ctx, m.base, m.gen, shown.generation, k.source, k.system, k.buildID)
+		})
+	})
+	if err == nil {
+		err = w.flush()
 	}
-	return rebuiltBuilds{out, shown}, w.flush()
+	if err == nil {
+		err = masks.flush()
+	}
+	r.masks = masks.rows
+	return r, err
 }
 
-// rebuiltBuilds are the builds an incremental compute wrote again, and
-// what the views showed of them before.
+// rebuiltBuilds is what an incremental compute wrote of the builds: how
+// many builds it wrote again and masks it wrote, and the catalog keys of
+// the rows those masks hide.
 type rebuiltBuilds struct {
-	keys []buildKey
-	// shown gives the row the views show of each build in the stretches'
-	// windows.
-	shown map[buildKey]shownBuild
+	written, masks int
+	gone           map[catalogKey]struct{}
+}
+
+// jobJudge judges a job's builds, given in order of finish, in each
+// stretch of the job that is judged again: a stretch's spike window is
+// primed with the builds of the WindowDays before it. Stretches are
+// apart, but a stretch's window may reach into the one before: a build
+// can go to two windows.
+type jobJudge struct {
+	job     jobKey
+	spans   []buildSpan
+	lo      []time.Time // the earliest finish each stretch's window reads
+	windows []*metrics.SpikeWindow
+	spike   metrics.SpikeConfig
+	first   int // the first stretch not ended yet
+}
+
+func newJobJudge(job jobKey, spans []buildSpan, spike metrics.SpikeConfig) *jobJudge {
+	j := &jobJudge{job: job, spans: spans, windows: make([]*metrics.SpikeWindow, len(spans)), spike: spike}
+	for _, sp := range spans {
+		j.lo = append(j.lo, windowStart(sp.from, spike))
+	}
+	return j
+}
+
+// judge gives b to the windows of the stretches whose window reads it,
+// and calls judged with its verdict if it lies in one of them.
+func (j *jobJudge) judge(b collectors.Build, judged func(metrics.Spike) error) error {
+	for i := j.first; i < len(j.spans) && !b.Finished.Before(j.lo[i]); i++ {
+		sp := j.spans[i]
+		if b.Finished.After(sp.to) { // ended: so did every one before it
+			j.windows[i], j.first = nil, i+1
+			continue
+		}
+		if j.windows[i] == nil {
+			j.windows[i] = metrics.NewSpikeWindow(j.spike)
+		}
+		verdict := j.windows[i].Judge(b)
+		if b.Finished.Before(sp.from) {
+			continue // primes the window only
+		}
+		// Stretches are apart: in a later one's window, b only primes it.
+		if err := judged(verdict); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // shownBuild is what incremental compute needs of the row the builds view
@@ -99,18 +152,6 @@ type shownBuild struct {
 	isSpike           bool
 	baselineS         *int64
 	project, pipeline string
-}
-
-// gone returns the catalog keys of the rows the views show of the builds
-// written again, which their masks hide.
-func (r rebuiltBuilds) gone() map[catalogKey]struct{} {
-	out := map[catalogKey]struct{}{}
-	for _, k := range r.keys {
-		if v, ok := r.shown[k]; ok {
-			out[catalogKey{k.source, "build", v.project, v.pipeline}] = struct{}{}
-		}
-	}
-	return out
 }
 
 // same tells whether the row's verdict is sp's.
@@ -211,50 +252,70 @@ func maxTime(a, b time.Time) time.Time {
 	return b
 }
 
-// windowBuilds returns, in their newest state and sorted as computeBuilds
-// reads them, the builds that finished in one of the stretches of spans
-// or in the window before it (others may come too): the rows the builds
-// view shows there (spanCond: a few ranges of builds_data's key), which
-// are the newest states of the builds not stored since the watermark,
-// and the newest states of those stored since that changed (t); and the
-// verdicts the view shows of them.
-func (s *Store) windowBuilds(ctx context.Context, spans map[jobKey][]buildSpan, spike metrics.SpikeConfig, t touchedBuilds) ([]collectors.Build, map[buildKey]shownBuild, error) {
+// eachWindowBuild calls each, in the order computeBuilds reads them (by
+// job, finish and build), with the newest state of the builds that
+// finished in one of the stretches of spans or in the window before it
+// (others may come too): the rows the builds view shows there (spanCond:
+// a few ranges of builds_data's key), with row set to what the view
+// shows, for the builds not stored since the watermark; and the newest
+// states of those stored since that changed (t), with row nil.
+func (s *Store) eachWindowBuild(ctx context.Context, spans map[jobKey][]buildSpan, spike metrics.SpikeConfig, t touchedBuilds, each func(b collectors.Build, row *shownBuild) error) error {
+	changed := slices.SortedFunc(maps.Values(t.changed), buildOrder)
 	cond, args := spanCond(spans, func(from time.Time) time.Time { return windowStart(from, spike) })
-	rows, err := s.conn.Query(streaming(ctx), s.local(`SELECT source, system, pipeline, job, build_id, url, project, number,
+	qctx, cancel := longRead(ctx, buildsReadLimit)
+	defer cancel()
+	rows, err := s.conn.Query(qctx, s.local(`SELECT source, system, pipeline, job, build_id, url, project, number,
 		patchset, result, voting, started_at, finished_at, ifNull(duration_s, 0), queued_s, generation, is_spike,
 		baseline_s FROM builds_data
-		WHERE `+cond+` AND `+liveBuildRows), args...)
+		WHERE `+cond+` AND `+liveBuildRows+`
+		ORDER BY source, system, job, finished_at, build_id`), args...)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
 	defer rows.Close()
-	var out []collectors.Build
-	shown := map[buildKey]shownBuild{}
+	var last collectors.Build
 	for rows.Next() {
 		var v shownBuild
 		var spike uint8
 		b, err := scanBuild(rows, &v.generation, &spike, &v.baselineS)
 		if err != nil {
-			return nil, nil, err
+			return err
+		}
+		if buildOrder(last, b) > 0 { // the judging would go wrong
+			return fmt.Errorf("builds_data sorted %s/%s/%s at %v before %s/%s/%s at %v", last.Source, last.System,
+				last.Job, last.Finished, b.Source, b.System, b.Job, b.Finished)
+		}
+		last = b
+		if _, ok := t.changed[buildKey{b.Source, b.System, b.BuildID}]; ok {
+			continue // its newest state comes from changed
+		}
+		for len(changed) > 0 && buildOrder(changed[0], b) < 0 {
+			if err := each(changed[0], nil); err != nil {
+				return err
+			}
+			changed = changed[1:]
 		}
 		v.isSpike, v.project, v.pipeline = spike == 1, b.Project, b.Pipeline
-		k := buildKey{b.Source, b.System, b.BuildID}
-		shown[k] = v
-		if _, ok := t.changed[k]; !ok {
-			out = append(out, b)
+		if err := each(b, &v); err != nil {
+			return err
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, nil, err
+		return err
 	}
-	for _, b := range t.changed {
-		out = append(out, b)
+	for _, b := range changed {
+		if err := each(b, nil); err != nil {
+			return err
+		}
 	}
-	slices.SortFunc(out, func(a, b collectors.Build) int {
-		return cmp.Or(cmp.Compare(a.Source, b.Source), cmp.Compare(a.System, b.System), cmp.Compare(a.Job, b.Job),
-			a.Finished.Compare(b.Finished), cmp.Compare(a.BuildID, b.BuildID))
-	})
-	return out, shown, nil
+	return nil
+}
+
+// buildOrder orders builds as computeBuilds reads them: by job, finish
+// and build.
+func buildOrder(a, b collectors.Build) int {
+	return cmp.Or(cmp.Compare(a.Source, b.Source), cmp.Compare(a.System, b.System), cmp.Compare(a.Job, b.Job),
+		a.Finished.Compare(b.Finished), cmp.Compare(a.BuildID, b.BuildID))
 }
 
 // windowStart is the earliest finish of a build a verdict at t0 or later
@@ -300,7 +361,8 @@ const buildStateHash = `cityHash64(pipeline, job, url, project, number, patchset
 // changes nothing and is left out; the newest state of each other one is
 // then read whole.
 func (s *Store) touchedJobs(ctx context.Context, watermark uint64) (touchedBuilds, error) {
-	t := touchedBuilds{finishes: map[jobKey][]time.Time{}, changed: map[buildKey]collectors.Build{}}
+	t := touchedBuilds{finishes: map[jobKey][]time.Time{}, changed: map[buildKey]collectors.Build{},
+		shown: map[buildKey]shownBuild{}}
 	states := map[buildKey][]buildState{}
 	err := s.eachBuildState(ctx, s.local(`SELECT source, system, build_id, job, finished_at, `+buildStateHash+`, version
 		FROM raw_builds WHERE version >= ?`), func(k buildKey, st buildState) { states[k] = append(states[k], st) }, watermark)
@@ -315,7 +377,7 @@ func (s *Store) touchedJobs(ctx context.Context, watermark uint64) (touchedBuild
 	newest := map[buildKey]uint64{}
 	for k, sts := range states {
 		v, ok := shown[k]
-		if ok && !slices.ContainsFunc(sts, func(st buildState) bool { return st.hash != v.hash }) {
+		if ok && !slices.ContainsFunc(sts, func(st buildState) bool { return st.hash != v.state.hash }) {
 			continue // stored again as the view shows it: no verdict can change
 		}
 		finished := func(st buildState) {
@@ -323,7 +385,7 @@ func (s *Store) touchedJobs(ctx context.Context, watermark uint64) (touchedBuild
 			t.finishes[job] = append(t.finishes[job], st.finished)
 		}
 		if ok {
-			finished(v)
+			finished(v.state)
 		}
 		top := sts[0]
 		for _, st := range sts {
@@ -333,6 +395,9 @@ func (s *Store) touchedJobs(ctx context.Context, watermark uint64) (touchedBuild
 			}
 		}
 		newest[k] = top.version
+		if ok {
+			t.shown[k] = v.row
+		}
 		for _, st := range sts {
 			if st.version == top.version && st.hash != top.hash {
 				tied[k] = struct{}{}
@@ -355,7 +420,7 @@ type buildState struct {
 }
 
 // eachBuildState calls add with each row of query: a build's key (source,
-// system, build_id), job, finish, state hash and, if selected, version.
+// system, build_id), job, finish, state hash and version.
 func (s *Store) eachBuildState(ctx context.Context, query string, add func(buildKey, buildState), args ...any) error {
 	rows, err := s.conn.Query(ctx, query, args...)
 	if err != nil {
@@ -365,11 +430,7 @@ func (s *Store) eachBuildState(ctx context.Context, query string, add func(build
 	for rows.Next() {
 		var k buildKey
 		var st buildState
-		dest := []any{&k.source, &k.system, &k.buildID, &st.job, &st.finished, &st.hash}
-		if len(rows.ColumnTypes()) > len(dest) {
-			dest = append(dest, &st.version)
-		}
-		if err := rows.Scan(dest...); err != nil {
+		if err := rows.Scan(&k.source, &k.system, &k.buildID, &st.job, &st.finished, &st.hash, &st.version); err != nil {
 			return err
 		}
 		st.finished = st.finished.UTC()
@@ -378,16 +439,16 @@ func (s *Store) eachBuildState(ctx context.Context, query string, add func(build
 	return rows.Err()
 }
 
-// shownBuilds returns the job, finish and state hash of the rows the
-// builds view shows of the builds keyed in states. builds_data is sorted
-// by job and finish, not build: the unit key of every row is read, and
-// the rows found are given their build's key by joining their unit with
-// the keys' (not read from builds_data: 1.0 → 0.4 s for the 14k builds of
-// 1,000 changes at 1M). Two builds with one unit key would only make a
-// build look changed, or add a stretch to judge again: never hide a
-// change.
-func (s *Store) shownBuilds(ctx context.Context, states map[buildKey][]buildState) (map[buildKey]buildState, error) {
-	out := map[buildKey]buildState{}
+// shownBuilds returns the rows the builds view shows of the builds keyed
+// in states: their job, finish and state hash, and what masks and the
+// catalog need of them. builds_data is sorted by job and finish, not
+// build: the unit key of every row is read, and the rows found are given
+// their build's key by joining their unit with the keys' (not read from
+// builds_data: 1.0 → 0.4 s for the 14k builds of 1,000 changes at 1M).
+// Two builds with one unit key would only make a build look changed, or
+// add a stretch to judge again: never hide a change.
+func (s *Store) shownBuilds(ctx context.Context, states map[buildKey][]buildState) (map[buildKey]shownState, error) {
+	out := map[buildKey]shownState{}
 	if len(states) == 0 {
 		return out, nil
 	}
@@ -402,16 +463,36 @@ func (s *Store) shownBuilds(ctx context.Context, states map[buildKey][]buildStat
 	if s.cluster == "" {
 		find, where = "PREWHERE ", " WHERE "
 	}
-	err = s.eachBuildState(clickhouse.Context(ctx, clickhouse.WithExternalTable(since)), s.local(`SELECT source, system,
-		build_id, job, finished_at, state FROM
+	rows, err := s.conn.Query(clickhouse.Context(ctx, clickhouse.WithExternalTable(since)), s.local(`SELECT source, system,
+		build_id, job, finished_at, state, generation, project, pipeline FROM
 		(
-		    SELECT unit, job, finished_at, state FROM builds_data
+		    SELECT unit, job, finished_at, state, generation, project, pipeline FROM builds_data
 		    `+find+`unit GLOBAL IN (SELECT cityHash64(source, system, build_id) FROM since)
 		    `+where+liveBuildRows+`
 		)
-		ALL INNER JOIN (SELECT cityHash64(source, system, build_id) AS unit, source, system, build_id FROM since) USING unit`),
-		func(k buildKey, st buildState) { out[k] = st })
-	return out, err
+		ALL INNER JOIN (SELECT cityHash64(source, system, build_id) AS unit, source, system, build_id FROM since) USING unit`))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k buildKey
+		var v shownState
+		if err := rows.Scan(&k.source, &k.system, &k.buildID, &v.state.job, &v.state.finished, &v.state.hash,
+			&v.row.generation, &v.row.project, &v.row.pipeline); err != nil {
+			return nil, err
+		}
+		v.state.finished = v.state.finished.UTC()
+		out[k] = v
+	}
+	return out, rows.Err()
+}
+
+// shownState is the row the builds view shows of a build: as a state,
+// and as the row a mask hides.
+type shownState struct {
+	state buildState
+	row   shownBuild
 }
 
 // newestStates sets, in changed, the newest state of each build k of
@@ -501,25 +582,7 @@ func buildKeysTable[V any](name string, keys map[buildKey]V) (*ext.Table, error)
 type touchedBuilds struct {
 	finishes map[jobKey][]time.Time
 	changed  map[buildKey]collectors.Build
-}
-
-// writeBuildMasks writes, for generation gen layered on base, the masks
-// of the builds in r.keys: one row per build the views show, naming the
-// generation that holds it (older rows of a build are masked already), as
-// incrementalBuilds read them (rebuiltBuilds.shown). It returns how many
-// it wrote.
-func (s *Store) writeBuildMasks(ctx context.Context, base, gen uint64, r rebuiltBuilds) (int, error) {
-	if len(r.keys) == 0 {
-		return 0, nil
-	}
-	w := s.rowWriter("build_masks (base, generation, hidden, source, system, build_id)")
-	defer w.abort()
-	for _, k := range r.keys {
-		if v, ok := r.shown[k]; ok {
-			if err := w.add(ctx, base, gen, v.generation, k.source, k.system, k.buildID); err != nil {
-				return w.rows, err
-			}
-		}
-	}
-	return w.rows, w.flush()
+	// shown gives the row the views show of each build of changed that
+	// has one (its verdict left unset).
+	shown map[buildKey]shownBuild
 }
