@@ -72,7 +72,11 @@ export CODEPACE_REQUIRE_GERRIT=1
 
 # == A three-node ClickHouse cluster with ZooKeeper, for clickhouse.cluster
 # (deploy/clickhouse-cluster-local.sh; ports 2191, 9101-9103, 8201-8203).
+# Always a fresh one: a cluster left running (by hand, or by a run killed
+# before its trap) can have lost its DDL worker to ClickHouse 18.16's
+# "Node exists ... /executed" race, after which ON CLUSTER DDL hangs.
 echo "== ClickHouse cluster" >&2
+bash deploy/clickhouse-cluster-local.sh clean >/dev/null 2>&1 || true
 CODEPACE_TEST_CLICKHOUSE_CLUSTER=$(bash deploy/clickhouse-cluster-local.sh | tail -n 1)
 export CODEPACE_TEST_CLICKHOUSE_CLUSTER
 export CODEPACE_REQUIRE_CLICKHOUSE_CLUSTER=1
