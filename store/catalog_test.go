@@ -14,9 +14,10 @@ import (
 
 // TestCatalogIncremental: after an incremental compute in which a build
 // moves to another pipeline (the only one of its pipeline there), another
-// leaves a pipeline two builds had, and a new build brings a new project,
-// the catalog view lists exactly what a full compute's does, which
-// itself lists the keys of the builds and changes as stored.
+// leaves a pipeline two builds had, a new build brings a new project and
+// a change is written again, the catalog view lists exactly what a full
+// compute's does, which itself lists the keys of the builds and changes
+// as stored; and catalog_data's counts sum to the rows the views show.
 func TestCatalogIncremental(t *testing.T) {
 	inc, full := openTest(t), openTest(t)
 	slack := watermarkSlack
@@ -41,7 +42,10 @@ func TestCatalogIncremental(t *testing.T) {
 	moved.Pipeline = "check" // p2 gate had only b2
 	left := first.Builds[2]
 	left.Pipeline = "check" // p1 post keeps b4
-	second := collectors.Batch{Builds: []collectors.Build{moved, left, build("b5", "p3", "check", time.Hour)}}
+	touched := change
+	touched.Updated = end // its row is masked and written again
+	second := collectors.Batch{Changes: []collectors.Change{touched},
+		Builds: []collectors.Build{moved, left, build("b5", "p3", "check", time.Hour)}}
 	o := ComputeOptions{Bots: noBots, Now: end, Spike: spike, Fingerprint: "f"}
 	var base uint64
 	for round, b := range []collectors.Batch{first, second} {
@@ -79,13 +83,44 @@ func TestCatalogIncremental(t *testing.T) {
 			t.Errorf("round %d: full catalog\n%q\nwant\n%q", round, want, stored)
 		}
 	}
-	// A base without a catalog (computed before migration 019) makes the
-	// next compute full.
-	if err := inc.conn.Exec(ctx, fmt.Sprintf("ALTER TABLE catalog_data DROP PARTITION %d", base)); err != nil {
-		t.Fatal(err)
+	// Counted: each key's rows sum, over the live generations, to the
+	// rows the views show.
+	got := rowsAsText(t, inc, `SELECT source, kind, project, pipeline, sum(rows) FROM catalog_data
+		WHERE generation IN (SELECT generation FROM live_generations)
+		GROUP BY source, kind, project, pipeline HAVING sum(rows) != 0 ORDER BY source, kind, project, pipeline`)
+	want := rowsAsText(t, inc, `SELECT source, kind, project, pipeline, n FROM
+		(SELECT source, 'build' AS kind, project, pipeline, count() AS n FROM builds GROUP BY source, project, pipeline
+		 UNION ALL
+		 SELECT source, 'change' AS kind, project, '' AS pipeline, count() AS n FROM change_metrics GROUP BY source, project)
+		ORDER BY source, kind, project, pipeline`)
+	if !slices.Equal(got, want) {
+		t.Errorf("catalog counts\n%q\nrows in the views\n%q", got, want)
 	}
-	o.Now, o.Full = time.Now().UTC(), false
-	if st, err := inc.Compute(ctx, o); err != nil || !st.Full || !strings.Contains(st.Why, "catalog") {
-		t.Errorf("after the base's catalog is dropped: full %v (%s), %v", st.Full, st.Why, err)
+	// A base whose catalog has no counts (computed before migration 022:
+	// present 1, or no catalog at all before 019) makes the next compute
+	// full.
+	for _, older := range []string{"022", "019"} {
+		if err := inc.conn.Exec(ctx, fmt.Sprintf("ALTER TABLE catalog_data DROP PARTITION %d", base)); err != nil {
+			t.Fatal(err)
+		}
+		if older == "022" {
+			b, err := inc.conn.PrepareBatch(ctx, "INSERT INTO catalog_data (generation, source, kind, project, pipeline, present)")
+			if err == nil {
+				err = b.Append(base, "g", "change", "p1", "", uint8(1))
+			}
+			if err == nil {
+				err = b.Send()
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		time.Sleep(1100 * time.Millisecond)
+		o.Now, o.Full = time.Now().UTC(), false
+		st, err := inc.Compute(ctx, o)
+		if err != nil || !st.Full || !strings.Contains(st.Why, "catalog") {
+			t.Errorf("after the base's catalog is as before migration %s: full %v (%s), %v", older, st.Full, st.Why, err)
+		}
+		base = st.Generation
 	}
 }

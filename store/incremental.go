@@ -108,10 +108,11 @@ func (s *Store) planCompute(ctx context.Context, o ComputeOptions, started time.
 	if len(p.live) >= maxLayers {
 		return fullPlan(fmt.Sprintf("%d layers over the last full compute", len(p.live))), nil
 	}
+	// A catalog written since migration 022 has present = 0 in every row.
 	var masks, builds, catalog uint64
 	err = s.conn.QueryRow(ctx, `SELECT (SELECT count() FROM change_metrics_data WHERE generation = ?),
 		(SELECT count() FROM change_masks WHERE base = ?), (SELECT count() FROM builds_data WHERE generation = ?),
-		(SELECT count() FROM catalog_data WHERE generation = ?)`, p.base, p.base, p.base, p.base).Scan(&p.changes, &masks, &builds, &catalog)
+		(SELECT count() FROM catalog_data WHERE generation = ? AND present = 0)`, p.base, p.base, p.base, p.base).Scan(&p.changes, &masks, &builds, &catalog)
 	if err != nil {
 		return p, fmt.Errorf("read the size of the layers: %w", err)
 	}
@@ -119,7 +120,7 @@ func (s *Store) planCompute(ctx context.Context, o ComputeOptions, started time.
 		return fullPlan("the masks of the layers outgrew the changes' share"), nil
 	}
 	if catalog == 0 && p.changes+builds > 0 {
-		return fullPlan("the last full compute wrote no catalog (it ran before migration 019)"), nil
+		return fullPlan("the last full compute wrote no catalog counts (it ran before migration 022)"), nil
 	}
 	return p, s.watermark(ctx, &p)
 }
@@ -317,7 +318,8 @@ const inTouched = `(source, project, number) GLOBAL IN (SELECT source, project, 
 // stored since the watermark, each with masks over its older rows.
 func (s *Store) computeIncremental(ctx context.Context, gen uint64, o ComputeOptions, firsts map[[2]string]time.Time, plan computePlan, touched map[changeKey]struct{}, st *ComputeStats, clock *stepClock) error {
 	m := masker{s: s, base: plan.base, gen: gen, live: plan.live}
-	if err := m.changes(ctx, touched); err != nil {
+	masked, err := m.changes(ctx, touched)
+	if err != nil {
 		return fmt.Errorf("compute changes: %w", err)
 	}
 	checkpoint("change masks")
@@ -367,7 +369,10 @@ func (s *Store) computeIncremental(ctx context.Context, gen uint64, o ComputeOpt
 		return fmt.Errorf("compute newcomers: %w", err)
 	}
 	clock.done("newcomers")
-	if err := s.writeCatalog(ctx, gen, rebuilt.gone); err != nil {
+	for k, n := range rebuilt.masked {
+		masked[k] += n
+	}
+	if err := s.writeCatalog(ctx, gen, masked); err != nil {
 		return fmt.Errorf("compute catalog: %w", err)
 	}
 	clock.done("catalog")

@@ -45,7 +45,7 @@ type jobKey struct{ source, system, job string }
 // changes' builds made slower at 1M changes: 14.7M rows); holding them
 // all took 12.3 GB.
 func (s *Store) incrementalBuilds(ctx context.Context, m masker, spike metrics.SpikeConfig, watermark uint64) (rebuiltBuilds, error) {
-	r := rebuiltBuilds{gone: map[catalogKey]struct{}{}}
+	r := rebuiltBuilds{masked: catalogCounts{}}
 	t, err := s.touchedJobs(ctx, watermark)
 	if err != nil || len(t.finishes) == 0 {
 		return r, err
@@ -76,7 +76,7 @@ func (s *Store) incrementalBuilds(ctx context.Context, m masker, spike metrics.S
 			if !ok {
 				return nil // a new build: nothing to mask
 			}
-			r.gone[catalogKey{k.source, "build", shown.project, shown.pipeline}] = struct{}{}
+			r.masked[catalogKey{k.source, "build", shown.project, shown.pipeline}]++
 			return masks.add(ctx, m.base, m.gen, shown.generation, k.source, k.system, k.buildID)
 		})
 	})
@@ -91,11 +91,11 @@ func (s *Store) incrementalBuilds(ctx context.Context, m masker, spike metrics.S
 }
 
 // rebuiltBuilds is what an incremental compute wrote of the builds: how
-// many builds it wrote again and masks it wrote, and the catalog keys of
-// the rows those masks hide.
+// many builds it wrote again and masks it wrote, and how many rows of
+// each catalog key those masks hide.
 type rebuiltBuilds struct {
 	written, masks int
-	gone           map[catalogKey]struct{}
+	masked         catalogCounts
 }
 
 // jobJudge judges a job's builds, given in order of finish, in each

@@ -41,20 +41,22 @@ func (m masker) add(ctx context.Context, w *rowWriter, key ...any) error {
 // change_metrics row: a generation that computes a change writes its rows
 // of every table, one in change_metrics). Its rows of older generations
 // are masked already, by the masks that made that one visible, so the
-// masks grow with the changes rewritten, not with changes × layers.
-func (m masker) changes(ctx context.Context, keys map[changeKey]struct{}) error {
+// masks grow with the changes rewritten, not with changes × layers. It
+// returns how many rows of each catalog key the masks hide.
+func (m masker) changes(ctx context.Context, keys map[changeKey]struct{}) (catalogCounts, error) {
+	masked := catalogCounts{}
 	if len(keys) == 0 {
-		return nil
+		return masked, nil
 	}
 	tt, err := keysTable(keys)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	rows, err := m.s.conn.Query(clickhouse.Context(streaming(ctx), clickhouse.WithExternalTable(tt)),
 		m.s.local(`SELECT source, project, number, generation FROM change_metrics_data
 		WHERE `+liveChangeRows+` AND `+inTouched))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer rows.Close()
 	w := m.writer("change_masks", "source, project, number")
@@ -63,16 +65,17 @@ func (m masker) changes(ctx context.Context, keys map[changeKey]struct{}) error 
 		var k changeKey
 		var hidden uint64
 		if err := rows.Scan(&k.source, &k.project, &k.number, &hidden); err != nil {
-			return err
+			return nil, err
 		}
 		if err := w.add(ctx, m.base, m.gen, hidden, k.source, k.project, k.number); err != nil {
-			return err
+			return nil, err
 		}
+		masked[catalogKey{k.source, "change", k.project, ""}]++
 	}
 	if err := rows.Err(); err != nil {
-		return err
+		return nil, err
 	}
-	return w.flush()
+	return masked, w.flush()
 }
 
 // newcomerChange is what a touched change gives the newcomers.
