@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
+
 	"github.com/codepace/codepace/collectors"
 	"github.com/codepace/codepace/internal/chtest"
 	"github.com/codepace/codepace/keyresults/figure"
@@ -290,5 +292,25 @@ func TestMigrateAgain(t *testing.T) {
 	}
 	if again, err := s.Migrate(ctx); err != nil || len(again) != len(migrations) {
 		t.Fatalf("migrate after schema_migrations was emptied: %v, %v", again, err)
+	}
+}
+
+// TestCompression: blocks go uncompressed only when every server is on
+// this machine.
+func TestCompression(t *testing.T) {
+	for _, c := range []struct {
+		addr string
+		want clickhouse.CompressionMethod
+	}{
+		{"127.0.0.1:9000", clickhouse.CompressionNone},
+		{"localhost:9000", clickhouse.CompressionNone},
+		{"[::1]:9000,127.0.0.2:9001", clickhouse.CompressionNone},
+		{"127.0.0.1:9000,ch2.example:9000", clickhouse.CompressionLZ4},
+		{"10.0.0.5:9000", clickhouse.CompressionLZ4},
+		{"clickhouse", clickhouse.CompressionLZ4},
+	} {
+		if got := compression(strings.Split(c.addr, ",")).Method; got != c.want {
+			t.Errorf("%s: %v, want %v", c.addr, got, c.want)
+		}
 	}
 }
