@@ -3,11 +3,14 @@ package store
 import (
 	"cmp"
 	"context"
+	"fmt"
+	"maps"
 	"slices"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/ext"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/codepace/codepace/metrics"
 )
@@ -72,52 +75,81 @@ func (s *Store) incrementalBacklog(ctx context.Context, fresh map[changeKey]metr
 			lower([2]string{k.source, k.project}, at)
 		}
 	}
-	byProject, err := s.untouchedBacklog(ctx, fresh, up.From, since)
-	if err != nil {
-		return up, err
-	}
+	freshOf := map[[2]string][]metrics.BacklogItem{}
 	for k, it := range fresh {
 		p := [2]string{k.source, k.project}
-		byProject[p] = append(byProject[p], it)
+		freshOf[p] = append(freshOf[p], it)
 	}
 	projects := make([][2]string, 0, len(up.From))
 	for p := range up.From {
 		projects = append(projects, p)
 	}
-	slices.SortFunc(projects, func(a, b [2]string) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) })
+	slices.SortFunc(projects, compareProjects)
+	// Each project's days from its items: those of the untouched changes
+	// come a project at a time, in the same order.
 	var b metrics.BacklogBuilder
-	for _, p := range projects {
+	days := func(p [2]string, untouched map[changeKey]metrics.BacklogItem) {
 		from := up.From[p]
 		if start, ok := starts[p]; ok && start.Before(from) {
 			b.AddStart(p[0], p[1], start)
 		}
-		for _, it := range byProject[p] {
+		for k, it := range untouched {
+			if _, ok := fresh[k]; !ok {
+				b.Add(it)
+			}
+		}
+		for _, it := range freshOf[p] {
 			b.Add(it)
 		}
 		up.Days = append(up.Days, b.DaysFrom(from, now)...)
 	}
+	err = s.eachUntouchedProject(ctx, fresh, up.From, since, func(p [2]string, untouched map[changeKey]metrics.BacklogItem) error {
+		for len(projects) > 0 && compareProjects(projects[0], p) < 0 {
+			days(projects[0], nil) // no untouched change there
+			projects = projects[1:]
+		}
+		if len(projects) > 0 && projects[0] == p {
+			days(p, untouched)
+			projects = projects[1:]
+		}
+		return nil
+	})
+	if err != nil {
+		return up, err
+	}
+	for _, p := range projects {
+		days(p, nil)
+	}
 	return up, nil
 }
 
-// untouchedBacklog returns, by project, the items the views hold of the
-// changes not in fresh that have a span or reviewer wait not ended before
-// the instant from which their project's rows are recomputed (items may
-// hold more). Spans ended before since are read only for the projects
-// recomputed from earlier on.
-func (s *Store) untouchedBacklog(ctx context.Context, fresh map[changeKey]metrics.BacklogItem, from map[[2]string]time.Time, since time.Time) (map[[2]string][]metrics.BacklogItem, error) {
+// compareProjects orders (source, project) pairs.
+func compareProjects(a, b [2]string) int {
+	return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1]))
+}
+
+// eachUntouchedProject calls f, in the order of compareProjects, with
+// the items the views hold of a project's changes not in fresh that have
+// a span or reviewer wait not ended before the instant from which their
+// project's rows are recomputed (items may hold more), a project at a
+// time: at a million changes, holding every project's (the open changes)
+// made an incremental compute that touched nothing hold 80 MB. Spans
+// ended before since are read only for the projects recomputed from
+// earlier on.
+func (s *Store) eachUntouchedProject(ctx context.Context, fresh map[changeKey]metrics.BacklogItem, from map[[2]string]time.Time, since time.Time, f func(p [2]string, items map[changeKey]metrics.BacklogItem) error) error {
 	touched, err := keysTable(fresh)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	early, err := ext.NewTable("early", ext.Column("source", "String"), ext.Column("project", "String"))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	earliest := since
 	for p, f := range from {
 		if f.Before(since) {
 			if err := early.Append(p[0], p[1]); err != nil {
-				return nil, err
+				return err
 			}
 			if f.Before(earliest) {
 				earliest = f
@@ -126,21 +158,10 @@ func (s *Store) untouchedBacklog(ctx context.Context, fresh map[changeKey]metric
 	}
 	// The spans ended before earliest are left out first, by their to_at
 	// alone: the others hold most of the tables and all of the keys.
-	items, err := s.backlogItemsWhere(clickhouse.Context(ctx, clickhouse.WithExternalTable(touched, early)),
+	return s.eachBacklogProject(clickhouse.Context(ctx, clickhouse.WithExternalTable(touched, early)),
 		s.prewhere(`to_at IS NULL OR to_at >= toDateTime(?)`, `(source, project, number) GLOBAL NOT IN (SELECT source, project, number FROM touched)
 		AND (to_at IS NULL OR to_at >= toDateTime(?) OR (to_at >= toDateTime(?) AND (source, project) GLOBAL IN (SELECT source, project FROM early)))`),
-		earliest.Unix(), since.Unix(), earliest.Unix())
-	if err != nil {
-		return nil, err
-	}
-	out := map[[2]string][]metrics.BacklogItem{}
-	for k, it := range items {
-		if _, ok := fresh[k]; !ok {
-			p := [2]string{k.source, k.project}
-			out[p] = append(out[p], it)
-		}
-	}
-	return out, nil
+		[]any{earliest.Unix(), since.Unix(), earliest.Unix()}, f)
 }
 
 // backlogStarts returns, per source and project, the earliest start of a
@@ -204,61 +225,116 @@ func (s *Store) prewhere(pre, where string) string {
 // maybe PREWHERE) given whole.
 func (s *Store) backlogItemsWhere(ctx context.Context, clauses string, args ...any) (map[changeKey]metrics.BacklogItem, error) {
 	out := map[changeKey]metrics.BacklogItem{}
-	item := func(k changeKey) metrics.BacklogItem {
-		it, ok := out[k]
-		if !ok {
-			it = metrics.BacklogItem{Source: k.source, Project: k.project}
-		}
-		return it
-	}
-	err := s.eachRow(ctx, `SELECT source, project, number, ready_at, ready_at_ns, from_at, from_at_ns, to_at, to_at_ns
-		FROM review_backlog_changes_data`+clauses+`
-		ORDER BY source, project, number, from_at, from_at_ns`, args,
-		func(k changeKey, at, from time.Time, to *time.Time) {
-			it := item(k)
-			it.ReadyAt = at
-			it.Intervals = append(it.Intervals, metrics.Interval{From: from, To: derefTime(to)})
-			out[k] = it
-		})
-	if err != nil {
-		return nil, err
-	}
-	err = s.eachRow(ctx, `SELECT source, project, number, waiting_since, waiting_since_ns, from_at, from_at_ns, to_at, to_at_ns
-		FROM reviewer_waits_data`+clauses+`
-		ORDER BY source, project, number, from_at, from_at_ns`, args,
-		func(k changeKey, since, from time.Time, to *time.Time) {
-			it := item(k)
-			it.Turns = append(it.Turns, metrics.TurnSpan{Interval: metrics.Interval{From: from, To: derefTime(to)}, Since: since})
-			out[k] = it
-		})
+	err := s.eachBacklogProject(ctx, clauses, args, func(_ [2]string, items map[changeKey]metrics.BacklogItem) error {
+		maps.Copy(out, items)
+		return nil
+	})
 	return out, err
 }
 
-// eachRow runs a query of a change key and three instants, each a
-// DateTime and its nanoseconds (subsecond; the third DateTime nullable),
-// and passes each row to f with the instants whole.
-func (s *Store) eachRow(ctx context.Context, query string, args []any, f func(k changeKey, a, b time.Time, c *time.Time)) error {
-	rows, err := s.conn.Query(streaming(ctx), s.local(query), args...)
+// eachBacklogProject calls f, in the order of compareProjects, with the
+// backlog items (as storedBacklogItems rebuilds them) of each project's
+// changes that have a row meeting clauses (WHERE and maybe PREWHERE),
+// from those rows: both tables are read sorted by change, side by side.
+func (s *Store) eachBacklogProject(ctx context.Context, clauses string, args []any, f func(p [2]string, items map[changeKey]metrics.BacklogItem) error) error {
+	spans, err := s.openInstants(ctx, `SELECT source, project, number, ready_at, ready_at_ns, from_at, from_at_ns, to_at, to_at_ns
+		FROM review_backlog_changes_data`+clauses+`
+		ORDER BY source, project, number, from_at, from_at_ns`, args)
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var k changeKey
-		var a, b time.Time
-		var c *time.Time
-		var an, bn, cn uint32
-		if err := rows.Scan(&k.source, &k.project, &k.number, &a, &an, &b, &bn, &c, &cn); err != nil {
+	defer spans.rows.Close()
+	waits, err := s.openInstants(ctx, `SELECT source, project, number, waiting_since, waiting_since_ns, from_at, from_at_ns, to_at, to_at_ns
+		FROM reviewer_waits_data`+clauses+`
+		ORDER BY source, project, number, from_at, from_at_ns`, args)
+	if err != nil {
+		return err
+	}
+	defer waits.rows.Close()
+	var last *[2]string
+	for spans.ok || waits.ok {
+		p := spans.project()
+		if !spans.ok || (waits.ok && compareProjects(waits.project(), p) < 0) {
+			p = waits.project()
+		}
+		if last != nil && compareProjects(*last, p) >= 0 { // the days would go wrong
+			return fmt.Errorf("backlog rows sorted %s/%s before %s/%s", last[0], last[1], p[0], p[1])
+		}
+		last = &p
+		items := map[changeKey]metrics.BacklogItem{}
+		item := func(k changeKey) metrics.BacklogItem {
+			it, ok := items[k]
+			if !ok {
+				it = metrics.BacklogItem{Source: k.source, Project: k.project}
+			}
+			return it
+		}
+		for ; spans.ok && spans.project() == p; spans.next() {
+			it := item(spans.k)
+			it.ReadyAt = spans.a
+			it.Intervals = append(it.Intervals, metrics.Interval{From: spans.b, To: derefTime(spans.c)})
+			items[spans.k] = it
+		}
+		for ; waits.ok && waits.project() == p; waits.next() {
+			it := item(waits.k)
+			it.Turns = append(it.Turns, metrics.TurnSpan{Interval: metrics.Interval{From: waits.b, To: derefTime(waits.c)}, Since: waits.a})
+			items[waits.k] = it
+		}
+		if spans.err != nil || waits.err != nil {
+			return cmp.Or(spans.err, waits.err)
+		}
+		if err := f(p, items); err != nil {
 			return err
 		}
-		if c != nil {
-			u := withSubsecond(*c, cn)
-			c = &u
-		}
-		f(k, withSubsecond(a, an), withSubsecond(b, bn), c)
 	}
-	return rows.Err()
+	return cmp.Or(spans.err, waits.err)
 }
+
+// instants reads, row by row, a query of a change key and three
+// instants, each a DateTime and its nanoseconds (subsecond; the third
+// DateTime nullable): ok tells whether it holds a row (k, a, b, c, the
+// instants whole), err why not when the rows ended on an error.
+type instants struct {
+	rows driver.Rows
+	ok   bool
+	err  error
+	k    changeKey
+	a, b time.Time
+	c    *time.Time
+}
+
+// openInstants runs query and reads its first row.
+func (s *Store) openInstants(ctx context.Context, query string, args []any) (*instants, error) {
+	rows, err := s.conn.Query(streaming(ctx), s.local(query), args...)
+	if err != nil {
+		return nil, err
+	}
+	r := &instants{rows: rows}
+	r.next()
+	return r, nil
+}
+
+// next reads the next row.
+func (r *instants) next() {
+	if r.ok = r.rows.Next(); !r.ok {
+		r.err = r.rows.Err()
+		return
+	}
+	var an, bn, cn uint32
+	r.c = nil
+	if r.err = r.rows.Scan(&r.k.source, &r.k.project, &r.k.number, &r.a, &an, &r.b, &bn, &r.c, &cn); r.err != nil {
+		r.ok = false
+		return
+	}
+	if r.c != nil {
+		u := withSubsecond(*r.c, cn)
+		r.c = &u
+	}
+	r.a, r.b = withSubsecond(r.a, an), withSubsecond(r.b, bn)
+}
+
+// project is the source and project of the row r holds.
+func (r *instants) project() [2]string { return [2]string{r.k.source, r.k.project} }
 
 // withSubsecond is the instant of a DateTime t (whole seconds) and its
 // nanoseconds ns (subsecond), in UTC.
