@@ -75,6 +75,13 @@ func (s *Store) incrementalBacklog(ctx context.Context, fresh map[changeKey]metr
 			lower([2]string{k.source, k.project}, at)
 		}
 	}
+	return up, s.backlogDays(ctx, &up, fresh, starts, since, now)
+}
+
+// backlogDays sets up.Days: each project's days from up.From[p] to now,
+// from the items of its fresh changes and of its untouched ones, a
+// project at a time; starts are the projects' earliest ready starts.
+func (s *Store) backlogDays(ctx context.Context, up *backlogUpdate, fresh map[changeKey]metrics.BacklogItem, starts map[[2]string]time.Time, since, now time.Time) error {
 	freshOf := map[[2]string][]metrics.BacklogItem{}
 	for k, it := range fresh {
 		p := [2]string{k.source, k.project}
@@ -103,7 +110,7 @@ func (s *Store) incrementalBacklog(ctx context.Context, fresh map[changeKey]metr
 		}
 		up.Days = append(up.Days, b.DaysFrom(from, now)...)
 	}
-	err = s.eachUntouchedProject(ctx, fresh, up.From, since, func(p [2]string, untouched map[changeKey]metrics.BacklogItem) error {
+	err := s.eachUntouchedProject(ctx, fresh, up.From, since, func(p [2]string, untouched map[changeKey]metrics.BacklogItem) error {
 		for len(projects) > 0 && compareProjects(projects[0], p) < 0 {
 			days(projects[0], nil) // no untouched change there
 			projects = projects[1:]
@@ -115,12 +122,12 @@ func (s *Store) incrementalBacklog(ctx context.Context, fresh map[changeKey]metr
 		return nil
 	})
 	if err != nil {
-		return up, err
+		return err
 	}
 	for _, p := range projects {
 		days(p, nil)
 	}
-	return up, nil
+	return nil
 }
 
 // compareProjects orders (source, project) pairs.
