@@ -112,6 +112,7 @@ type jobJudge struct {
 	first   int // the first stretch not ended yet
 }
 
+// newJobJudge returns the judge of job's builds in its stretches spans.
 func newJobJudge(job jobKey, spans []buildSpan, spike metrics.SpikeConfig) *jobJudge {
 	j := &jobJudge{job: job, spans: spans, windows: make([]*metrics.SpikeWindow, len(spans)), spike: spike}
 	for _, sp := range spans {
@@ -276,8 +277,8 @@ func (s *Store) eachWindowBuild(ctx context.Context, spans map[jobKey][]buildSpa
 	var last collectors.Build
 	for rows.Next() {
 		var v shownBuild
-		var spike uint8
-		b, err := scanBuild(rows, &v.generation, &spike, &v.baselineS)
+		var isSpike uint8
+		b, err := scanBuild(rows, &v.generation, &isSpike, &v.baselineS)
 		if err != nil {
 			return err
 		}
@@ -295,7 +296,7 @@ func (s *Store) eachWindowBuild(ctx context.Context, spans map[jobKey][]buildSpa
 			}
 			changed = changed[1:]
 		}
-		v.isSpike, v.project, v.pipeline = spike == 1, b.Project, b.Pipeline
+		v.isSpike, v.project, v.pipeline = isSpike == 1, b.Project, b.Pipeline
 		if err := each(b, &v); err != nil {
 			return err
 		}
