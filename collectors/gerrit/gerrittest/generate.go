@@ -50,6 +50,40 @@ func (o GenOptions) withDefaults() GenOptions {
 	return o
 }
 
+// End is when the history ends: nothing happens at or after it.
+func (o GenOptions) End() time.Time {
+	o = o.withDefaults()
+	return time.Unix(o.Start.Unix()+int64(o.Years*365.25*86400), 0).UTC()
+}
+
+// Shift moves every time in cs by d, so that a history generated from a
+// fixed Start (the same history every time: when a change falls on a
+// weekend depends on the start) can end at any instant; zero times stay
+// zero.
+func Shift(cs []Change, d time.Duration) {
+	move := func(t *time.Time) {
+		if !t.IsZero() {
+			*t = t.Add(d)
+		}
+	}
+	for i := range cs {
+		c := &cs[i]
+		move(&c.Created)
+		move(&c.Updated)
+		move(&c.Submitted)
+		for k := range c.Revisions {
+			move(&c.Revisions[k].Created)
+			move(&c.Revisions[k].AuthorDate)
+		}
+		for k := range c.Messages {
+			move(&c.Messages[k].Date)
+		}
+		for k := range c.Votes {
+			move(&c.Votes[k].Date)
+		}
+	}
+}
+
 // Generate returns a realistic, deterministic change history, numbers
 // ascending with Created:
 //
@@ -187,7 +221,7 @@ var (
 func newWorld(o GenOptions) *world {
 	r := rand.New(rand.NewPCG(uint64(o.Seed), 0x9e3779b97f4a7c15))
 	w := &world{o: o, start: o.Start.Unix()}
-	w.end = w.start + int64(o.Years*365.25*86400)
+	w.end = o.End().Unix()
 	w.tagFrom = w.start + (w.end-w.start)*35/100
 	id := 1000000
 	w.jenkins = &Account{ID: id + 1, Name: "jenkins-bot", Email: "jenkins-bot@example.org", Username: "jenkins-bot", Service: true}

@@ -251,3 +251,44 @@ func TestGenerateOptions(t *testing.T) {
 		t.Errorf("%d projects, %d owners", len(projects), len(owners))
 	}
 }
+
+// TestShift: Shift moves every time of a history by the same amount and
+// leaves zero times zero.
+func TestShift(t *testing.T) {
+	opts := GenOptions{Seed: 3, Changes: 300, Years: 1}
+	want, got := Generate(opts), Generate(opts)
+	d := 36*time.Hour + 7*time.Second
+	Shift(got, d)
+	check := func(what string, w, g time.Time) {
+		t.Helper()
+		if w.IsZero() && !g.IsZero() || !w.IsZero() && !g.Equal(w.Add(d)) {
+			t.Fatalf("%s: %v shifted to %v, want %v later", what, w, g, d)
+		}
+	}
+	zeros := 0
+	for i := range want {
+		w, g := &want[i], &got[i]
+		check("created", w.Created, g.Created)
+		check("updated", w.Updated, g.Updated)
+		check("submitted", w.Submitted, g.Submitted)
+		if w.Submitted.IsZero() {
+			zeros++
+		}
+		for k := range w.Revisions {
+			check("revision created", w.Revisions[k].Created, g.Revisions[k].Created)
+			check("author date", w.Revisions[k].AuthorDate, g.Revisions[k].AuthorDate)
+		}
+		for k := range w.Messages {
+			check("message", w.Messages[k].Date, g.Messages[k].Date)
+		}
+		for k := range w.Votes {
+			check("vote", w.Votes[k].Date, g.Votes[k].Date)
+		}
+	}
+	if zeros == 0 {
+		t.Fatal("no change without a submit time: the zero case is not covered")
+	}
+	if end := opts.End(); !end.Equal(time.Date(2022, 1, 1, 6, 0, 0, 0, time.UTC)) {
+		t.Errorf("End of a year from 2021-01-01 = %v, want 365.25 days later", end)
+	}
+}
