@@ -13,8 +13,12 @@ import (
 // writeBatchRows is how many rows one derived insert takes before it
 // ends; ClickHouse squashes an insert's blocks into one part (up to
 // min_insert_block_size_rows), so it sets the size of the parts compute
-// writes and the merges they cost.
-const writeBatchRows = 10000
+// writes and the merges they cost, and what ClickHouse holds for each
+// open insert. A full compute of 200,000 changes took 19–24 s and 20–27 s
+// of ClickHouse's CPU with inserts of 10,000 rows, 17–20 s and 17–20 s
+// with 50,000, and no less with 200,000; ClickHouse's memory for one
+// change_metrics_data insert was 99, 119 and 193 MiB (BENCHMARKS.md).
+const writeBatchRows = 50000
 
 // writeBlockRows is how many rows a derived insert sends per block. The
 // client holds each open insert's columns, and each connection keeps send
