@@ -26,8 +26,9 @@ import (
 )
 
 // history fills a fresh database with two years of generated Gerrit
-// history ending now (the same history every run), collected and computed as `codepace run` does, and
-// a few collector runs; it returns a connection to it and the store.
+// history ending now (the same history every run), collected and computed
+// as `codepace run` does, and a few collector runs; it returns a
+// connection to it and the store.
 func history(t *testing.T) (driver.Conn, *store.Store) {
 	t.Helper()
 	ctx := context.Background()
