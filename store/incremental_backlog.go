@@ -100,10 +100,8 @@ func (s *Store) backlogDays(ctx context.Context, up *backlogUpdate, fresh map[ch
 		if start, ok := starts[p]; ok && start.Before(from) {
 			b.AddStart(p[0], p[1], start)
 		}
-		for k, it := range untouched {
-			if _, ok := fresh[k]; !ok {
-				b.Add(it)
-			}
+		for _, it := range untouched { // the query left the fresh ones out
+			b.Add(it)
 		}
 		for _, it := range freshOf[p] {
 			b.Add(it)
