@@ -12,6 +12,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/ext"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/codepace/codepace/collectors"
 	"github.com/codepace/codepace/metrics"
@@ -360,33 +361,25 @@ const buildStateHash = `cityHash64(pipeline, job, url, project, number, patchset
 // A build whose states since all hash as the row the view shows (a
 // collector stores again every build of a change it collects again)
 // changes nothing and is left out; the newest state of each other one is
-// then read whole.
+// then read whole. Both reads come sorted by unit key and are merged one
+// build at a time (eachStoredBuild), so what touchedJobs holds is the
+// builds that changed, not every build stored since.
 func (s *Store) touchedJobs(ctx context.Context, watermark uint64) (touchedBuilds, error) {
 	t := touchedBuilds{finishes: map[jobKey][]time.Time{}, changed: map[buildKey]collectors.Build{},
 		shown: map[buildKey]shownBuild{}}
-	states := map[buildKey][]buildState{}
-	err := s.eachBuildState(ctx, s.local(`SELECT source, system, build_id, job, finished_at, `+buildStateHash+`, version
-		FROM raw_builds WHERE version >= ?`), func(k buildKey, st buildState) { states[k] = append(states[k], st) }, watermark)
-	if err != nil {
-		return t, err
-	}
-	shown, err := s.shownBuilds(ctx, states)
-	if err != nil {
-		return t, err
-	}
 	tied := map[buildKey]struct{}{}
 	newest := map[buildKey]uint64{}
-	for k, sts := range states {
-		v, ok := shown[k]
-		if ok && !slices.ContainsFunc(sts, func(st buildState) bool { return st.hash != v.state.hash }) {
-			continue // stored again as the view shows it: no verdict can change
+	err := s.eachStoredBuild(ctx, watermark, func(k buildKey, sts []buildState, v *shownState) {
+		if v != nil && !slices.ContainsFunc(sts, func(st buildState) bool { return st.hash != v.state.hash }) {
+			return // stored again as the view shows it: no verdict can change
 		}
 		finished := func(st buildState) {
 			job := jobKey{k.source, k.system, st.job}
 			t.finishes[job] = append(t.finishes[job], st.finished)
 		}
-		if ok {
+		if v != nil {
 			finished(v.state)
+			t.shown[k] = v.row
 		}
 		top := sts[0]
 		for _, st := range sts {
@@ -396,14 +389,14 @@ func (s *Store) touchedJobs(ctx context.Context, watermark uint64) (touchedBuild
 			}
 		}
 		newest[k] = top.version
-		if ok {
-			t.shown[k] = v.row
-		}
 		for _, st := range sts {
 			if st.version == top.version && st.hash != top.hash {
 				tied[k] = struct{}{}
 			}
 		}
+	})
+	if err != nil {
+		return t, err
 	}
 	if err := s.newestStates(ctx, watermark, newest, t.changed); err != nil {
 		return t, err
@@ -420,43 +413,23 @@ type buildState struct {
 	version  uint64
 }
 
-// eachBuildState calls add with each row of query: a build's key (source,
-// system, build_id), job, finish, state hash and version.
-func (s *Store) eachBuildState(ctx context.Context, query string, add func(buildKey, buildState), args ...any) error {
-	rows, err := s.conn.Query(ctx, query, args...)
+// eachStoredBuild calls each, once per build stored since the watermark,
+// with its states stored since (sts, which each must not keep) and the
+// row the builds view shows of it (nil when none). builds_data is sorted
+// by job and finish, not build: the unit key of every row is read, the
+// rows found sorted by it and given to the builds of that unit key (not
+// read from builds_data: 1.0 → 0.4 s for the 14k builds of 1,000 changes
+// at 1M). Two builds with one unit key would only make a build look
+// changed, or add a stretch to judge again: never hide a change.
+func (s *Store) eachStoredBuild(ctx context.Context, watermark uint64, each func(k buildKey, sts []buildState, v *shownState)) error {
+	const since = `FROM raw_builds WHERE version >= ?`
+	rows, err := s.conn.Query(streaming(ctx), s.local(`SELECT cityHash64(source, system, build_id) AS unit,
+		source, system, build_id, job, finished_at, `+buildStateHash+`, version `+since+`
+		ORDER BY unit, source, system, build_id`), watermark)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var k buildKey
-		var st buildState
-		if err := rows.Scan(&k.source, &k.system, &k.buildID, &st.job, &st.finished, &st.hash, &st.version); err != nil {
-			return err
-		}
-		st.finished = st.finished.UTC()
-		add(k, st)
-	}
-	return rows.Err()
-}
-
-// shownBuilds returns the rows the builds view shows of the builds keyed
-// in states: their job, finish and state hash, and what masks and the
-// catalog need of them. builds_data is sorted by job and finish, not
-// build: the unit key of every row is read, and the rows found are given
-// their build's key by joining their unit with the keys' (not read from
-// builds_data: 1.0 → 0.4 s for the 14k builds of 1,000 changes at 1M).
-// Two builds with one unit key would only make a build look changed, or
-// add a stretch to judge again: never hide a change.
-func (s *Store) shownBuilds(ctx context.Context, states map[buildKey][]buildState) (map[buildKey]shownState, error) {
-	out := map[buildKey]shownState{}
-	if len(states) == 0 {
-		return out, nil
-	}
-	since, err := buildKeysTable("since", states)
-	if err != nil {
-		return nil, err
-	}
 	// On one server the unit keys are looked up first (PREWHERE: that one
 	// UInt64 column of every row is read, the others in the granules
 	// found).
@@ -464,29 +437,93 @@ func (s *Store) shownBuilds(ctx context.Context, states map[buildKey][]buildStat
 	if s.cluster == "" {
 		find, where = "PREWHERE ", " WHERE "
 	}
-	rows, err := s.conn.Query(clickhouse.Context(ctx, clickhouse.WithExternalTable(since)), s.local(`SELECT source, system,
-		build_id, job, finished_at, state, generation, project, pipeline FROM
-		(
-		    SELECT unit, job, finished_at, state, generation, project, pipeline FROM builds_data
-		    `+find+`unit GLOBAL IN (SELECT cityHash64(source, system, build_id) FROM since)
-		    `+where+liveBuildRows+`
-		)
-		ALL INNER JOIN (SELECT cityHash64(source, system, build_id) AS unit, source, system, build_id FROM since) USING unit`))
+	shown, err := s.conn.Query(streaming(ctx), s.local(`SELECT unit, job, finished_at, state, generation, project,
+		pipeline FROM builds_data
+		`+find+`unit GLOBAL IN (SELECT cityHash64(source, system, build_id) `+since+`)`+where+liveBuildRows+`
+		ORDER BY unit`), watermark)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var k buildKey
-		var v shownState
-		if err := rows.Scan(&k.source, &k.system, &k.buildID, &v.state.job, &v.state.finished, &v.state.hash,
-			&v.row.generation, &v.row.project, &v.row.pipeline); err != nil {
-			return nil, err
+	defer shown.Close()
+	views := shownCursor{rows: shown}
+	views.next()
+	var k buildKey
+	var unit uint64
+	var sts []buildState
+	give := func() error {
+		v, err := views.at(unit)
+		if err == nil && len(sts) > 0 {
+			each(k, sts, v)
 		}
-		v.state.finished = v.state.finished.UTC()
-		out[k] = v
+		return err
 	}
-	return out, rows.Err()
+	for rows.Next() {
+		var u uint64
+		var nk buildKey
+		var st buildState
+		if err := rows.Scan(&u, &nk.source, &nk.system, &nk.buildID, &st.job, &st.finished, &st.hash, &st.version); err != nil {
+			return err
+		}
+		st.finished = st.finished.UTC()
+		if nk != k && len(sts) > 0 {
+			if err := give(); err != nil {
+				return err
+			}
+			sts = sts[:0]
+		}
+		k, unit, sts = nk, u, append(sts, st)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return give()
+}
+
+// shownCursor reads the rows the builds view shows, sorted by unit key,
+// for builds asked in that order.
+type shownCursor struct {
+	rows driver.Rows
+	// the row read ahead, if ok
+	unit uint64
+	row  shownState
+	ok   bool
+	err  error
+	// the unit key asked last and its row
+	asked     bool
+	lastUnit  uint64
+	lastFound *shownState
+}
+
+func (c *shownCursor) next() {
+	c.ok = false
+	if !c.rows.Next() {
+		c.err = c.rows.Err()
+		return
+	}
+	var v shownState
+	c.err = c.rows.Scan(&c.unit, &v.state.job, &v.state.finished, &v.state.hash,
+		&v.row.generation, &v.row.project, &v.row.pipeline)
+	v.state.finished = v.state.finished.UTC()
+	c.row, c.ok = v, c.err == nil
+}
+
+// at returns the row shown of unit key unit (of several, the last read),
+// or nil; unit is at least the one asked before.
+func (c *shownCursor) at(unit uint64) (*shownState, error) {
+	if c.asked && unit == c.lastUnit {
+		return c.lastFound, c.err
+	}
+	for c.ok && c.unit < unit {
+		c.next()
+	}
+	var found *shownState
+	for c.ok && c.unit == unit {
+		v := c.row
+		found = &v
+		c.next()
+	}
+	c.asked, c.lastUnit, c.lastFound = true, unit, found
+	return found, c.err
 }
 
 // shownState is the row the builds view shows of a build: as a state,
