@@ -469,8 +469,10 @@ func BenchmarkItemCounter(b *testing.B) {
 }
 
 // TestGzip: codepace asks for gzip and reads a gzipped answer of several
-// read chunks whole; one that says gzip but is not fails naming gzip;
-// an answer not gzipped is read as it is.
+// read chunks whole, also one of two gzip members (whose trailer gives
+// only the last one's size) and one over MaxAnswerBytes whose last member
+// is small; one that says gzip but is not fails naming gzip; an answer not
+// gzipped is read as it is.
 func TestGzip(t *testing.T) {
 	body := "[" + strings.Repeat(`"abcdefghijklmnopqrstuvwxyz",`, 200_000) + "1]" // over 5 MB
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -483,6 +485,17 @@ func TestGzip(t *testing.T) {
 			zw := gzip.NewWriter(w)
 			zw.Write([]byte(body))
 			zw.Close()
+		case "/members", "/members-over":
+			w.Header().Set("Content-Encoding", "gzip")
+			half := len(body) / 2
+			if r.URL.Path == "/members-over" {
+				half = len(body) - 10
+			}
+			for _, part := range []string{body[:half], body[half:]} {
+				zw := gzip.NewWriter(w)
+				zw.Write([]byte(part))
+				zw.Close()
+			}
 		case "/broken":
 			w.Header().Set("Content-Encoding", "gzip")
 			w.Write([]byte(body))
@@ -492,11 +505,15 @@ func TestGzip(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := newClient(t, srv.URL, nil)
-	for _, path := range []string{"/gzip", "/plain"} {
+	for _, path := range []string{"/gzip", "/members", "/plain"} {
 		got, err := c.GetJSON(context.Background(), path, nil)
 		if err != nil || string(got) != body {
 			t.Errorf("%s: %d bytes, %v; want the %d bytes sent", path, len(got), err, len(body))
 		}
+	}
+	small := newClient(t, srv.URL, func(c *Config) { c.MaxAnswerBytes = int64(len(body)) - 1 })
+	if _, err := small.GetJSON(context.Background(), "/members-over", nil); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("/members-over: %v, want ErrTooLarge", err)
 	}
 	if _, err := c.GetJSON(context.Background(), "/broken", nil); err == nil || !strings.Contains(err.Error(), "gzip") {
 		t.Errorf("/broken: %v, want a gzip error", err)
