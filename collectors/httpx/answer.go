@@ -201,28 +201,33 @@ func (c *itemCounter) feed(b []byte) {
 // and returns where the string ends (after its closing quote), or len(b)
 // when it goes on. It looks for quotes and backslashes with
 // bytes.IndexByte rather than byte by byte: most of an answer is strings.
+// The next quote found is kept across the string's escapes (a Zuul
+// report has one per line), so that no byte is searched twice.
 func (c *itemCounter) skipString(b []byte, i int) int {
+	q := -1 // the next quote at or after i, len(b) for none
 	for i < len(b) {
-		q := bytes.IndexByte(b[i:], '"')
-		end := len(b)
-		if q >= 0 {
-			end = i + q
+		if q < i {
+			if q = bytes.IndexByte(b[i:], '"'); q < 0 {
+				q = len(b)
+			} else {
+				q += i
+			}
 		}
-		if e := bytes.IndexByte(b[i:end], '\\'); e >= 0 {
+		if e := bytes.IndexByte(b[i:q], '\\'); e >= 0 {
 			i += e + 2 // the backslash and the byte it escapes
 			if i > len(b) {
 				c.escaped = true
 			}
 			continue
 		}
-		if q < 0 {
+		if q == len(b) {
 			return len(b)
 		}
 		c.inString = false
 		if c.depth == 1 {
 			c.last = append(c.last[:0], c.str...)
 		}
-		return end + 1
+		return q + 1
 	}
 	return len(b)
 }
