@@ -96,18 +96,23 @@ echo "== go test" >&2
 # wider bound than go test's default 10 minutes, so a slow machine is not
 # mistaken for a hung test.
 log=$(mktemp)
-if ! go test -count=1 -timeout 30m ./... 2>&1 | tee "$log"; then
+pkgs=./...
+for attempt in 1 2 3; do
+  if go test -count=1 -timeout 30m $pkgs 2>&1 | tee "$log"; then
+    break
+  fi
   # Two failures of the servers, not of codepace, get the failed packages
-  # run once more on restarted servers; any other failure fails the run as
-  # it is.
-  # - ClickHouse 18.16 now and then dies (a segfault in its allocator) a
-  #   minute after a reliability test kills codepace in the middle of an
-  #   insert, as those tests do on purpose (docs/reliability.md); every test
-  #   after that fails with "connection refused".
+  # run again on restarted servers, twice at most; any other failure fails
+  # the run as it is.
+  # - ClickHouse 18.16 now and then dies (a segfault in its allocator),
+  #   often a minute after a reliability test kills codepace in the middle
+  #   of an insert, as those tests do on purpose (docs/reliability.md);
+  #   every test after that fails with "connection refused".
   # - A cluster node's DDL worker can stop on 18.16's "Node exists ...
   #   /executed" race even on a fresh cluster; every ON CLUSTER statement
   #   after that times out with "unfinished hosts (0 of them are currently
-  #   active)".
+  #   active)". It happened on the rerun after a dead ClickHouse had cut
+  #   the cluster tests short, so every rerun gets a fresh cluster.
   retry=
   if ! clickhouse-client -q 'SELECT 1' >/dev/null 2>&1; then
     echo "== ClickHouse died during go test; its server log says:" >&2
@@ -116,16 +121,19 @@ if ! go test -count=1 -timeout 30m ./... 2>&1 | tee "$log"; then
     retry=1
   fi
   if grep -q 'unfinished hosts (0 of them are currently active)' "$log"; then
-    echo "== a cluster node's DDL worker stopped during go test: a fresh cluster" >&2
-    bash deploy/clickhouse-cluster-local.sh clean >/dev/null 2>&1 || true
-    CODEPACE_TEST_CLICKHOUSE_CLUSTER=$(bash deploy/clickhouse-cluster-local.sh | tail -n 1)
+    echo "== a cluster node's DDL worker stopped during go test" >&2
     retry=1
   fi
-  [ -n "$retry" ] || exit 1
-  failed=$(awk '$1 == "FAIL" && NF >= 2 {print $2}' "$log" | sort -u)
-  echo "== go test again, on the restarted servers:" $failed >&2
-  go test -count=1 -timeout 30m $failed
-fi
+  if [ -z "$retry" ] || [ "$attempt" = 3 ]; then
+    exit 1
+  fi
+  echo "== a fresh ClickHouse cluster" >&2
+  bash deploy/clickhouse-cluster-local.sh clean >/dev/null 2>&1 || true
+  CODEPACE_TEST_CLICKHOUSE_CLUSTER=$(bash deploy/clickhouse-cluster-local.sh | tail -n 1)
+  pkgs=$(awk '$1 == "FAIL" && NF >= 2 {print $2}' "$log" | sort -u)
+  [ -n "$pkgs" ] || exit 1
+  echo "== go test again, on the restarted servers:" $pkgs >&2
+done
 rm -f "$log"
 
 echo "== benchmark, small (BENCHMARKS.md has the full sizes)" >&2
