@@ -75,10 +75,13 @@ export CODEPACE_REQUIRE_GERRIT=1
 # Always a fresh one: a cluster left running (by hand, or by a run killed
 # before its trap) can have lost its DDL worker to ClickHouse 18.16's
 # "Node exists ... /executed" race, after which ON CLUSTER DDL hangs.
-echo "== ClickHouse cluster" >&2
-bash deploy/clickhouse-cluster-local.sh clean >/dev/null 2>&1 || true
-CODEPACE_TEST_CLICKHOUSE_CLUSTER=$(bash deploy/clickhouse-cluster-local.sh | tail -n 1)
-export CODEPACE_TEST_CLICKHOUSE_CLUSTER
+fresh_cluster() {
+  echo "== a fresh ClickHouse cluster" >&2
+  bash deploy/clickhouse-cluster-local.sh clean >/dev/null 2>&1 || true
+  CODEPACE_TEST_CLICKHOUSE_CLUSTER=$(bash deploy/clickhouse-cluster-local.sh | tail -n 1)
+  export CODEPACE_TEST_CLICKHOUSE_CLUSTER
+}
+fresh_cluster
 export CODEPACE_REQUIRE_CLICKHOUSE_CLUSTER=1
 
 # == Chromium, for the browser check of the HTML scoreboard
@@ -127,9 +130,7 @@ for attempt in 1 2 3; do
   if [ -z "$retry" ] || [ "$attempt" = 3 ]; then
     exit 1
   fi
-  echo "== a fresh ClickHouse cluster" >&2
-  bash deploy/clickhouse-cluster-local.sh clean >/dev/null 2>&1 || true
-  CODEPACE_TEST_CLICKHOUSE_CLUSTER=$(bash deploy/clickhouse-cluster-local.sh | tail -n 1)
+  fresh_cluster
   pkgs=$(awk '$1 == "FAIL" && NF >= 2 {print $2}' "$log" | sort -u)
   [ -n "$pkgs" ] || exit 1
   echo "== go test again, on the restarted servers:" $pkgs >&2

@@ -372,7 +372,7 @@ func (c *Client) read(r io.Reader, limit, size int64, items *itemCounter, asked 
 		}
 	}()
 	for {
-		if !locked && (total+next > bigAnswer && next > maxChunk || total > bigAnswer) {
+		if !locked && (next > bigAnswer || total > bigAnswer) {
 			c.big.Lock()
 			locked = true
 		}
@@ -383,7 +383,8 @@ func (c *Client) read(r io.Reader, limit, size int64, items *itemCounter, asked 
 			buf = make([]byte, next)
 		}
 		// Fill buf a chunk at a time, so that items can stop the reading.
-		n, err := 0, error(nil)
+		var n int
+		var err error
 		for n < len(buf) && err == nil {
 			var m int
 			m, err = fill(r, buf[n:min(n+maxChunk, len(buf))])
