@@ -416,19 +416,35 @@ func logTail(log string) string {
 	return strings.Join(kept, "\n")
 }
 
-// readBody reads an answer whole, gunzipping it with klauspost/compress's
-// reader as codepace's HTTP layer does (collectors/httpx).
-func readBody(resp *http.Response) ([]byte, error) {
+// decodeAnswer decodes a page as codepace's Gerrit collector does
+// (collectors/httpx, collectors/gerrit): the gzipped answer read whole,
+// then decompressed with klauspost/compress's reader, a chunk at a time,
+// into a gerrit.PageStream after the )]}' guard.
+func decodeAnswer(resp *http.Response) (changes, bad int, more bool, err error) {
 	defer resp.Body.Close()
-	var r io.Reader = resp.Body
-	if resp.Header.Get("Content-Encoding") == "gzip" {
-		zr, err := gzip.NewReader(resp.Body)
-		if err != nil {
-			return nil, err
-		}
-		r = zr
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, 0, false, err
 	}
-	return io.ReadAll(r)
+	var r io.Reader = bytes.NewReader(body)
+	if resp.Header.Get("Content-Encoding") == "gzip" {
+		if r, err = gzip.NewReader(r); err != nil {
+			return 0, 0, false, err
+		}
+	}
+	guard := make([]byte, 4)
+	if _, err := io.ReadFull(r, guard); err != nil || string(guard) != ")]}'" {
+		return 0, 0, false, fmt.Errorf("an answer without Gerrit's guard (%v)", err)
+	}
+	ps := gerrit.NewPageStream("bench", resp.Request.URL.Scheme+"://"+resp.Request.URL.Host+"/")
+	if _, err := io.CopyBuffer(ps, r, make([]byte, 64<<10)); err != nil {
+		return 0, 0, false, err
+	}
+	if err := ps.Close(); err != nil {
+		return 0, 0, false, err
+	}
+	cs, bad, more := ps.Page()
+	return len(cs), bad, more, nil
 }
 
 // floor fetches the pages a backfill fetches (the same windows, options
@@ -462,16 +478,12 @@ func floor(ctx context.Context, base, since string) (step, error) {
 			if err != nil {
 				return s, err
 			}
-			body, err := readBody(resp)
+			changes, bad, more, err := decodeAnswer(resp)
 			if err != nil {
 				return s, err
 			}
 			s.requests++
-			changes, bad, more, err := gerrit.DecodePage(bytes.TrimPrefix(body, []byte(")]}'")), "bench", base)
-			if err != nil {
-				return s, err
-			}
-			n := len(changes) + bad
+			n := changes + bad
 			s.changes += n
 			if n == 0 || !more {
 				break

@@ -3,6 +3,7 @@ package gerrit
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -36,8 +37,10 @@ type client struct {
 }
 
 // query fetches one page of GET /changes/ and decodes it, after Gerrit's
-// )]}' guard, with decodePage; shown is the URL (without credentials),
-// for messages. An answer that is not a list of changes fails naming it.
+// )]}' guard, as it comes with a PageStream, or whole with decodePage when
+// the answer is not gzipped or the stream cannot read it; shown is the URL
+// (without credentials), for messages. An answer that is not a list of
+// changes fails naming it.
 func (c *client) query(ctx context.Context, q string, n, skip int, options []string, source string) (p page, shown string, err error) {
 	v := url.Values{}
 	v.Set("q", q)
@@ -49,12 +52,18 @@ func (c *client) query(ctx context.Context, q string, n, skip int, options []str
 		v.Add("o", o)
 	}
 	shown = c.base + c.prefix + "changes/?" + v.Encode()
-	err = c.hx.DecodeJSON(ctx, shown, magicPrefix, func(body []byte) error {
-		var err error
-		if p, err = decodePage(body, source, c.base); err != nil {
-			return fmt.Errorf("GET %s: %w", shown, err)
-		}
-		return nil
-	})
+	var ps *PageStream
+	streamed, err := c.hx.StreamJSON(ctx, shown, magicPrefix,
+		func() io.WriteCloser { ps = NewPageStream(source, c.base); return ps },
+		func(body []byte) error {
+			var err error
+			if p, err = decodePage(body, source, c.base); err != nil {
+				return fmt.Errorf("GET %s: %w", shown, err)
+			}
+			return nil
+		})
+	if streamed {
+		p = ps.p
+	}
 	return p, shown, err
 }

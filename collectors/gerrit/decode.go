@@ -155,7 +155,6 @@ func decodePage(body []byte, source, baseURL string) (page, error) {
 	}
 	s.i++
 	for first := true; ; first = false {
-		s.depth, s.wrong = 0, nil
 		more, err := s.next(first, ']')
 		if err != nil {
 			return p, fmt.Errorf("%w: %v (is the answer cut short?)", httpx.ErrNotJSON, err)
@@ -167,33 +166,35 @@ func decodePage(body []byte, source, baseURL string) (page, error) {
 			}
 			return p, nil
 		}
-		var ci changeInfo
-		if err := s.change(&ci); err != nil {
+		if err := p.add(&s, 0, source, baseURL); err != nil {
 			return p, fmt.Errorf("%w: %v (is the answer cut short?)", httpx.ErrNotJSON, err)
 		}
-		if s.wrong != nil {
-			p.bad = append(p.bad, fmt.Errorf("change at offset %d: %v", s.wrong.off, s.wrong))
-			continue
-		}
-		if ci.MoreChanges {
-			p.more = true
-		}
-		c, err := ci.record(source, baseURL)
-		if err != nil {
-			p.bad = append(p.bad, fmt.Errorf("change %d: %w", ci.Number, err))
-			continue
-		}
-		p.changes = append(p.changes, c)
 	}
 }
 
-// DecodePage reads one answer to a change query, after its )]}' guard, as
-// the collector does: the changes it could read, how many it could not,
-// and whether Gerrit has more. codepace-bench's fetch-and-decode floor
-// decodes with it.
-func DecodePage(body []byte, source, baseURL string) (changes []collectors.Change, bad int, more bool, err error) {
-	p, err := decodePage(body, source, baseURL)
-	return p.changes, len(p.bad), p.more, err
+// add reads the change at the scanner into the page, or, when it cannot be
+// read, why into p.bad; base is the offset of the scanner's bytes in the
+// answer, for messages. Only a syntax error fails.
+func (p *page) add(s *scanner, base int, source, baseURL string) error {
+	s.depth, s.wrong = 0, nil
+	var ci changeInfo
+	if err := s.change(&ci); err != nil {
+		return err
+	}
+	if s.wrong != nil {
+		p.bad = append(p.bad, fmt.Errorf("change at offset %d: %v", base+s.wrong.off, s.wrong))
+		return nil
+	}
+	if ci.MoreChanges {
+		p.more = true
+	}
+	c, err := ci.record(source, baseURL)
+	if err != nil {
+		p.bad = append(p.bad, fmt.Errorf("change %d: %w", ci.Number, err))
+		return nil
+	}
+	p.changes = append(p.changes, c)
+	return nil
 }
 
 // statuses maps Gerrit's change status to codepace's.

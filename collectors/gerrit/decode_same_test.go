@@ -80,6 +80,7 @@ func sameDecoding(t *testing.T, name string, body []byte) {
 	t.Helper()
 	want, wantErr := jsonDecodePage(body, "s", "http://g/")
 	got, err := decodePage(body, "s", "http://g/")
+	sameStreamed(t, name, body, got, err)
 	if (err == nil) != (wantErr == nil) {
 		t.Fatalf("%s: error %v, encoding/json's %v", name, err, wantErr)
 	}
@@ -201,6 +202,9 @@ func TestDecodeGeneratedSameAsEncodingJSON(t *testing.T) {
 			t.Fatal(err)
 		}
 		sameDecoding(t, "page at "+strconv.Itoa(skip), afterGuard(body))
+		if _, ok := streamIn(afterGuard(body), 4096); !ok {
+			t.Fatalf("page at %d: the stream did not read it", skip)
+		}
 		if p, err := decodePage(afterGuard(body), "s", "http://g/"); err != nil || len(p.changes) == 0 {
 			t.Fatalf("page at %d: %d changes, %v", skip, len(p.changes), err)
 		}
@@ -223,8 +227,9 @@ func FuzzDecodeSame(f *testing.F) {
 }
 
 // BenchmarkDecodePage decodes a 500-change page of the test server with
-// the collector's options (-bench . -benchmem; the JSON variant is
-// encoding/json's decoding, for comparison).
+// the collector's options (-bench . -benchmem): whole with the scanner,
+// as it comes in 64 KB chunks with a PageStream, and whole with
+// encoding/json, for comparison.
 func BenchmarkDecodePage(b *testing.B) {
 	srv := gt.New(gt.Generate(gt.GenOptions{Seed: 7, Changes: 600}))
 	v := url.Values{"q": {"after:2000-01-01"}, "n": {"500"}, "o": queryOptions}
@@ -242,7 +247,12 @@ func BenchmarkDecodePage(b *testing.B) {
 	for _, d := range []struct {
 		name   string
 		decode func([]byte, string, string) (page, error)
-	}{{"scanner", decodePage}, {"json", jsonDecodePage}} {
+	}{{"scanner", decodePage}, {"json", jsonDecodePage}, {"stream", func(body []byte, _, _ string) (page, error) {
+		if p, ok := streamIn(body, 64<<10); ok {
+			return p, nil
+		}
+		return page{}, errors.New("the stream did not take the page")
+	}}} {
 		b.Run(d.name, func(b *testing.B) {
 			b.SetBytes(int64(len(body)))
 			b.ReportAllocs()

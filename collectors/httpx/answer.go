@@ -18,6 +18,9 @@ type Body struct {
 	*bytes.Reader
 	// Raw is the whole body.
 	Raw []byte
+	// streamed tells that a StreamJSON writer took the answer: Raw is
+	// empty.
+	streamed bool
 }
 
 // NewBody returns b as a response body.

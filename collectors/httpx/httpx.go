@@ -269,8 +269,13 @@ func (a attempt) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	var body []byte
+	streamed := false
 	if gz && strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
-		body, err = c.gunzip(resp, items, asked)
+		sr, _ := ctx.Value(streamKey{}).(*streamRequest)
+		if resp.StatusCode != http.StatusOK {
+			sr = nil
+		}
+		body, streamed, err = c.gunzip(resp, items, asked, sr)
 	} else {
 		body, err = c.read(resp.Body, c.cfg.MaxAnswerBytes, -1, items, asked)
 	}
@@ -287,7 +292,7 @@ func (a attempt) RoundTrip(req *http.Request) (*http.Response, error) {
 	case err != nil:
 		return nil, fmt.Errorf("reading the answer: %w", a.timedOut(ctx, err))
 	}
-	resp.Body = NewBody(body)
+	resp.Body = &Body{Reader: bytes.NewReader(body), Raw: body, streamed: streamed}
 	resp.ContentLength = int64(len(body))
 	resp.Header.Del("Content-Length")
 	return resp, nil
@@ -307,8 +312,10 @@ const bigAnswer = 4 << 20
 // a Gerrit page's size) so that the decompressed one goes into a single
 // buffer of the size the gzip trailer gives, instead of chunks copied
 // together at the end (a third of a collection's heap at its highest).
-// A body that is not gzip fails naming gzip, as with the transport.
-func (c *Client) gunzip(resp *http.Response, items *itemCounter, asked int) ([]byte, error) {
+// With sr (StreamJSON's 200 answers) it is decompressed into sr's writer
+// instead: streamed tells that the writer took it all, and body is then
+// nil. A body that is not gzip fails naming gzip, as with the transport.
+func (c *Client) gunzip(resp *http.Response, items *itemCounter, asked int, sr *streamRequest) (body []byte, streamed bool, err error) {
 	resp.Header.Del("Content-Encoding")
 	resp.Uncompressed = true
 	// Deflate's stored blocks add 5 bytes per 64 KiB: an answer within
@@ -316,13 +323,25 @@ func (c *Client) gunzip(resp *http.Response, items *itemCounter, asked int) ([]b
 	limit := c.cfg.MaxAnswerBytes + c.cfg.MaxAnswerBytes/8192 + 64
 	z, err := c.read(resp.Body, limit, -1, nil, 0)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	zr, err := gzip.NewReader(bytes.NewReader(z))
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return c.read(zr, c.cfg.MaxAnswerBytes, isize(z), items, asked)
+	if sr != nil {
+		if streamed, err = c.stream(zr, items, asked, sr); streamed || err != nil {
+			return nil, streamed, err
+		}
+		// The writer could not take the answer, which was checked whole:
+		// it is decompressed again for StreamJSON's decode.
+		if err = zr.Reset(bytes.NewReader(z)); err != nil {
+			return nil, false, err
+		}
+		items = nil
+	}
+	body, err = c.read(zr, c.cfg.MaxAnswerBytes, isize(z), items, asked)
+	return body, false, err
 }
 
 // isize is the decompressed size a gzip stream's trailer gives (modulo
@@ -466,6 +485,11 @@ func (c *Client) DecodeJSON(ctx context.Context, rawURL string, prefix []byte, d
 	if err != nil {
 		return err
 	}
+	return c.decodeAnswer(resp, prefix, decode)
+}
+
+// decodeAnswer is DecodeJSON's reading of an answer.
+func (c *Client) decodeAnswer(resp *http.Response, prefix []byte, decode func(body []byte) error) error {
 	body := RawBody(resp.Body)
 	ct := resp.Header.Get("Content-Type")
 	if resp.StatusCode != http.StatusOK {
