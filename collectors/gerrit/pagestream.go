@@ -136,6 +136,10 @@ func (ps *PageStream) Close() error {
 	return nil
 }
 
+// Items is how many changes the stream read so far, readable or not (see
+// httpx.ItemWriter).
+func (ps *PageStream) Items() int { return len(ps.p.changes) + len(ps.p.bad) }
+
 // Page returns what a closed PageStream read: the changes, how many could
 // not be read, and whether Gerrit has more.
 func (ps *PageStream) Page() (changes []collectors.Change, bad int, more bool) {

@@ -159,6 +159,9 @@ func newItemCounter(key string) *itemCounter {
 	return c
 }
 
+// reset starts the count again, for the answer read again from its start.
+func (c *itemCounter) reset() { *c = *newItemCounter(c.key) }
+
 // feed reads the next bytes of the answer.
 func (c *itemCounter) feed(b []byte) {
 	for i := 0; i < len(b); i++ {

@@ -333,12 +333,14 @@ func (c *Client) gunzip(resp *http.Response, items *itemCounter, asked int, sr *
 		if streamed, err = c.stream(zr, items, asked, sr); streamed || err != nil {
 			return nil, streamed, err
 		}
-		// The writer could not take the answer, which was checked whole:
-		// it is decompressed again for StreamJSON's decode.
+		// The writer could not take the answer: it is decompressed again
+		// for StreamJSON's decode.
 		if err = zr.Reset(bytes.NewReader(z)); err != nil {
 			return nil, false, err
 		}
-		items = nil
+		if items != nil {
+			items.reset()
+		}
 	}
 	body, err = c.read(zr, c.cfg.MaxAnswerBytes, isize(z), items, asked)
 	return body, false, err

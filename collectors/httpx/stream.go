@@ -46,29 +46,49 @@ const streamChunk = 64 << 10
 
 var streamPool = sync.Pool{New: func() any { return new([streamChunk]byte) }}
 
+// An ItemWriter is a StreamJSON writer that counts the items it read
+// (Config.Items' key ""): the answer is then checked against the items
+// asked for by its count, at least as many as came, rather than scanned a
+// second time by the item counter.
+type ItemWriter interface {
+	io.WriteCloser
+	Items() int
+}
+
 // stream decompresses zr into a writer of sr, a chunk at a time, with
-// read's checks (MaxAnswerBytes, items): false when the writer failed, in
-// which case the answer is still read to its end, so that the checks are
-// made on all of it.
+// read's checks (MaxAnswerBytes, items): false when the writer failed,
+// and the answer must be read whole again, with these checks, from its
+// start (and items reset).
 func (c *Client) stream(zr io.Reader, items *itemCounter, asked int, sr *streamRequest) (bool, error) {
 	buf := streamPool.Get().(*[streamChunk]byte)
 	defer streamPool.Put(buf)
-	w := &prefixWriter{prefix: sr.prefix, w: sr.newWriter()}
-	ok := true
+	w := sr.newWriter()
+	counted, _ := w.(ItemWriter)
+	pw := &prefixWriter{prefix: sr.prefix, w: w}
+	tooMany := func() bool {
+		if counted != nil {
+			items.n = counted.Items()
+		}
+		return items.n > asked
+	}
 	var total int64
 	for {
 		n, err := fill(zr, buf[:])
 		if total += int64(n); total > c.cfg.MaxAnswerBytes {
 			return false, ErrTooLarge
 		}
-		if items != nil {
-			if items.feed(buf[:n]); items.n > asked {
-				return false, ErrTooManyItems
+		if n > 0 {
+			if _, werr := pw.Write(buf[:n]); werr != nil {
+				return false, nil
 			}
 		}
-		if ok && n > 0 {
-			_, werr := w.Write(buf[:n])
-			ok = werr == nil
+		if items != nil {
+			if counted == nil {
+				items.feed(buf[:n])
+			}
+			if tooMany() {
+				return false, ErrTooManyItems
+			}
 		}
 		if err == io.EOF {
 			break
@@ -77,7 +97,13 @@ func (c *Client) stream(zr io.Reader, items *itemCounter, asked int, sr *streamR
 			return false, err
 		}
 	}
-	return ok && w.Close() == nil, nil
+	if pw.Close() != nil {
+		return false, nil
+	}
+	if items != nil && tooMany() {
+		return false, ErrTooManyItems
+	}
+	return true, nil
 }
 
 // errNoPrefix is a streamed answer that does not start with its prefix.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -132,5 +133,66 @@ func TestStreamJSON(t *testing.T) {
 	few := newClient(t, srv.URL, func(c *Config) { c.Items = func(*http.Request) (string, int) { return "", 10_000 } })
 	if _, _, _, err = stream(few, "/gzip", 0); !errors.Is(err, ErrTooManyItems) {
 		t.Fatalf("/gzip over the items asked: %v", err)
+	}
+}
+
+// counter is a keeper that counts the objects it took (an ItemWriter);
+// lazy ones count only when closed, as a writer that reads in large steps
+// may.
+type counter struct {
+	keeper
+	lazy bool
+}
+
+func (c *counter) Items() int {
+	if c.lazy && !c.closed {
+		return 0
+	}
+	return strings.Count(c.String(), "{")
+}
+
+// TestStreamJSONItemWriter: a writer that counts its items is checked by
+// its count, as it goes and once closed; a writer that fails has the
+// answer counted whole again.
+func TestStreamJSONItemWriter(t *testing.T) {
+	list := "[" + strings.Repeat(`{"k":"abcdefghijklmnopqrstuvwxyz"},`, 10_000) + "{}]"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Write(gzipped(list))
+	}))
+	defer srv.Close()
+	for _, tt := range []struct {
+		name        string
+		asked       int
+		lazy        bool
+		refuseAfter int
+		want        error
+	}{
+		{"all asked", 10_001, false, 0, nil},
+		{"more, seen as it goes", 100, false, 0, ErrTooManyItems},
+		{"more, seen once closed", 10_000, true, 0, ErrTooManyItems},
+		{"more, the writer failing", 10_000, false, 1000, ErrTooManyItems},
+		{"all asked, the writer failing", 10_001, false, 1000, nil},
+		// A writer that does not count, failing after the item counter
+		// saw a part of the answer: the count starts again from the
+		// answer's start (else it would miss the items read again).
+		{"more, a writer not counting failing", 5_000, false, -70_000, ErrTooManyItems},
+		{"all asked, a writer not counting failing", 10_001, false, -70_000, nil},
+	} {
+		c := newClient(t, srv.URL, func(c *Config) { c.Items = func(*http.Request) (string, int) { return "", tt.asked } })
+		streamed, err := c.StreamJSON(context.Background(), "/", nil,
+			func() io.WriteCloser {
+				if tt.refuseAfter < 0 {
+					return &keeper{refuseAfter: -tt.refuseAfter}
+				}
+				return &counter{keeper{refuseAfter: tt.refuseAfter}, tt.lazy}
+			},
+			func([]byte) error { return nil })
+		if !errors.Is(err, tt.want) || err != nil && tt.want == nil || streamed != (tt.want == nil && tt.refuseAfter == 0) {
+			t.Errorf("%s: streamed %v, %v; want %v", tt.name, streamed, err, tt.want)
+		}
+		if tt.want != nil && !strings.Contains(err.Error(), "where codepace asked for at most "+strconv.Itoa(tt.asked)) {
+			t.Errorf("%s: %v", tt.name, err)
+		}
 	}
 }
