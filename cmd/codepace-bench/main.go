@@ -419,8 +419,8 @@ func logTail(log string) string {
 // decodeAnswer decodes a page as codepace's Gerrit collector does
 // (collectors/httpx, collectors/gerrit): the gzipped answer read whole,
 // then decompressed with klauspost/compress's reader, a chunk at a time,
-// into a gerrit.PageStream after the )]}' guard.
-func decodeAnswer(resp *http.Response) (changes, bad int, more bool, err error) {
+// into a gerrit.PageStream after the )]}' guard; base is the server's URL.
+func decodeAnswer(resp *http.Response, base string) (changes, bad int, more bool, err error) {
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
@@ -436,7 +436,7 @@ func decodeAnswer(resp *http.Response) (changes, bad int, more bool, err error) 
 	if _, err := io.ReadFull(r, guard); err != nil || string(guard) != ")]}'" {
 		return 0, 0, false, fmt.Errorf("an answer without Gerrit's guard (%v)", err)
 	}
-	ps := gerrit.NewPageStream("bench", resp.Request.URL.Scheme+"://"+resp.Request.URL.Host+"/")
+	ps := gerrit.NewPageStream("bench", base)
 	if _, err := io.CopyBuffer(ps, r, make([]byte, 64<<10)); err != nil {
 		return 0, 0, false, err
 	}
@@ -478,7 +478,7 @@ func floor(ctx context.Context, base, since string) (step, error) {
 			if err != nil {
 				return s, err
 			}
-			changes, bad, more, err := decodeAnswer(resp)
+			changes, bad, more, err := decodeAnswer(resp, base)
 			if err != nil {
 				return s, err
 			}
