@@ -46,28 +46,39 @@ if [ "${#gerrit_missing[@]}" -gt 0 ]; then
   gerrit_as_root apt-get update -qq
   gerrit_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${gerrit_missing[@]}" >/dev/null
 fi
-gerrit_tmp=$(mktemp -d "${TMPDIR:-/tmp}/codepace-test-gerrit.XXXXXX")
-export GERRIT_SITE="$gerrit_tmp/site"
-export GERRIT_HTTP_PORT="${GERRIT_HTTP_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
+# A rerun after a server failure (below) gets a fresh site too: the tests
+# against the dev Gerrit add activity to it, which a second run would find.
+gerrit_port=${GERRIT_HTTP_PORT:-}
+gerrit_tmp=
 stop_servers() {
   local rc=$?
   bash deploy/clickhouse-cluster-local.sh clean >/dev/null 2>&1 || true
-  bash deploy/gerrit-dev/stop.sh "$GERRIT_SITE" || true
+  [ -z "$gerrit_tmp" ] || bash deploy/gerrit-dev/stop.sh "$GERRIT_SITE" || true
   if [ "$rc" = 0 ]; then
     rm -rf "$gerrit_tmp"
-  else
+  elif [ -n "$gerrit_tmp" ]; then
     echo "dev Gerrit site kept for inspection: $GERRIT_SITE (logs in $GERRIT_SITE/logs)" >&2
   fi
 }
 trap stop_servers EXIT
-echo "== dev Gerrit (site $GERRIT_SITE, port $GERRIT_HTTP_PORT)" >&2
-gerrit_t0=$SECONDS
-CODEPACE_TEST_GERRIT=$(bash deploy/gerrit-dev/start.sh "$GERRIT_SITE")
-gerrit_t1=$SECONDS
-bash deploy/gerrit-dev/seed.sh "$GERRIT_SITE" >&2
-echo "== dev Gerrit at $CODEPACE_TEST_GERRIT: started in $((gerrit_t1 - gerrit_t0))s, seeded in $((SECONDS - gerrit_t1))s ($((SECONDS - gerrit_t0))s in all)" >&2
-export CODEPACE_TEST_GERRIT
-export CODEPACE_TEST_GERRIT_SEED="$GERRIT_SITE/seed.json"
+fresh_gerrit() {
+  if [ -n "$gerrit_tmp" ]; then
+    bash deploy/gerrit-dev/stop.sh "$GERRIT_SITE" || true
+    rm -rf "$gerrit_tmp"
+  fi
+  gerrit_tmp=$(mktemp -d "${TMPDIR:-/tmp}/codepace-test-gerrit.XXXXXX")
+  export GERRIT_SITE="$gerrit_tmp/site"
+  export GERRIT_HTTP_PORT="${gerrit_port:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
+  echo "== dev Gerrit (site $GERRIT_SITE, port $GERRIT_HTTP_PORT)" >&2
+  local t0=$SECONDS t1
+  CODEPACE_TEST_GERRIT=$(bash deploy/gerrit-dev/start.sh "$GERRIT_SITE")
+  t1=$SECONDS
+  bash deploy/gerrit-dev/seed.sh "$GERRIT_SITE" >&2
+  echo "== dev Gerrit at $CODEPACE_TEST_GERRIT: started in $((t1 - t0))s, seeded in $((SECONDS - t1))s ($((SECONDS - t0))s in all)" >&2
+  export CODEPACE_TEST_GERRIT
+  export CODEPACE_TEST_GERRIT_SEED="$GERRIT_SITE/seed.json"
+}
+fresh_gerrit
 export CODEPACE_REQUIRE_GERRIT=1
 
 # == A three-node ClickHouse cluster with ZooKeeper, for clickhouse.cluster
@@ -115,7 +126,9 @@ for attempt in 1 2 3; do
   #   /executed" race even on a fresh cluster; every ON CLUSTER statement
   #   after that times out with "unfinished hosts (0 of them are currently
   #   active)". It happened on the rerun after a dead ClickHouse had cut
-  #   the cluster tests short, so every rerun gets a fresh cluster.
+  #   the cluster tests short, so every rerun gets a fresh cluster, and a
+  #   fresh dev Gerrit (TestRealGerrit failed on a rerun against the one
+  #   its first run had added comments to).
   retry=
   if ! clickhouse-client -q 'SELECT 1' >/dev/null 2>&1; then
     echo "== ClickHouse died during go test; its server log says:" >&2
@@ -131,6 +144,7 @@ for attempt in 1 2 3; do
     exit 1
   fi
   fresh_cluster
+  fresh_gerrit
   pkgs=$(awk '$1 == "FAIL" && NF >= 2 {print $2}' "$log" | sort -u)
   [ -n "$pkgs" ] || exit 1
   echo "== go test again, on the restarted servers:" $pkgs >&2
