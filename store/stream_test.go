@@ -3,8 +3,11 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/codepace/codepace/collectors"
 )
@@ -109,5 +112,46 @@ func TestStream(t *testing.T) {
 	}
 	for _, o := range open[1:] {
 		o.Abort()
+	}
+}
+
+// flushCounter is a driver.Batch that counts the rows of each block sent.
+type flushCounter struct {
+	driver.Batch
+	rows   int
+	blocks []int
+}
+
+func (f *flushCounter) Append(...any) error { f.rows++; return nil }
+func (f *flushCounter) Flush() error        { f.blocks = append(f.blocks, f.rows); f.rows = 0; return nil }
+
+// TestBlockBatchBounds: a stream's blocks end at blockRows rows, or once
+// their strings reach blockBytes (long messages).
+func TestBlockBatchBounds(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		text      int // bytes of each row's text
+		rows      int
+		wantBlock int // rows of each full block
+	}{
+		{"short rows", 10, 3*blockRows + 5, blockRows},
+		{"long rows", 4 << 10, 200, (blockBytes + 4<<10 + 2) / (4<<10 + 3)}, // "src" and the text
+	} {
+		f := &flushCounter{}
+		b := &blockBatch{Batch: f}
+		text := strings.Repeat("x", tt.text)
+		for range tt.rows {
+			if err := b.Append("src", int64(1), text); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if len(f.blocks) == 0 {
+			t.Fatalf("%s: no block sent", tt.name)
+		}
+		for i, n := range f.blocks {
+			if n != tt.wantBlock {
+				t.Fatalf("%s: block %d of %d rows, want %d (%v)", tt.name, i, n, tt.wantBlock, f.blocks)
+			}
+		}
 	}
 }
