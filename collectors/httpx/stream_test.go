@@ -40,8 +40,12 @@ func gzipped(s string) []byte {
 	return b.Bytes()
 }
 
+// objectList is a JSON list of 10,001 objects, over 300 KB: several of
+// a stream's chunks.
+var objectList = "[" + strings.Repeat(`{"k":"abcdefghijklmnopqrstuvwxyz"},`, 10_000) + "{}]"
+
 func TestStreamJSON(t *testing.T) {
-	list := "[" + strings.Repeat(`{"k":"abcdefghijklmnopqrstuvwxyz"},`, 10_000) + "{}]" // over 300 KB, several chunks
+	list := objectList
 	answer := ")]}'\n" + list
 	broken := gzipped(answer)
 	broken[len(broken)-8] ^= 0xff // the CRC in the trailer
@@ -155,10 +159,9 @@ func (c *counter) Items() int {
 // its count, as it goes and once closed; a writer that fails has the
 // answer counted whole again.
 func TestStreamJSONItemWriter(t *testing.T) {
-	list := "[" + strings.Repeat(`{"k":"abcdefghijklmnopqrstuvwxyz"},`, 10_000) + "{}]"
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Encoding", "gzip")
-		w.Write(gzipped(list))
+		w.Write(gzipped(objectList))
 	}))
 	defer srv.Close()
 	for _, tt := range []struct {
