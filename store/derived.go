@@ -44,15 +44,24 @@ func (s *Store) rowWriter(tableAndColumns string) *rowWriter {
 	return &rowWriter{s: s, tableAndColumns: tableAndColumns}
 }
 
+// open starts an insert unless one is open.
+func (w *rowWriter) open(ctx context.Context) error {
+	if w.b != nil {
+		return nil
+	}
+	b, err := w.s.conn.PrepareBatch(ctx, "INSERT INTO "+w.tableAndColumns)
+	if err != nil {
+		return err
+	}
+	w.b, w.inserted = b, 0
+	return nil
+}
+
 // add appends one row, sending the block when it is full and ending the
 // insert when it took writeBatchRows rows.
 func (w *rowWriter) add(ctx context.Context, values ...any) error {
-	if w.b == nil {
-		b, err := w.s.conn.PrepareBatch(ctx, "INSERT INTO "+w.tableAndColumns)
-		if err != nil {
-			return err
-		}
-		w.b, w.inserted = b, 0
+	if err := w.open(ctx); err != nil {
+		return err
 	}
 	if err := w.b.Append(values...); err != nil {
 		return err
@@ -66,6 +75,26 @@ func (w *rowWriter) add(ctx context.Context, values ...any) error {
 		return w.b.Flush()
 	}
 	return nil
+}
+
+// addColumns appends n rows given column by column, a slice of n values
+// per column in the insert's order, and sends them as a block, ending the
+// insert once it took writeBatchRows rows or more.
+func (w *rowWriter) addColumns(ctx context.Context, n int, columns ...any) error {
+	if err := w.open(ctx); err != nil {
+		return err
+	}
+	for i, c := range columns {
+		if err := w.b.Column(i).Append(c); err != nil {
+			return err
+		}
+	}
+	w.rows += n
+	w.inserted += n
+	if w.inserted >= writeBatchRows {
+		return w.flush()
+	}
+	return w.b.Flush()
 }
 
 // flush sends the rows appended since the last send.
@@ -209,71 +238,173 @@ func writeNewcomer(ctx context.Context, w *rowWriter, gen uint64, p metrics.Newc
 // them to the generation as they come, so memory does not grow with a
 // job's history; it returns how many it wrote.
 func (s *Store) computeBuilds(ctx context.Context, gen uint64, spike metrics.SpikeConfig) (int, error) {
-	// One query sorted by job, the order the windows need, which the
-	// table's key (build_id) does not give: its rows come for as long as
-	// judging and writing them takes (docs/reliability.md).
+	// One query sorted by a hash of the job, then by finish, the order the
+	// windows need, which the table's key (build_id) does not give: its
+	// rows come for as long as judging and writing them takes
+	// (docs/reliability.md). ClickHouse sorts a number faster than three
+	// strings (14.6M builds: 17 s against 25 s to read them all).
 	qctx, cancel := longRead(ctx, buildsReadLimit)
 	defer cancel()
-	rows, err := s.conn.Query(qctx, `SELECT `+buildColumns+`
-		FROM raw_builds FINAL ORDER BY source, system, job, finished_at, build_id`)
+	rows, err := s.conn.Query(qctx, `SELECT `+buildColumns+`, `+jobGroup+` AS job_group
+		FROM raw_builds FINAL ORDER BY job_group, finished_at, build_id`)
 	if err != nil {
 		return 0, readError("builds", err)
 	}
 	defer rows.Close()
 	w := s.buildWriter()
 	defer w.abort()
+	// A group's builds are consecutive, in finish order; a group is one
+	// job but when two jobs' hashes collide, so each job of the group has
+	// its window, and a new group starts afresh.
+	var group uint64
+	var job [3]string // source, system, job of window
 	var window *metrics.SpikeWindow
-	var job [3]string // source, system, job of the window
+	windows := map[[3]string]*metrics.SpikeWindow{}
+	var g uint64
+	sc := newBuildScanner(&g)
 	for rows.Next() {
-		b, err := scanBuild(rows)
+		b, err := sc.scan(rows)
 		if err != nil {
-			return w.rows, err
+			return w.rows(), err
 		}
-		// A job's builds are consecutive: a new job starts a new window.
+		if g != group || window == nil {
+			group, window = g, nil
+			clear(windows)
+		}
 		if k := [3]string{b.Source, b.System, b.Job}; window == nil || k != job {
-			window, job = metrics.NewSpikeWindow(spike), k
+			if window, job = windows[k], k; window == nil {
+				window = metrics.NewSpikeWindow(spike)
+				windows[k] = window
+			}
 		}
-		if err := writeBuild(ctx, w, gen, b, window.Judge(b)); err != nil {
-			return w.rows, err
+		if err := w.add(ctx, gen, b, window.Judge(b)); err != nil {
+			return w.rows(), err
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return w.rows, readError("builds", err)
+		return w.rows(), readError("builds", err)
 	}
-	return w.rows, w.flush()
+	return w.rows(), w.flush(ctx)
 }
+
+// jobGroup is the SQL of the number computeBuilds groups builds by: one
+// per job, but for hash collisions (tests set a constant, to make every
+// job collide).
+var jobGroup = "cityHash64(source, system, job)"
 
 // buildsReadLimit bounds computeBuilds' read of every build: 14.6M builds
 // (1,000,000 changes) take minutes.
 const buildsReadLimit = time.Hour
 
-// buildColumns are the columns of raw_builds scanBuild reads.
+// buildColumns are the columns of raw_builds a buildScanner reads.
 const buildColumns = `source, system, pipeline, job, build_id, url, project, number,
 	patchset, result, voting, started_at, finished_at, duration_s, queued_s`
 
-// scanBuild reads a row of buildColumns, then of more columns into more.
-func scanBuild(rows driver.Rows, more ...any) (collectors.Build, error) {
-	var b collectors.Build
-	var patchset int32
-	var voting uint8
-	if err := rows.Scan(append([]any{&b.Source, &b.System, &b.Pipeline, &b.Job, &b.BuildID, &b.URL, &b.Project,
-		&b.Change, &patchset, &b.Result, &voting, &b.Started, &b.Finished, &b.DurationS, &b.QueuedS}, more...)...); err != nil {
-		return b, err
+// buildScanner reads rows of buildColumns, then of more columns, into one
+// Build it reuses, so that a row costs no allocation but its values'.
+type buildScanner struct {
+	b        collectors.Build
+	patchset int32
+	voting   uint8
+	dest     []any
+}
+
+// newBuildScanner reads the columns after buildColumns into more, the
+// same pointers for every row.
+func newBuildScanner(more ...any) *buildScanner {
+	sc := &buildScanner{}
+	b := &sc.b
+	sc.dest = append([]any{&b.Source, &b.System, &b.Pipeline, &b.Job, &b.BuildID, &b.URL, &b.Project,
+		&b.Change, &sc.patchset, &b.Result, &sc.voting, &b.Started, &b.Finished, &b.DurationS, &b.QueuedS}, more...)
+	return sc
+}
+
+// scan reads the current row.
+func (sc *buildScanner) scan(rows driver.Rows) (collectors.Build, error) {
+	if err := rows.Scan(sc.dest...); err != nil {
+		return collectors.Build{}, err
 	}
-	b.Patchset, b.Voting = int(patchset), voting == 1
+	b := sc.b
+	b.Patchset, b.Voting = int(sc.patchset), sc.voting == 1
 	b.Started, b.Finished = b.Started.UTC(), b.Finished.UTC()
 	return b, nil
 }
 
-func (s *Store) buildWriter() *rowWriter {
-	return s.rowWriter(`builds_data (generation, source, system, pipeline, job, build_id, url,
-		project, number, patchset, result, voting, started_at, finished_at, duration_s, queued_s, is_spike,
-		baseline_s)`)
+// buildWriter writes builds with their spike verdicts into builds_data.
+// It gathers them column by column and appends a block of writeBlockRows
+// at a time: appending a row's values one by one boxed each of them, and
+// inspected the nullable ones by reflection (a quarter of the CPU of
+// writing the 14.6M builds of a million changes).
+type buildWriter struct {
+	w                                                            *rowWriter
+	gen                                                          []uint64
+	source, system, pipeline, job, buildID, url, project, result []string
+	number                                                       []int64
+	patchset                                                     []int32
+	voting, spike                                                []uint8
+	started, finished                                            []time.Time
+	duration                                                     []int64
+	queued, baseline                                             []*int64
 }
 
-// writeBuild writes a build with its spike verdict.
-func writeBuild(ctx context.Context, w *rowWriter, gen uint64, b collectors.Build, sp metrics.Spike) error {
-	return w.add(ctx, gen, b.Source, b.System, b.Pipeline, b.Job, b.BuildID, b.URL,
-		b.Project, b.Change, int32(b.Patchset), b.Result, b8(b.Voting), b.Started, b.Finished,
-		&b.DurationS, b.QueuedS, b8(sp.IsSpike), sp.MedianS)
+func (s *Store) buildWriter() *buildWriter {
+	return &buildWriter{w: s.rowWriter(`builds_data (generation, source, system, pipeline, job, build_id, url,
+		project, number, patchset, result, voting, started_at, finished_at, duration_s, queued_s, is_spike,
+		baseline_s)`)}
 }
+
+// add writes a build with its spike verdict.
+func (bw *buildWriter) add(ctx context.Context, gen uint64, b collectors.Build, sp metrics.Spike) error {
+	bw.gen = append(bw.gen, gen)
+	bw.source = append(bw.source, b.Source)
+	bw.system = append(bw.system, b.System)
+	bw.pipeline = append(bw.pipeline, b.Pipeline)
+	bw.job = append(bw.job, b.Job)
+	bw.buildID = append(bw.buildID, b.BuildID)
+	bw.url = append(bw.url, b.URL)
+	bw.project = append(bw.project, b.Project)
+	bw.number = append(bw.number, b.Change)
+	bw.patchset = append(bw.patchset, int32(b.Patchset))
+	bw.result = append(bw.result, b.Result)
+	bw.voting = append(bw.voting, b8(b.Voting))
+	bw.started = append(bw.started, b.Started)
+	bw.finished = append(bw.finished, b.Finished)
+	bw.duration = append(bw.duration, b.DurationS)
+	bw.queued = append(bw.queued, b.QueuedS)
+	bw.spike = append(bw.spike, b8(sp.IsSpike))
+	bw.baseline = append(bw.baseline, sp.MedianS)
+	if len(bw.gen) < writeBlockRows {
+		return nil
+	}
+	return bw.send(ctx)
+}
+
+// send appends the gathered builds to the insert as a block.
+func (bw *buildWriter) send(ctx context.Context) error {
+	if len(bw.gen) == 0 {
+		return nil
+	}
+	err := bw.w.addColumns(ctx, len(bw.gen), bw.gen, bw.source, bw.system, bw.pipeline, bw.job, bw.buildID,
+		bw.url, bw.project, bw.number, bw.patchset, bw.result, bw.voting, bw.started, bw.finished, bw.duration,
+		bw.queued, bw.spike, bw.baseline)
+	bw.gen, bw.source, bw.system, bw.pipeline = bw.gen[:0], bw.source[:0], bw.system[:0], bw.pipeline[:0]
+	bw.job, bw.buildID, bw.url, bw.project = bw.job[:0], bw.buildID[:0], bw.url[:0], bw.project[:0]
+	bw.number, bw.patchset, bw.result, bw.voting = bw.number[:0], bw.patchset[:0], bw.result[:0], bw.voting[:0]
+	bw.started, bw.finished, bw.duration = bw.started[:0], bw.finished[:0], bw.duration[:0]
+	bw.queued, bw.spike, bw.baseline = bw.queued[:0], bw.spike[:0], bw.baseline[:0]
+	return err
+}
+
+// flush sends what is gathered and ends the insert.
+func (bw *buildWriter) flush(ctx context.Context) error {
+	if err := bw.send(ctx); err != nil {
+		return err
+	}
+	return bw.w.flush()
+}
+
+// abort drops the builds not sent yet (see rowWriter.abort).
+func (bw *buildWriter) abort() { bw.w.abort() }
+
+// rows is how many builds were added.
+func (bw *buildWriter) rows() int { return bw.w.rows + len(bw.gen) }

@@ -70,7 +70,7 @@ func (s *Store) incrementalBuilds(ctx context.Context, m masker, spike metrics.S
 				}
 				shown, ok = *row, true
 			}
-			if err := writeBuild(ctx, w, m.gen, b, verdict); err != nil {
+			if err := w.add(ctx, m.gen, b, verdict); err != nil {
 				return err
 			}
 			r.written++
@@ -82,7 +82,7 @@ func (s *Store) incrementalBuilds(ctx context.Context, m masker, spike metrics.S
 		})
 	})
 	if err == nil {
-		err = w.flush()
+		err = w.flush(ctx)
 	}
 	if err == nil {
 		err = masks.flush()
@@ -276,10 +276,11 @@ func (s *Store) eachWindowBuild(ctx context.Context, spans map[jobKey][]buildSpa
 	}
 	defer rows.Close()
 	var last collectors.Build
+	var scanned shownBuild
+	var isSpike uint8
+	sc := newBuildScanner(&scanned.generation, &isSpike, &scanned.baselineS)
 	for rows.Next() {
-		var v shownBuild
-		var isSpike uint8
-		b, err := scanBuild(rows, &v.generation, &isSpike, &v.baselineS)
+		b, err := sc.scan(rows)
 		if err != nil {
 			return err
 		}
@@ -297,6 +298,7 @@ func (s *Store) eachWindowBuild(ctx context.Context, spans map[jobKey][]buildSpa
 			}
 			changed = changed[1:]
 		}
+		v := scanned // each may keep it
 		v.isSpike, v.project, v.pipeline = isSpike == 1, b.Project, b.Pipeline
 		if err := each(b, &v); err != nil {
 			return err
@@ -340,7 +342,7 @@ const liveBuildRows = `generation GLOBAL IN (SELECT generation FROM live_generat
 
 // buildStateHash is the SQL of a 64-bit hash of what a build's row holds
 // besides its key (source, system, build_id) and verdict: every column
-// scanBuild reads. Of a raw_builds row it is the hash migration 021 stores
+// a buildScanner reads. Of a raw_builds row it is the hash migration 021 stores
 // in builds_data.state (a test checks that both are the same text); two
 // builds with equal hashes are, but for a chance of about 1e-14 per
 // compute at 150k builds, the same build state.
@@ -551,9 +553,10 @@ func (s *Store) newestStates(ctx context.Context, watermark uint64, newest map[b
 		return err
 	}
 	defer rows.Close()
+	var version uint64
+	sc := newBuildScanner(&version)
 	for rows.Next() {
-		var version uint64
-		b, err := scanBuild(rows, &version)
+		b, err := sc.scan(rows)
 		if err != nil {
 			return err
 		}
@@ -588,8 +591,9 @@ func (s *Store) finalStates(ctx context.Context, tied map[buildKey]struct{}, cha
 		return err
 	}
 	defer rows.Close()
+	sc := newBuildScanner()
 	for rows.Next() {
-		b, err := scanBuild(rows)
+		b, err := sc.scan(rows)
 		if err != nil {
 			return err
 		}

@@ -221,3 +221,62 @@ func TestBuildStateHashIsTheStoredOne(t *testing.T) {
 	}
 	t.Fatal("no migration adds builds_data.state")
 }
+
+// TestFullComputeJobGroups: the full compute's verdicts are those of each
+// job's builds judged on their own in finish order, both when every job
+// has its own group (the hash) and when all of them share one (every
+// job's hash colliding), their builds then coming interleaved.
+func TestFullComputeJobGroups(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	spike := metrics.SpikeConfig{Ratio: 1.5, FloorS: 60, WindowDays: 5, MinBuilds: 3}
+	rng := rand.New(rand.NewPCG(7, 7))
+	end := time.Date(2024, 5, 20, 0, 0, 0, 0, time.UTC)
+	var builds []collectors.Build
+	for i := range 400 {
+		finished := end.Add(-time.Duration(1+rng.IntN(30*24)) * time.Hour) // hours: equal finishes happen
+		b := randomBuild(rng, fmt.Sprintf("b%d", i), []string{"a", "b", "c"}[rng.IntN(3)], finished)
+		if i%4 == 0 { // the same job names in another system
+			b.System = collectors.SystemJenkins
+		}
+		builds = append(builds, b)
+	}
+	if err := s.Write(ctx, collectors.Batch{Builds: builds}); err != nil {
+		t.Fatal(err)
+	}
+	// The reference: each job's builds sorted by finish, judged alone.
+	slices.SortFunc(builds, buildOrder)
+	want := map[buildKey]buildVerdict{}
+	var window *metrics.SpikeWindow
+	for i, b := range builds {
+		if i == 0 || b.System != builds[i-1].System || b.Job != builds[i-1].Job {
+			window = metrics.NewSpikeWindow(spike)
+		}
+		sp := window.Judge(b)
+		want[buildKey{b.Source, b.System, b.BuildID}] = buildVerdict{job: b.Job, finished: b.Finished, spike: b8(sp.IsSpike), baseline: sp.MedianS}
+	}
+	spikes := 0
+	for _, v := range want {
+		spikes += int(v.spike)
+	}
+	if spikes == 0 {
+		t.Fatal("no spike among the builds: the test tests nothing")
+	}
+	for _, group := range []string{jobGroup, "toUInt64(7)"} {
+		defer func(g string) { jobGroup = g }(jobGroup)
+		jobGroup = group
+		st, err := s.Compute(ctx, ComputeOptions{Bots: noBots, Now: end, Spike: spike, Full: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := buildVerdicts(t, s, st.Generation)
+		if len(got) != len(want) {
+			t.Errorf("%s: %d builds, want %d", group, len(got), len(want))
+		}
+		for k, w := range want {
+			if g := got[k]; g.String() != w.String() {
+				t.Errorf("%s: %v: %v, want %v", group, k, g, w)
+			}
+		}
+	}
+}
