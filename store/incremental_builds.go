@@ -39,8 +39,8 @@ type jobKey struct{ source, system, job string }
 // stretch; at 1M changes, masking them all made the builds view's mask
 // set 839k builds after two updates).
 //
-// The builds come as one stream sorted by job and finish, as a full
-// compute reads them, and are judged as they come: what it holds is the
+// The builds come as one stream sorted by job and finish (each job's in
+// the order a full compute judges them), and are judged as they come: what it holds is the
 // spike windows of a job's open stretches, not the builds read. Changed
 // builds spread over history make the stretches cover most of it (600
 // changes' builds made slower at 1M changes: 14.7M rows); holding them
@@ -254,8 +254,8 @@ func maxTime(a, b time.Time) time.Time {
 	return b
 }
 
-// eachWindowBuild calls each, in the order computeBuilds reads them (by
-// job, finish and build), with the newest state of the builds that
+// eachWindowBuild calls each, by job, finish and build (each job's builds
+// in the order computeBuilds judges them), with the newest state of the builds that
 // finished in one of the stretches of spans or in the window before it
 // (others may come too): the rows the builds view shows there (spanCond:
 // a few ranges of builds_data's key), with row set to what the view
@@ -315,8 +315,8 @@ func (s *Store) eachWindowBuild(ctx context.Context, spans map[jobKey][]buildSpa
 	return nil
 }
 
-// buildOrder orders builds as computeBuilds reads them: by job, finish
-// and build.
+// buildOrder orders builds by job, finish and build: each job's builds in
+// the order computeBuilds judges them.
 func buildOrder(a, b collectors.Build) int {
 	return cmp.Or(cmp.Compare(a.Source, b.Source), cmp.Compare(a.System, b.System), cmp.Compare(a.Job, b.Job),
 		a.Finished.Compare(b.Finished), cmp.Compare(a.BuildID, b.BuildID))
