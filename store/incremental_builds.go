@@ -40,11 +40,11 @@ type jobKey struct{ source, system, job string }
 // set 839k builds after two updates).
 //
 // The builds come as one stream sorted by job and finish (each job's in
-// the order a full compute judges them), and are judged as they come: what it holds is the
-// spike windows of a job's open stretches, not the builds read. Changed
-// builds spread over history make the stretches cover most of it (600
-// changes' builds made slower at 1M changes: 14.7M rows); holding them
-// all took 12.3 GB.
+// the order a full compute judges them), and are judged as they come:
+// what it holds is the spike windows of a job's open stretches, not the
+// builds read. Changed builds spread over history make the stretches
+// cover most of it (600 changes' builds made slower at 1M changes: 14.7M
+// rows); holding them all took 12.3 GB.
 func (s *Store) incrementalBuilds(ctx context.Context, m masker, spike metrics.SpikeConfig, watermark uint64) (rebuiltBuilds, error) {
 	r := rebuiltBuilds{masked: catalogCounts{}}
 	t, err := s.touchedJobs(ctx, watermark)
@@ -255,12 +255,12 @@ func maxTime(a, b time.Time) time.Time {
 }
 
 // eachWindowBuild calls each, by job, finish and build (each job's builds
-// in the order computeBuilds judges them), with the newest state of the builds that
-// finished in one of the stretches of spans or in the window before it
-// (others may come too): the rows the builds view shows there (spanCond:
-// a few ranges of builds_data's key), with row set to what the view
-// shows, for the builds not stored since the watermark; and the newest
-// states of those stored since that changed (t), with row nil.
+// in the order computeBuilds judges them), with the newest state of the
+// builds that finished in one of the stretches of spans or in the window
+// before it (others may come too): the rows the builds view shows there
+// (spanCond: a few ranges of builds_data's key), with row set to what the
+// view shows, for the builds not stored since the watermark; and the
+// newest states of those stored since that changed (t), with row nil.
 func (s *Store) eachWindowBuild(ctx context.Context, spans map[jobKey][]buildSpan, spike metrics.SpikeConfig, t touchedBuilds, each func(b collectors.Build, row *shownBuild) error) error {
 	changed := slices.SortedFunc(maps.Values(t.changed), buildOrder)
 	cond, args := spanCond(spans, func(from time.Time) time.Time { return windowStart(from, spike) })
@@ -342,8 +342,8 @@ const liveBuildRows = `generation GLOBAL IN (SELECT generation FROM live_generat
 
 // buildStateHash is the SQL of a 64-bit hash of what a build's row holds
 // besides its key (source, system, build_id) and verdict: every column
-// a buildScanner reads. Of a raw_builds row it is the hash migration 021 stores
-// in builds_data.state (a test checks that both are the same text); two
+// a buildScanner reads. Of a raw_builds row it is the hash migration 021
+// stores in builds_data.state (a test checks that both are the same text); two
 // builds with equal hashes are, but for a chance of about 1e-14 per
 // compute at 150k builds, the same build state.
 const buildStateHash = `cityHash64(pipeline, job, url, project, number, patchset, result, voting, started_at, finished_at, ifNull(duration_s, 0), isNull(queued_s), ifNull(queued_s, 0))`
