@@ -89,3 +89,23 @@ func BenchmarkTurns(b *testing.B) {
 		Turns(c, testBots, ready, nil)
 	}
 }
+
+// BenchmarkSpikeWindow: the 500,000 builds of one busy job, one every
+// 165 s on average, judged in finish order against a 14-day window of
+// about 7,300 successes (a job of the bench's million changes).
+func BenchmarkSpikeWindow(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	builds := make([]collectors.Build, 500_000)
+	at := time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range builds {
+		at = at.Add(time.Duration(rng.IntN(330)) * time.Second)
+		builds[i] = collectors.Build{Finished: at, DurationS: int64(200 + rng.IntN(2000)), Result: "SUCCESS"}
+	}
+	cfg := SpikeConfig{Ratio: 1.5, FloorS: 120, WindowDays: 14, MinBuilds: 5}
+	for b.Loop() {
+		w := NewSpikeWindow(cfg)
+		for _, x := range builds {
+			w.Judge(x)
+		}
+	}
+}

@@ -2,7 +2,6 @@ package metrics
 
 import (
 	"math"
-	"slices"
 	"strings"
 	"time"
 
@@ -20,7 +19,7 @@ type SpikeWindow struct {
 	// base are the successes in the baseline, oldest first; sorted holds
 	// their durations in order, for the median.
 	base   []success
-	sorted []int64
+	sorted sortedInts
 	// pending are the successes that finished at the instant of the last
 	// judged build: they join the baseline only for later instants.
 	pending []success
@@ -52,8 +51,7 @@ func (w *SpikeWindow) Judge(b collectors.Build) Spike {
 	if !b.Finished.Equal(w.last) { // successes of earlier instants join
 		for _, s := range w.pending {
 			w.base = append(w.base, s)
-			i, _ := slices.BinarySearch(w.sorted, s.dur)
-			w.sorted = slices.Insert(w.sorted, i, s.dur)
+			w.sorted.add(s.dur)
 		}
 		w.pending = w.pending[:0]
 		w.last = b.Finished
@@ -61,17 +59,16 @@ func (w *SpikeWindow) Judge(b collectors.Build) Spike {
 	start := b.Finished.Add(-w.window)
 	drop := 0
 	for drop < len(w.base) && w.base[drop].at.Before(start) {
-		i, _ := slices.BinarySearch(w.sorted, w.base[drop].dur)
-		w.sorted = slices.Delete(w.sorted, i, i+1)
+		w.sorted.remove(w.base[drop].dur)
 		drop++
 	}
 	w.base = w.base[drop:]
 
 	var sp Spike
-	if n := len(w.sorted); n >= w.minBuilds {
-		median := float64(w.sorted[(n-1)/2])
+	if n := w.sorted.n; n >= w.minBuilds {
+		median := float64(w.sorted.at((n - 1) / 2))
 		if n%2 == 0 {
-			median = (median + float64(w.sorted[n/2])) / 2
+			median = (median + float64(w.sorted.at(n/2))) / 2
 		}
 		rounded := int64(math.Floor(median + 0.5))
 		d := float64(b.DurationS)

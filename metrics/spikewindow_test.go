@@ -49,3 +49,42 @@ func TestSpikeWindowMatchesSpikeBaselines(t *testing.T) {
 		}
 	}
 }
+
+// TestSpikeWindowLargeWindows: the same, with windows of thousands of
+// successes (a busy job's fortnight), which span several of sortedInts'
+// blocks.
+func TestSpikeWindowLargeWindows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for round := range 3 {
+		cfg := SpikeConfig{Ratio: 1.2, FloorS: 30, WindowDays: 1 + round, MinBuilds: 5}
+		builds := make([]collectors.Build, 20000)
+		at := base
+		for i := range builds {
+			at = at.Add(time.Duration(rng.IntN(120)) * time.Second) // ties too
+			d := int64(200 + rng.IntN(400))
+			if rng.IntN(20) == 0 {
+				d *= 3
+			}
+			builds[i] = collectors.Build{Source: "s", System: "zuul", Job: "j", Finished: at, DurationS: d, Result: "SUCCESS"}
+			if rng.IntN(5) == 0 {
+				builds[i].Result = "FAILURE"
+			}
+		}
+		want := SpikeBaselines(builds, cfg)
+		w := NewSpikeWindow(cfg)
+		spikes := 0
+		for i, b := range builds { // already in finish order
+			got := w.Judge(b)
+			if got.IsSpike != want[i].IsSpike || got.Median != want[i].Median {
+				t.Fatalf("round %d, build %d: window %+v, baselines %+v", round, i, got, want[i])
+			}
+			if got.IsSpike {
+				spikes++
+			}
+		}
+		if w.sorted.n < 2*sortedBlock || spikes == 0 {
+			t.Fatalf("round %d: %d successes in the last window, %d spikes: too few to test", round, w.sorted.n, spikes)
+		}
+	}
+}
