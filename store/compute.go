@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -55,7 +54,8 @@ type ComputeStats struct {
 	// would have before it turned full (0 when planned full at once).
 	Touched int
 	// Steps is how long each step took, "plan=12ms touched=0.3s ...",
-	// for the log.
+	// for the log; "+builds=1.2s" is a step that ran alongside those
+	// before it, and "wait" the time waited for it after them.
 	Steps string
 }
 
@@ -72,6 +72,12 @@ func (c *stepClock) done(step string) {
 	now := time.Now()
 	c.steps = append(c.steps, step+"="+now.Sub(c.last).Round(time.Millisecond).String())
 	c.last = now
+}
+
+// alongside records a step that ran alongside the others and took d, as
+// "+step=d".
+func (c *stepClock) alongside(step string, d time.Duration) {
+	c.steps = append(c.steps, "+"+step+"="+d.Round(time.Millisecond).String())
 }
 
 func (c *stepClock) String() string {
@@ -166,18 +172,13 @@ func (s *Store) Compute(ctx context.Context, o ComputeOptions) (st ComputeStats,
 // computeFull writes every derived row into generation gen.
 func (s *Store) computeFull(ctx context.Context, gen uint64, o ComputeOptions, firsts map[[2]string]time.Time, st *ComputeStats) error {
 	// Builds do not depend on changes: they are judged while the changes
-	// are read, each part on its own connections.
-	var builds sync.WaitGroup
+	// are read.
 	var nBuilds int
-	var buildsErr error
-	buildsCtx, stopBuilds := context.WithCancel(ctx)
-	builds.Add(1)
-	go func() {
-		defer builds.Done()
-		nBuilds, buildsErr = s.computeBuilds(buildsCtx, gen, o.Spike)
-	}()
-	defer builds.Wait() // no builds written after Compute returns
-	defer stopBuilds()
+	builds := startTask(ctx, func(ctx context.Context) (err error) {
+		nBuilds, err = s.computeBuilds(ctx, gen, o.Spike)
+		return err
+	})
+	defer builds.stop()
 	ci, err := s.actionsRuns(ctx, "")
 	if err != nil {
 		return err
@@ -193,8 +194,8 @@ func (s *Store) computeFull(ctx context.Context, gen uint64, o ComputeOptions, f
 		return fmt.Errorf("compute changes: %w", err)
 	}
 	st.Changes, st.ReviewActions, st.BacklogDays = pass.changes.rows, pass.actions.rows, pass.backlog.rows
-	if builds.Wait(); buildsErr != nil {
-		return fmt.Errorf("compute builds: %w", buildsErr)
+	if err := builds.wait(); err != nil {
+		return fmt.Errorf("compute builds: %w", err)
 	}
 	st.Builds = nBuilds
 	if st.Newcomers, err = s.writeNewcomers(ctx, gen, pass.newcomers.Rows(), pass.names); err != nil {
