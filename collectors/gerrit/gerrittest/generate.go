@@ -238,6 +238,7 @@ func newWorld(o GenOptions) *world {
 	w.projects = make([]genProject, o.Projects)
 	w.projCum = make([]float64, o.Projects)
 	total := 0.0
+	buildBases := map[string]int{}
 	for i := range w.projects {
 		p := &w.projects[i]
 		switch i {
@@ -258,27 +259,7 @@ func newWorld(o GenOptions) *world {
 		if p.style == styleZuul {
 			names = jobNamesZuul
 		}
-		nJobs := 2 + r.IntN(7)
-		perm := r.Perm(len(names))
-		voting := 0
-		for j := 0; j < nJobs; j++ {
-			jb := genJob{
-				name:      names[perm[j]],
-				base:      math.Min(math.Max(240*math.Exp(0.8*r.NormFloat64()), 15), 2400),
-				growth:    -0.04 + 0.16*r.Float64(),
-				phase:     2 * math.Pi * r.Float64(),
-				nonVoting: r.Float64() < 0.12,
-				fail:      0.01 + 0.05*r.Float64(),
-				buildBase: 1000 + r.IntN(50000),
-			}
-			if !jb.nonVoting {
-				voting++
-			}
-			p.jobs = append(p.jobs, jb)
-		}
-		if voting == 0 {
-			p.jobs[0].nonVoting = false
-		}
+		p.jobs = newJobs(r, names, buildBases)
 		total += 1 / math.Pow(float64(i)+1.5, 1.1)
 		w.projCum[i] = total
 	}
@@ -295,6 +276,42 @@ func newWorld(o GenOptions) *world {
 		w.spikes = append(w.spikes, sp)
 	}
 	return w
+}
+
+// newJobs draws a project's CI jobs from names, at least one voting.
+// buildBases holds the build number series of each job name met so far.
+func newJobs(r *rand.Rand, names []string, buildBases map[string]int) []genJob {
+	var jobs []genJob
+	nJobs := 2 + r.IntN(7)
+	perm := r.Perm(len(names))
+	voting := 0
+	for j := 0; j < nJobs; j++ {
+		jb := genJob{
+			name:      names[perm[j]],
+			base:      math.Min(math.Max(240*math.Exp(0.8*r.NormFloat64()), 15), 2400),
+			growth:    -0.04 + 0.16*r.Float64(),
+			phase:     2 * math.Pi * r.Float64(),
+			nonVoting: r.Float64() < 0.12,
+			fail:      0.01 + 0.05*r.Float64(),
+			buildBase: 1000 + r.IntN(50000),
+		}
+		// One job name is one Jenkins job: its build numbers are
+		// the same series in every project that runs it, so that
+		// no two runs share a number (and a URL).
+		if b, ok := buildBases[jb.name]; ok {
+			jb.buildBase = b
+		} else {
+			buildBases[jb.name] = jb.buildBase
+		}
+		if !jb.nonVoting {
+			voting++
+		}
+		jobs = append(jobs, jb)
+	}
+	if voting == 0 {
+		jobs[0].nonVoting = false
+	}
+	return jobs
 }
 
 func (w *world) pickProject(r *rand.Rand) int {
@@ -572,9 +589,10 @@ func (s *sim) ci(t int64, ps int, gate bool, okBias float64) (int64, bool) {
 			ok = false
 		}
 		longest = math.Max(longest, d)
-		// Build numbers grow with the change number, and the change's
-		// job runs so far tell its runs apart, so no two runs of a job
-		// share a number (and a URL), as on a real Jenkins.
+		// Build numbers grow with the change number (unique across
+		// projects), and the change's job runs so far tell its runs
+		// apart, so no two runs of a job share a number (and a URL), as
+		// on a real Jenkins.
 		build := jb.buildBase + s.number*256 + len(s.jobs)%256
 		s.jobs = append(s.jobs, jobRun{job: int16(j), result: res, dur: int32(math.Max(d, 1)), build: int32(build)})
 	}

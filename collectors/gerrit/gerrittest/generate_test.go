@@ -56,6 +56,7 @@ func TestGenerateShape(t *testing.T) {
 	owners := map[int]int{}
 	firstChange := map[int]time.Time{}
 	projects := map[string]bool{}
+	buildURLs := map[string]int{}
 	for i := range cs {
 		c := &cs[i]
 		if i > 0 && (c.Number <= cs[i-1].Number || c.Created.Before(cs[i-1].Created)) {
@@ -140,6 +141,13 @@ func TestGenerateShape(t *testing.T) {
 						t.Fatalf("change %d: job line %q", c.Number, l)
 					}
 					results[g[3]]++
+					// A build's URL is its identity (store: raw_builds):
+					// two runs sharing one would be one build, whichever
+					// was stored last.
+					if n, ok := buildURLs[g[2]]; ok {
+						t.Fatalf("changes %d and %d: two runs of build %s", n, c.Number, g[2])
+					}
+					buildURLs[g[2]] = c.Number
 					if g[10] != "" {
 						nonVoting++
 					}
