@@ -14,11 +14,10 @@ func TestSortedInts(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	var s sortedInts
 	var want []int64
-	check := func(step int) {
+	// blocks checks that no block is empty or over sortedBlock, and
+	// returns their values.
+	blocks := func(step int) []int64 {
 		t.Helper()
-		if s.n != len(want) {
-			t.Fatalf("step %d: n %d, want %d", step, s.n, len(want))
-		}
 		var all []int64
 		for i, b := range s.blocks {
 			if len(b) == 0 || len(b) > sortedBlock || !slices.IsSorted(b) {
@@ -26,7 +25,14 @@ func TestSortedInts(t *testing.T) {
 			}
 			all = append(all, b...)
 		}
-		if !slices.Equal(all, want) {
+		return all
+	}
+	check := func(step int) {
+		t.Helper()
+		if s.n != len(want) {
+			t.Fatalf("step %d: n %d, want %d", step, s.n, len(want))
+		}
+		if all := blocks(step); !slices.Equal(all, want) {
 			t.Fatalf("step %d: blocks hold %d values, not the %d wanted in order", step, len(all), len(want))
 		}
 		for k := range want {
@@ -53,11 +59,7 @@ func TestSortedInts(t *testing.T) {
 			want = slices.Insert(want, i, v)
 		}
 		maxBlocks = max(maxBlocks, len(s.blocks))
-		for i, b := range s.blocks {
-			if len(b) == 0 || len(b) > sortedBlock {
-				t.Fatalf("step %d: block %d of %d values", step, i, len(b))
-			}
-		}
+		blocks(step)
 		if step%97 == 0 || len(want) < 3 {
 			check(step)
 		}

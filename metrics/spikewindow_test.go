@@ -42,12 +42,18 @@ func TestSpikeWindowMatchesSpikeBaselines(t *testing.T) {
 		w := NewSpikeWindow(cfg)
 		for _, i := range order {
 			got := w.Judge(builds[i])
-			if got.IsSpike != want[i].IsSpike || got.Median != want[i].Median ||
-				(got.MedianS == nil) != (want[i].MedianS == nil) || (got.MedianS != nil && *got.MedianS != *want[i].MedianS) {
+			if !sameSpike(got, want[i]) {
 				t.Fatalf("round %d, build %d (%+v): window %+v, baselines %+v", round, i, builds[i], got, want[i])
 			}
 		}
 	}
+}
+
+// sameSpike tells whether the window's verdict got is the baselines'
+// want: spike, median and its rounded seconds.
+func sameSpike(got, want Spike) bool {
+	return got.IsSpike == want.IsSpike && got.Median == want.Median &&
+		(got.MedianS == nil) == (want.MedianS == nil) && (got.MedianS == nil || *got.MedianS == *want.MedianS)
 }
 
 // TestSpikeWindowLargeWindows: the same, with windows of thousands of
@@ -76,7 +82,7 @@ func TestSpikeWindowLargeWindows(t *testing.T) {
 		spikes := 0
 		for i, b := range builds { // already in finish order
 			got := w.Judge(b)
-			if got.IsSpike != want[i].IsSpike || got.Median != want[i].Median {
+			if !sameSpike(got, want[i]) {
 				t.Fatalf("round %d, build %d: window %+v, baselines %+v", round, i, got, want[i])
 			}
 			if got.IsSpike {
