@@ -98,10 +98,19 @@ var (
 )
 
 // ClusterStatements renders every statement of m for cluster (see
-// RenderForCluster), in order.
+// RenderForCluster), in order; for a Rebuild, the CREATE TABLE of each
+// table's new local part (see RebuildLocal).
 func (m Migration) ClusterStatements(cluster, database string) ([]string, error) {
 	var out []string
 	for i, stmt := range m.Statements {
+		if m.Rebuild {
+			r, err := RebuildLocal(stmt, cluster, database, m.Version)
+			if err != nil {
+				return nil, fmt.Errorf("migration %s, statement %d: %w", m.Name, i+1, err)
+			}
+			out = append(out, r)
+			continue
+		}
 		r, err := RenderForCluster(stmt, cluster, database)
 		if err != nil {
 			return nil, fmt.Errorf("migration %s, statement %d: %w", m.Name, i+1, err)
@@ -218,9 +227,9 @@ type renderer struct {
 }
 
 // onCluster is the clause inserted after a name.
-func (r *renderer) onCluster() string { return " ON CLUSTER " + quoteIdent(r.cluster) }
+func (r *renderer) onCluster() string { return " ON CLUSTER " + QuoteIdent(r.cluster) }
 
-func (r *renderer) qualified(name string) string { return r.db + "." + quoteIdent(name) }
+func (r *renderer) qualified(name string) string { return r.db + "." + QuoteIdent(name) }
 
 // keywords reports whether the tokens from i are the bare words kw.
 func (r *renderer) keywords(i int, kw ...string) bool {
@@ -319,7 +328,7 @@ func (r *renderer) createTable() ([]string, error) {
 		args = strings.TrimSpace(r.src[r.toks[a].end:r.toks[c].start])
 		engEnd = r.toks[c].end
 	}
-	replArgs := quoteString(ZooKeeperPath(r.db, table)) + ", '{replica}'"
+	replArgs := QuoteString(ZooKeeperPath(r.db, table)) + ", '{replica}'"
 	if args != "" {
 		replArgs += ", " + args
 	}
@@ -334,8 +343,8 @@ func (r *renderer) createTable() ([]string, error) {
 // table, after "CREATE TABLE [IF NOT EXISTS] ".
 func (r *renderer) distributed(table, key string) string {
 	return r.qualified(table) + r.onCluster() + " AS " + r.qualified(LocalTable(table)) +
-		"\nENGINE = Distributed(" + quoteString(r.cluster) + ", " + quoteString(r.db) + ", " +
-		quoteString(LocalTable(table)) + ", " + key + ")"
+		"\nENGINE = Distributed(" + QuoteString(r.cluster) + ", " + QuoteString(r.db) + ", " +
+		QuoteString(LocalTable(table)) + ", " + key + ")"
 }
 
 func (r *renderer) createView() ([]string, error) {
@@ -497,14 +506,16 @@ var sqlKeywords = map[string]bool{
 	"ARRAY": true, "FINAL": true, "SAMPLE": true, "LIMIT": true, "DISTINCT": true, "TABLE": true,
 }
 
-func quoteIdent(s string) string {
+// QuoteIdent quotes a name for ClickHouse SQL when it needs it.
+func QuoteIdent(s string) string {
 	if plainIdent.MatchString(s) {
 		return s
 	}
 	return "`" + strings.NewReplacer(`\`, `\\`, "`", "\\`").Replace(s) + "`"
 }
 
-func quoteString(s string) string {
+// QuoteString renders s as a ClickHouse string literal.
+func QuoteString(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
 }
 

@@ -79,6 +79,11 @@ func TestRenderForClusterGolden(t *testing.T) {
 			var all []string
 			for i, stmt := range m.Statements {
 				got, err := schema.RenderForCluster(stmt, goldenCluster, goldenDatabase)
+				if m.Rebuild {
+					var local string
+					local, err = schema.RebuildLocal(stmt, goldenCluster, goldenDatabase, m.Version)
+					got = []string{local}
+				}
 				if err != nil {
 					t.Fatalf("statement %d: %v", i+1, err)
 				}

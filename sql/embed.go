@@ -20,7 +20,16 @@ type Migration struct {
 	Version    int
 	Name       string   // file name, e.g. "001_raw_facts.sql"
 	Statements []string // in file order, without comments or trailing ';'
+	// Rebuild marks a file of CREATE TABLE statements for tables that
+	// exist already (a line "-- codepace: rebuild"): each gives its table
+	// a new shape, and the migration runner moves the table's rows into
+	// it (store.Migrate), because ClickHouse cannot alter a table's
+	// settings, such as index_granularity.
+	Rebuild bool
 }
+
+// rebuildMarker is the line that makes a migration a Rebuild.
+const rebuildMarker = "-- codepace: rebuild"
 
 // Migrations returns every migration in version order.
 func Migrations() ([]Migration, error) {
@@ -44,7 +53,18 @@ func Migrations() ([]Migration, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Migration{Version: v, Name: name, Statements: Split(string(body))})
+		m := Migration{Version: v, Name: name, Statements: Split(string(body))}
+		for _, line := range strings.Split(string(body), "\n") {
+			m.Rebuild = m.Rebuild || strings.TrimSpace(line) == rebuildMarker
+		}
+		if m.Rebuild {
+			for i, stmt := range m.Statements {
+				if _, err := CreatedTable(stmt); err != nil {
+					return nil, fmt.Errorf("migration %s, statement %d: %w", name, i+1, err)
+				}
+			}
+		}
+		out = append(out, m)
 	}
 	return out, nil
 }

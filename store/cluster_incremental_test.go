@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/codepace/codepace/internal/chtest"
 	"github.com/codepace/codepace/metrics"
 )
 
@@ -16,16 +15,8 @@ import (
 // ON CLUSTER) and the full one on one server: after each round every
 // proved view has the same rows on both (docs/definitions.md §20).
 func TestClusterIncrementalEqualsFull(t *testing.T) {
-	nodes, cluster, db := chtest.Cluster(t)
+	inc, _, _, _ := openCluster(t)
 	ctx := context.Background()
-	inc, err := Open(ctx, Options{Addr: nodes[0], Database: db, Username: "default", Cluster: cluster})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { inc.Close() })
-	if _, err := inc.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	full := openTest(t)
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)

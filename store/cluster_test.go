@@ -37,6 +37,23 @@ var clusterViews = []string{
 	"collector_runs", "build_spikes", "build_daily",
 }
 
+// openCluster opens a store on a fresh database of the test cluster and
+// migrates it.
+func openCluster(t *testing.T) (s *Store, nodes []string, cluster, db string) {
+	t.Helper()
+	nodes, cluster, db = chtest.Cluster(t)
+	ctx := context.Background()
+	s, err := Open(ctx, Options{Addr: nodes[0], Database: db, Username: "default", Cluster: cluster})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return s, nodes, cluster, db
+}
+
 // nodeConn connects to one node of the cluster, in db.
 func nodeConn(t *testing.T, addr, db string) driver.Conn {
 	t.Helper()

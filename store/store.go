@@ -200,16 +200,8 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 		if done[m.Version] {
 			continue
 		}
-		stmts := m.Statements
-		if s.cluster != "" {
-			if stmts, err = m.ClusterStatements(s.cluster, s.db); err != nil {
-				return applied, err
-			}
-		}
-		for i, stmt := range stmts {
-			if err := s.exec(ctx, stmt); err != nil {
-				return applied, fmt.Errorf("migration %s, statement %d: %w", m.Name, i+1, err)
-			}
+		if err := s.apply(ctx, m); err != nil {
+			return applied, err
 		}
 		err := s.insert(ctx, "schema_migrations (version, name, applied_at)", func(b driver.Batch) error {
 			return b.Append(uint32(m.Version), m.Name, time.Now().UTC())
@@ -220,6 +212,32 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 		applied = append(applied, m.Name)
 	}
 	return applied, nil
+}
+
+// apply runs the statements of migration m; a Rebuild's tables are
+// rebuilt (see rebuild).
+func (s *Store) apply(ctx context.Context, m schema.Migration) error {
+	if m.Rebuild {
+		for i, stmt := range m.Statements {
+			if err := s.rebuild(ctx, stmt, m.Version); err != nil {
+				return fmt.Errorf("migration %s, statement %d: %w", m.Name, i+1, err)
+			}
+		}
+		return nil
+	}
+	stmts := m.Statements
+	if s.cluster != "" {
+		var err error
+		if stmts, err = m.ClusterStatements(s.cluster, s.db); err != nil {
+			return err
+		}
+	}
+	for i, stmt := range stmts {
+		if err := s.exec(ctx, stmt); err != nil {
+			return fmt.Errorf("migration %s, statement %d: %w", m.Name, i+1, err)
+		}
+	}
+	return nil
 }
 
 // appliedVersions reads the versions recorded in schema_migrations.

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/codepace/codepace/collectors"
-	"github.com/codepace/codepace/internal/chtest"
 )
 
 // TestSkipStored: through SkipStored, by Write and by a stream, a change
@@ -19,16 +18,7 @@ func TestSkipStored(t *testing.T) { checkSkipStored(t, openTest(t)) }
 // TestClusterSkipStored is TestSkipStored on the cluster (Distributed
 // raw_changes, the look-up by GLOBAL IN).
 func TestClusterSkipStored(t *testing.T) {
-	nodes, cluster, db := chtest.Cluster(t)
-	ctx := context.Background()
-	s, err := Open(ctx, Options{Addr: nodes[0], Database: db, Username: "default", Cluster: cluster})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if _, err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s, _, _, _ := openCluster(t)
 	checkSkipStored(t, s)
 }
 

@@ -101,6 +101,15 @@ func TestRunLock(t *testing.T) {
 	if err == nil || !strings.Contains(out, "another codepace run holds the lock") {
 		t.Fatalf("second run: %v\n%s", err, out)
 	}
+	// migrate takes the same lock: a migration that rebuilds a table
+	// must not meet a run half-way.
+	out, err = e.codepace(t, "migrate", "--lock", lock)
+	if err == nil || !strings.Contains(out, "another codepace run holds the lock") || !strings.Contains(out, "this migrate did nothing") {
+		t.Fatalf("migrate beside a run: %v\n%s", err, out)
+	}
+	if n := e.rows(t, "SELECT count() FROM system.tables WHERE database = '"+e.db+"'"); n[0] != "0" {
+		t.Fatalf("migrate beside a run created %s tables", n[0])
+	}
 	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 	e.mustRun(t, "run", "--lock", lock)
 }

@@ -15,11 +15,22 @@ import (
 	"github.com/codepace/codepace/store"
 )
 
+// runMigrate migrates under the run lock: a migration that rebuilds a
+// table (store/rebuild.go) must not meet a run of this host half-way.
 func runMigrate(ctx context.Context, m *Main, args []string) error {
-	if err := m.parse(m.flagSet("migrate"), args); err != nil {
+	fs := m.flagSet("migrate")
+	lockPath := fs.String("lock", "", "lock file (default ~/.cache/codepace/DATABASE.lock)")
+	lockWait := fs.Duration("lock-wait", 0, "how long to wait for a run to finish (default: fail at once)")
+	if err := m.parse(fs, args); err != nil {
 		return err
 	}
 	if err := m.open(ctx); err != nil {
+		return err
+	}
+	if err := m.acquireLock(ctx, *lockPath, *lockWait); err != nil {
+		if errors.Is(err, errLocked) {
+			return fmt.Errorf("%w; this migrate did nothing (a daemon or run migrates by itself; use --lock-wait to wait for it)", err)
+		}
 		return err
 	}
 	return m.migrate(ctx)
