@@ -140,12 +140,22 @@ type span struct {
 // which run concurrently.
 type collection struct {
 	mu sync.Mutex
-	// seen holds the update time of each change stored by this run, so one
-	// read again (through page overlap, or on the boundary two windows
-	// share) is not written twice.
-	seen map[changeKey]time.Time
-	st   collectors.Stats
+	// edges holds the update time of each change stored by this run that
+	// was updated within a second of its window's start or end: Gerrit's
+	// after: and before: take whole seconds, so the windows on both sides
+	// of an edge can both bring it. Any other change comes in one window
+	// only, and is read again only by that window's next page (see
+	// pageKeys). Held only for edges, this stays a few changes, where
+	// every change of the windows in flight (16,700 a window at 1,000,000
+	// changes) took 5.9 MB of the collection's heap (BENCHMARKS.md).
+	edges map[changeKey]time.Time
+	st    collectors.Stats
 }
+
+// pageKeys are the changes of one page of a window, with their update
+// times. The window's next page reads the last ones again: its overlap,
+// or the end of the page pushed down by changes updated meanwhile.
+type pageKeys map[changeKey]time.Time
 
 // changeKey names a change on a server: numbers are unique per server in
 // general, but not on servers with changes imported from another, where
@@ -157,19 +167,51 @@ type changeKey struct {
 
 func keyOf(c collectors.Change) changeKey { return changeKey{c.Project, c.Number} }
 
-// fresh keeps the changes not stored yet by this run, and marks them.
-func (c *collection) fresh(changes []collectors.Change) []collectors.Change {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+// fresh keeps the changes of a page of window sp that this run has not
+// stored: not on the window's previous page (prev) or earlier on this
+// one with the same update time, nor stored by another window on an
+// edge. It returns them, and this page's keys for the next page.
+func (c *collection) fresh(sp span, prev pageKeys, changes []collectors.Change) ([]collectors.Change, pageKeys) {
+	page := make(pageKeys, len(changes))
 	out := changes[:0]
 	for _, ch := range changes {
-		if prev, ok := c.seen[keyOf(ch)]; ok && prev.Equal(ch.Updated) {
+		k := keyOf(ch)
+		if u, ok := prev[k]; ok && u.Equal(ch.Updated) {
+			page[k] = ch.Updated
 			continue
 		}
-		c.seen[keyOf(ch)] = ch.Updated
+		if u, ok := page[k]; ok && u.Equal(ch.Updated) {
+			continue
+		}
+		page[k] = ch.Updated
+		if sp.onEdge(ch.Updated) && !c.firstOnEdge(k, ch.Updated) {
+			continue
+		}
 		out = append(out, ch)
 	}
-	return out
+	return out, page
+}
+
+// firstOnEdge records a change updated on an edge at u, and tells
+// whether no window stored it before.
+func (c *collection) firstOnEdge(k changeKey, u time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if prev, ok := c.edges[k]; ok && prev.Equal(u) {
+		return false
+	}
+	c.edges[k] = u
+	return true
+}
+
+// onEdge tells whether t is within a second of the span's start, or of
+// its end when it has one.
+func (sp span) onEdge(t time.Time) bool {
+	near := func(edge time.Time) bool {
+		d := t.Sub(edge)
+		return d > -time.Second && d < time.Second
+	}
+	return near(sp.from) || sp.bounded && near(sp.to)
 }
 
 // Collect stores every change updated since w.From. It splits the span
@@ -188,7 +230,7 @@ func (g *Collector) Collect(ctx context.Context, w collectors.Window, sink colle
 		spans = append(spans, span{from, to, bounded})
 		from = to
 	}
-	run := &collection{seen: map[changeKey]time.Time{}}
+	run := &collection{edges: map[changeKey]time.Time{}}
 	stats := func() collectors.Stats {
 		run.mu.Lock()
 		defer run.mu.Unlock()
@@ -241,11 +283,11 @@ func (g *Collector) Collect(ctx context.Context, w collectors.Window, sink colle
 		if err := sink.SaveCursor(ctx, g.opts.Name, sp.to); err != nil {
 			return stats(), err
 		}
-		// Only changes on the boundary can come again in a later window.
+		// Only changes on the edge can come again in a later window.
 		run.mu.Lock()
-		for n, u := range run.seen {
-			if u.Before(sp.to) {
-				delete(run.seen, n)
+		for n, u := range run.edges {
+			if u.Before(sp.to.Add(-time.Second)) {
+				delete(run.edges, n)
 			}
 		}
 		run.mu.Unlock()
@@ -266,6 +308,7 @@ func (g *Collector) window(ctx context.Context, sp span, end time.Time, run *col
 	write, stored := pageWriter(sink)
 	defer stored(false)
 	builds := 0 // the last page's
+	var prev pageKeys
 	isBot := memoBots(g.opts.IsBot)
 	for skip := 0; ; {
 		p, shown, err := g.c.query(ctx, q, g.opts.PageSize, skip, queryOptions, g.opts.Name)
@@ -280,7 +323,9 @@ func (g *Collector) window(ctx context.Context, sp span, end time.Time, run *col
 			g.log.Error("skipped a change Gerrit sent that codepace cannot read", "query", q, "error", bad)
 		}
 		n := len(p.changes) + len(p.bad)
-		batch := collectors.Batch{Changes: run.fresh(p.changes)}
+		var fresh []collectors.Change
+		fresh, prev = run.fresh(sp, prev, p.changes)
+		batch := collectors.Batch{Changes: fresh}
 		// Sized as the last page's builds: a page's builds (thousands)
 		// grown from nothing were copied a dozen times over.
 		batch.Builds = make([]collectors.Build, 0, builds+builds/8)

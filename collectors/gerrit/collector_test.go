@@ -95,6 +95,28 @@ func TestCollectPagesAndWindows(t *testing.T) {
 	}
 }
 
+// TestCollectEachChangeOnce: changes updated on the very second where
+// two windows meet (so that both windows' queries bring them), windows
+// read three at a time, pages re-reading the end of the page before:
+// every change is written once, and the stats count each once.
+func TestCollectEachChangeOnce(t *testing.T) {
+	cs := simple(1500)
+	for i := range cs {
+		cs[i].Updated = cs[i].Created // every 2h from base: one on each 15-day edge
+	}
+	srv := gt.New(cs)
+	defer srv.Close()
+	sink := newSink()
+	st, err := newCollector(t, srv, func(o *Options) { o.Concurrency = 3; o.PageSize = 40; o.Window = 15 * 24 * time.Hour }).
+		Collect(context.Background(), collectors.Window{From: base}, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sink.changes) != 1500 || sink.writes != 1500 || st.Changes != 1500 {
+		t.Errorf("stored %d distinct changes in %d writes, stats %d; want 1500 each", len(sink.changes), sink.writes, st.Changes)
+	}
+}
+
 // TestCollectWhileChangesMove updates the newest changes of a bounded
 // window while it is being paged: the later pages shift, and the page
 // overlap must still bring every change of the window.
