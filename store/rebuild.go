@@ -40,16 +40,19 @@ func (s *Store) rebuild(ctx context.Context, stmt string, version int) error {
 	if err != nil {
 		return err
 	}
-	create, part, onCluster, source := stmt, table, "", table+replacedSuffix
+	create, part, onCluster := stmt, table, ""
 	if s.cluster != "" {
 		if create, err = schema.RebuildLocal(stmt, s.cluster, s.db, version); err != nil {
 			return err
 		}
 		part = schema.LocalTable(table)
 		onCluster = " ON CLUSTER " + schema.QuoteIdent(s.cluster)
-		source = fmt.Sprintf("cluster(%s, %s, %s)", schema.QuoteString(s.cluster), schema.QuoteString(s.db), schema.QuoteString(part+replacedSuffix))
 	}
 	replaced := part + replacedSuffix
+	from := s.qualify(replaced)
+	if s.cluster != "" { // every shard's rows, inserted through the Distributed table to their shard again
+		from = fmt.Sprintf("cluster(%s, %s, %s)", schema.QuoteString(s.cluster), schema.QuoteString(s.db), schema.QuoteString(replaced))
+	}
 	hasPart, err := s.hasTable(ctx, part)
 	if err != nil {
 		return err
@@ -82,7 +85,7 @@ func (s *Store) rebuild(ctx context.Context, stmt string, version int) error {
 	if err != nil {
 		return fmt.Errorf("rebuild %s: %w", table, err)
 	}
-	if err := s.conn.Exec(ctx, "INSERT INTO "+s.qualify(table)+" ("+cols+") SELECT "+cols+" FROM "+s.qualifySource(source)); err != nil {
+	if err := s.conn.Exec(ctx, "INSERT INTO "+s.qualify(table)+" ("+cols+") SELECT "+cols+" FROM "+from); err != nil {
 		return fmt.Errorf("rebuild %s: copy its rows: %w", table, err)
 	}
 	if err := s.conn.Exec(ctx, "DROP TABLE "+s.qualify(replaced)+onCluster); err != nil {
@@ -104,14 +107,6 @@ func (s *Store) onPath(ctx context.Context, table, path string) (bool, error) {
 // qualify names table in the store's database.
 func (s *Store) qualify(table string) string {
 	return schema.QuoteIdent(s.db) + "." + schema.QuoteIdent(table)
-}
-
-// qualifySource is qualify for a table, and a table function as it is.
-func (s *Store) qualifySource(source string) string {
-	if strings.HasSuffix(source, ")") {
-		return source
-	}
-	return s.qualify(source)
 }
 
 // hasTable tells whether the store's database has table: on a cluster, on

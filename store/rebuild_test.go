@@ -167,6 +167,54 @@ func TestRebuildAfterEachStep(t *testing.T) {
 	}
 }
 
+// TestRebuildBesideAnOpenInsert: a collection's stream has an insert into
+// raw_messages open when the rebuild of raw_messages starts. The rename
+// waits for that insert to end (the rebuild is not over a second later),
+// and once the stream is closed every change, the stream's included, is
+// read back with all its messages.
+func TestRebuildBesideAnOpenInsert(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	h := newIncrementalHistory(11, time.Now().UTC().Truncate(time.Second))
+	if err := s.Write(ctx, h.round(true, false, 10)); err != nil {
+		t.Fatal(err)
+	}
+	late := h.round(true, false, 3)
+	st := s.Stream()
+	if st == nil {
+		t.Fatal("no stream")
+	}
+	if err := st.Write(ctx, late); err != nil {
+		t.Fatal(err)
+	}
+	create, version := rebuildStatement(t, "raw_messages")
+	done := make(chan error, 1)
+	go func() { done <- s.rebuild(ctx, create, version) }()
+	select {
+	case err := <-done:
+		t.Fatalf("the rebuild ended beside an open insert (%v)", err)
+	case <-time.After(time.Second):
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	messages := map[int64]int{}
+	for _, c := range allChanges(t, s) {
+		messages[c.Number] = len(c.Messages)
+	}
+	if len(messages) != 13 {
+		t.Fatalf("%d changes read back, want 13", len(messages))
+	}
+	for _, c := range late.Changes {
+		if messages[c.Number] != len(c.Messages) || len(c.Messages) == 0 {
+			t.Errorf("change %d: %d messages read back, %d written", c.Number, messages[c.Number], len(c.Messages))
+		}
+	}
+}
+
 // TestRebuildRefusesLosingAColumn: a new shape without one of the table's
 // columns stops the rebuild before any row is copied, naming the columns,
 // and the rows stay in the table set aside.
