@@ -37,11 +37,11 @@ var storeStatements = []string{
 }
 
 // golden compares got with testdata/cluster/name, or rewrites it with
-// -update.
-func golden(t *testing.T, name, source string, stmts []string) {
+// -update; by names the rendering function.
+func golden(t *testing.T, name, by, source string, stmts []string) {
 	t.Helper()
 	var b strings.Builder
-	b.WriteString("-- Rendered by sql.RenderForCluster(stmt, \"" + goldenCluster + "\", \"" + goldenDatabase + "\") from " + source + ".\n")
+	b.WriteString("-- Rendered by sql." + by + "(stmt, \"" + goldenCluster + "\", \"" + goldenDatabase + "\") from " + source + ".\n")
 	b.WriteString("-- Regenerate: go test ./sql -run TestRenderForClusterGolden -update\n")
 	for _, s := range stmts {
 		b.WriteString("\n" + s + ";\n")
@@ -96,7 +96,11 @@ func TestRenderForClusterGolden(t *testing.T) {
 			if strings.Join(viaMigration, "\x00") != strings.Join(all, "\x00") {
 				t.Error("Migration.ClusterStatements differs from RenderForCluster of each statement")
 			}
-			golden(t, m.Name, "migrations/"+m.Name, all)
+			by := "RenderForCluster"
+			if m.Rebuild {
+				by = "RebuildLocal"
+			}
+			golden(t, m.Name, by, "migrations/"+m.Name, all)
 		})
 	}
 	t.Run("store", func(t *testing.T) {
@@ -108,7 +112,7 @@ func TestRenderForClusterGolden(t *testing.T) {
 			}
 			all = append(all, got...)
 		}
-		golden(t, "store.sql", "the statements of package store", all)
+		golden(t, "store.sql", "RenderForCluster", "the statements of package store", all)
 	})
 }
 

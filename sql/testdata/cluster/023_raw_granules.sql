@@ -1,4 +1,4 @@
--- Rendered by sql.RenderForCluster(stmt, "main", "codepace") from migrations/023_raw_granules.sql.
+-- Rendered by sql.RebuildLocal(stmt, "main", "codepace") from migrations/023_raw_granules.sql.
 -- Regenerate: go test ./sql -run TestRenderForClusterGolden -update
 
 CREATE TABLE codepace.raw_changes_local ON CLUSTER main (
