@@ -102,7 +102,7 @@ func (s *Store) planCompute(ctx context.Context, o ComputeOptions, started time.
 	case day(p.since) != day(started) || day(o.Now) != day(started):
 		return fullPlan("the UTC day changed since the last compute"), nil
 	}
-	if p.live, err = s.uint64s(ctx, `SELECT generation FROM live_generations ORDER BY generation`); err != nil {
+	if p.live, err = column[uint64](ctx, s, `SELECT generation FROM live_generations ORDER BY generation`); err != nil {
 		return p, fmt.Errorf("read the live generations: %w", err)
 	}
 	if len(p.live) >= maxLayers {
@@ -168,16 +168,16 @@ func (s *Store) watermark(ctx context.Context, p *computePlan) error {
 	return nil
 }
 
-// uint64s returns the one UInt64 column of a query's rows.
-func (s *Store) uint64s(ctx context.Context, query string, args ...any) ([]uint64, error) {
+// column returns the one column of a query's rows, of type T.
+func column[T any](ctx context.Context, s *Store, query string, args ...any) ([]T, error) {
 	rows, err := s.conn.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []uint64
+	var out []T
 	for rows.Next() {
-		var v uint64
+		var v T
 		if err := rows.Scan(&v); err != nil {
 			return nil, err
 		}

@@ -16,6 +16,19 @@ import (
 	"github.com/codepace/codepace/collectors"
 )
 
+// allChanges reads every stored change as the compute does.
+func allChanges(t *testing.T, s *Store) []collectors.Change {
+	t.Helper()
+	var out []collectors.Change
+	if err := s.eachChange(context.Background(), "", func(c collectors.Change) error {
+		out = append(out, c)
+		return nil
+	}); err != nil {
+		t.Fatalf("read every change (ranges of %d): %v", s.readRange, err)
+	}
+	return out
+}
+
 // TestEachChangeRanges: a full read range by range gives the same changes,
 // with the same revisions, messages and votes in the same order, as one
 // query over the whole tables, whatever the ranges' size: ranges of one
@@ -59,14 +72,7 @@ func TestEachChangeRanges(t *testing.T) {
 	read := func(n int) []collectors.Change {
 		t.Helper()
 		s.readRange = n
-		var out []collectors.Change
-		if err := s.eachChange(ctx, "", func(c collectors.Change) error {
-			out = append(out, c)
-			return nil
-		}); err != nil {
-			t.Fatalf("ranges of %d: %v", n, err)
-		}
-		return out
+		return allChanges(t, s)
 	}
 	whole := read(1 << 40)
 	if len(whole) != len(b.Changes) {
@@ -173,18 +179,7 @@ func TestReadAsFinal(t *testing.T) {
 		FROM raw_messages WHERE number = ?`, later); err != nil {
 		t.Fatal(err)
 	}
-	read := func() []collectors.Change {
-		t.Helper()
-		var out []collectors.Change
-		if err := s.eachChange(ctx, "", func(c collectors.Change) error {
-			out = append(out, c)
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-		return out
-	}
-	got := read()
+	got := allChanges(t, s)
 	said := 0
 	for _, c := range got {
 		for _, m := range c.Messages {
@@ -201,7 +196,7 @@ func TestReadAsFinal(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if want := read(); !reflect.DeepEqual(got, want) {
+	if want := allChanges(t, s); !reflect.DeepEqual(got, want) {
 		t.Errorf("seed %d: read before the merge differs from after it (%d and %d changes)", seed, len(got), len(want))
 		for i := range min(len(got), len(want)) {
 			if !reflect.DeepEqual(got[i], want[i]) {

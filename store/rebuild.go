@@ -113,21 +113,12 @@ func (s *Store) qualify(table string) string {
 // one replica of every shard. A table on some shards only is an error: a
 // distributed DDL query that reached only some of them.
 func (s *Store) hasTable(ctx context.Context, table string) (bool, error) {
-	var want, got uint64 = 1, 0
-	from, args := "system.tables", []any{s.db, table}
-	if s.cluster != "" {
-		if err := s.conn.QueryRow(ctx, `SELECT uniqExact(shard_num) FROM system.clusters WHERE cluster = ?`,
-			s.cluster).Scan(&want); err != nil {
-			return false, fmt.Errorf("count the shards of cluster %s: %w", s.cluster, err)
-		}
-		from, args = "cluster(?, system.tables)", append([]any{s.cluster}, args...)
-	}
-	if err := s.conn.QueryRow(ctx, `SELECT count() FROM `+from+` WHERE database = ? AND name = ?`,
-		args...).Scan(&got); err != nil {
+	got, shards, err := s.onShards(ctx, "tables", "database = ? AND name = ?", s.db, table)
+	if err != nil {
 		return false, fmt.Errorf("look for table %s.%s: %w", s.db, table, err)
 	}
-	if got != 0 && got != want {
-		return false, fmt.Errorf("table %s.%s is on %d of the %d shards of cluster %s: a distributed DDL query has not reached them all yet (see system.distributed_ddl_queue); run migrate again once it has", s.db, table, got, want, s.cluster)
+	if got != 0 && got != shards {
+		return false, fmt.Errorf("table %s.%s is on %d of the %d shards of cluster %s: a distributed DDL query has not reached them all yet (see system.distributed_ddl_queue); run migrate again once it has", s.db, table, got, shards, s.cluster)
 	}
 	return got > 0, nil
 }
@@ -157,21 +148,12 @@ func (s *Store) sameColumns(ctx context.Context, table, other string) (string, e
 
 // columnNames returns table's columns in their order.
 func (s *Store) columnNames(ctx context.Context, table string) ([]string, error) {
-	rows, err := s.conn.Query(ctx, `SELECT name FROM system.columns WHERE database = ? AND table = ?`, s.db, table)
+	names, err := column[string](ctx, s, `SELECT name FROM system.columns WHERE database = ? AND table = ?`, s.db, table)
 	if err != nil {
 		return nil, fmt.Errorf("read the columns of %s: %w", table, err)
 	}
-	defer rows.Close()
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		names = append(names, n)
-	}
-	if len(names) == 0 && rows.Err() == nil {
+	if len(names) == 0 {
 		return nil, fmt.Errorf("table %s has no columns", table)
 	}
-	return names, rows.Err()
+	return names, nil
 }

@@ -7,25 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/codepace/codepace/collectors"
 	schema "github.com/codepace/codepace/sql"
 )
 
 // rawTables are the tables migration 023 rebuilds.
 var rawTables = []string{"raw_changes", "raw_revisions", "raw_messages", "raw_votes"}
-
-// allChanges reads every stored change as the compute does.
-func allChanges(t *testing.T, s *Store) []collectors.Change {
-	t.Helper()
-	var out []collectors.Change
-	if err := s.eachChange(context.Background(), "", func(c collectors.Change) error {
-		out = append(out, c)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
 
 // granularity reads a table's index_granularity from its engine.
 func granularity(t *testing.T, s *Store, table string) string {

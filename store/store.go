@@ -320,20 +320,28 @@ func (s *Store) exec(ctx context.Context, stmt string) error {
 // replica of every shard (a replicated ALTER reaches the other replicas of
 // its shard through ZooKeeper).
 func (s *Store) hasColumn(ctx context.Context, database, table, column string) (bool, error) {
-	var want, got uint64 = 1, 0
-	from, args := "system.columns", []any{database, table, column}
-	if s.cluster != "" {
-		if err := s.conn.QueryRow(ctx, `SELECT uniqExact(shard_num) FROM system.clusters WHERE cluster = ?`,
-			s.cluster).Scan(&want); err != nil {
-			return false, fmt.Errorf("count the shards of cluster %s: %w", s.cluster, err)
-		}
-		from, args = "cluster(?, system.columns)", append([]any{s.cluster}, args...)
-	}
-	if err := s.conn.QueryRow(ctx, `SELECT count() FROM `+from+` WHERE database = ? AND table = ? AND name = ?`,
-		args...).Scan(&got); err != nil {
+	got, shards, err := s.onShards(ctx, "columns", "database = ? AND table = ? AND name = ?", database, table, column)
+	if err != nil {
 		return false, fmt.Errorf("look for column %s of %s.%s: %w", column, database, table, err)
 	}
-	return want > 0 && got >= want, nil
+	return shards > 0 && got >= shards, nil
+}
+
+// onShards counts the rows of system table sys (tables, columns) that
+// meet where, with its arguments args: on one server, its own; on a
+// cluster, those of one replica of every shard. shards is how many the
+// count is when every shard has one such row (1 on one server).
+func (s *Store) onShards(ctx context.Context, sys, where string, args ...any) (got, shards uint64, err error) {
+	shards, from := 1, "system."+sys
+	if s.cluster != "" {
+		if err := s.conn.QueryRow(ctx, `SELECT uniqExact(shard_num) FROM system.clusters WHERE cluster = ?`,
+			s.cluster).Scan(&shards); err != nil {
+			return 0, 0, fmt.Errorf("count the shards of cluster %s: %w", s.cluster, err)
+		}
+		from, args = "cluster(?, system."+sys+")", append([]any{s.cluster}, args...)
+	}
+	err = s.conn.QueryRow(ctx, `SELECT count() FROM `+from+` WHERE `+where, args...).Scan(&got)
+	return got, shards, err
 }
 
 // insert runs one batch insert into table (with its column list); fill
