@@ -27,11 +27,23 @@ func (s *Store) Write(ctx context.Context, b collectors.Batch) error {
 type inserter func(ctx context.Context, tableAndColumns string, fill func(driver.Batch) error) error
 
 func writeBatch(ctx context.Context, insert inserter, b collectors.Batch) error {
+	if err := writeRecords(ctx, insert, b); err != nil {
+		return err
+	}
+	return writeChangeRows(ctx, insert, b.Changes)
+}
+
+// writeRecords stores a batch but its change rows: the changes'
+// revisions, messages and votes, and the builds. A change's row goes
+// last (writeChangeRows): compute reads changes and then their rows, and
+// a change whose row is stored is not collected again (unstored), so a
+// crash half-way leaves nothing visible half-written.
+func writeRecords(ctx context.Context, insert inserter, b collectors.Batch) error {
 	if err := storable(b); err != nil {
 		return err
 	}
 	if len(b.Changes) > 0 {
-		if err := writeChanges(ctx, insert, b.Changes); err != nil {
+		if err := writeChildren(ctx, insert, b.Changes); err != nil {
 			return err
 		}
 	}
@@ -43,7 +55,8 @@ func writeBatch(ctx context.Context, insert inserter, b collectors.Batch) error 
 	return nil
 }
 
-func writeChanges(ctx context.Context, insert inserter, changes []collectors.Change) error {
+// writeChildren stores the changes' revisions, messages and votes.
+func writeChildren(ctx context.Context, insert inserter, changes []collectors.Change) error {
 	err := insert(ctx, `raw_revisions (source, project, number, revision, created_at,
 		uploader_id, uploader_name, uploader_username, uploader_email, uploader_service, kind, commit, version)`,
 		func(bt driver.Batch) error {
@@ -97,10 +110,17 @@ func writeChanges(ctx context.Context, insert inserter, changes []collectors.Cha
 	if err != nil {
 		return fmt.Errorf("store votes: %w", err)
 	}
+	return nil
+}
+
+// writeChangeRows stores the changes' own rows, stamped with the time
+// they are stored (collected_at).
+func writeChangeRows(ctx context.Context, insert inserter, changes []collectors.Change) error {
+	if len(changes) == 0 {
+		return nil
+	}
 	now := time.Now().UTC()
-	// The change row goes last: compute reads changes and then their
-	// rows, so a crash half-way leaves nothing visible half-written.
-	err = insert(ctx, `raw_changes (source, project, branch, number, change_id, url, subject,
+	err := insert(ctx, `raw_changes (source, project, branch, number, change_id, url, subject,
 		owner_id, owner_name, owner_username, owner_email, owner_service, status, is_wip,
 		created_at, updated_at, merged_at, insertions, deletions, author_date, version, collected_at)`,
 		func(bt driver.Batch) error {

@@ -344,18 +344,19 @@ func (s *Store) onShards(ctx context.Context, sys, where string, args ...any) (g
 	return got, shards, err
 }
 
-// insert runs one batch insert into table (with its column list); fill
-// appends the rows.
+// insert runs one insert into table (with its column list); fill appends
+// the rows, which go as blocks of blockRows (blockBatch).
 func (s *Store) insert(ctx context.Context, tableAndColumns string, fill func(driver.Batch) error) error {
 	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+tableAndColumns)
 	if err != nil {
 		return err
 	}
-	if err := fill(b); err != nil {
+	fb := &blockBatch{Batch: b}
+	if err := fill(fb); err != nil {
 		_ = b.Abort()
 		return err
 	}
-	if b.Rows() == 0 {
+	if !fb.sent && b.Rows() == 0 {
 		return b.Abort()
 	}
 	return b.Send()

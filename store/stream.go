@@ -18,15 +18,15 @@ import (
 // rows). Written batch by batch, every 500-change page became a part per
 // table, and ClickHouse's merges of those small parts took as much CPU as
 // codepace (BENCHMARKS.md). codepace holds little more than before: each
-// page's rows leave its memory as their block is sent, except the change
-// rows (one short row per change), which are inserted when the other
-// tables' inserts have ended, so that a change row is stored only after
-// its revisions, messages and votes, as Write does. If codepace dies or
-// aborts with inserts open, ClickHouse may store what the other tables'
-// inserts received (it ends an insert whose client left as if it were
-// complete): rows of changes whose change row is not stored, as when
-// Write fails half-way; the cursor did not move, so the next run writes
-// them again.
+// page's rows leave its memory as their block is sent, except the
+// changes' own fields (one short row per change), which are inserted
+// when the other tables' inserts have ended, so that a change row is
+// stored only after its revisions, messages and votes, as Write does. If
+// codepace dies or aborts with inserts open, ClickHouse may store what
+// the other tables' inserts received (it ends an insert whose client left
+// as if it were complete): rows of changes whose change row is not
+// stored, as when Write fails half-way; the cursor did not move, so the
+// next run writes them again.
 const (
 	// maxStreams is how many streams may be open at once, each holding a
 	// connection per raw table but raw_changes (four); a collector asking
@@ -43,8 +43,13 @@ const (
 type Stream struct {
 	s       *Store
 	batches []streamBatch // in the order opened
-	changes int           // taken since the inserts opened
-	done    bool
+	// changes are the changes taken since the inserts opened, without
+	// their revisions, messages and votes: their rows wait for send.
+	changes []collectors.Change
+	// ctx is the latest Write's, for the change rows' insert in send
+	// (Close takes none).
+	ctx  context.Context
+	done bool
 }
 
 type streamBatch struct {
@@ -62,8 +67,9 @@ func (s *Store) Stream() collectors.Stream {
 	}
 }
 
-// Write sends a batch's rows as one block per table; they are stored when
-// Close returns nil (or earlier, once the stream took streamChanges).
+// Write sends a batch's rows as blocks of the open inserts; they are
+// stored when Close returns nil (or earlier, once the stream took
+// streamChanges).
 func (st *Stream) Write(ctx context.Context, b collectors.Batch) error {
 	if st.done {
 		return errors.New("store: write to a closed stream")
@@ -72,18 +78,22 @@ func (st *Stream) Write(ctx context.Context, b collectors.Batch) error {
 	if err != nil {
 		return err
 	}
-	if err := writeBatch(ctx, st.insert, b); err != nil {
+	if err := writeRecords(ctx, st.insert, b); err != nil {
 		return err
 	}
-	if st.changes += len(b.Changes); st.changes >= streamChanges {
-		st.changes = 0
+	st.ctx = ctx
+	for _, c := range b.Changes {
+		c.Revisions, c.Messages, c.Votes = nil, nil, nil
+		st.changes = append(st.changes, c)
+	}
+	if len(st.changes) >= streamChanges {
 		return st.send()
 	}
 	return nil
 }
 
 // insert appends rows to the table's open insert, opening it first, and
-// sends them as a block.
+// sends them as blocks.
 func (st *Stream) insert(ctx context.Context, tableAndColumns string, fill func(driver.Batch) error) error {
 	var b driver.Batch
 	for _, sb := range st.batches {
@@ -91,23 +101,14 @@ func (st *Stream) insert(ctx context.Context, tableAndColumns string, fill func(
 			b = sb.b
 		}
 	}
-	held := isChanges(tableAndColumns)
 	if b == nil {
-		var opts []driver.PrepareBatchOption
-		if held { // no insert open until send: the rows wait here
-			opts = append(opts, driver.WithReleaseConnection())
-		}
 		var err error
-		if b, err = st.s.conn.PrepareBatch(ctx, "INSERT INTO "+tableAndColumns, opts...); err != nil {
+		if b, err = st.s.conn.PrepareBatch(ctx, "INSERT INTO "+tableAndColumns); err != nil {
 			return err
 		}
 		st.batches = append(st.batches, streamBatch{tableAndColumns, b})
 	}
-	if held {
-		return fill(b)
-	}
-	fb := &blockBatch{Batch: b}
-	if err := fill(fb); err != nil {
+	if err := fill(&blockBatch{Batch: b}); err != nil {
 		return err
 	}
 	return b.Flush()
@@ -139,6 +140,7 @@ const blockBytes = 256 << 10
 type blockBatch struct {
 	driver.Batch
 	rows, bytes int
+	sent        bool // a block was sent
 }
 
 // Append adds a row, sending the block first when it is full.
@@ -147,7 +149,7 @@ func (b *blockBatch) Append(v ...any) error {
 		if err := b.Batch.Flush(); err != nil {
 			return err
 		}
-		b.rows, b.bytes = 0, 0
+		b.rows, b.bytes, b.sent = 0, 0, true
 	}
 	b.rows++
 	for _, x := range v {
@@ -158,31 +160,21 @@ func (b *blockBatch) Append(v ...any) error {
 	return b.Batch.Append(v...)
 }
 
-func isChanges(tableAndColumns string) bool {
-	return strings.HasPrefix(tableAndColumns, "raw_changes ")
-}
-
-// send ends the open inserts, then inserts the change rows.
+// send ends the open inserts, then inserts the change rows, in blocks
+// as the other tables' rows: sent as one block, a stream's 5,000 change
+// rows left a send buffer of their size on every connection that ever
+// carried them (10.7 of the 37.8 MB live at the collection's peak at
+// 1,000,000 changes, BENCHMARKS.md).
 func (st *Stream) send() error {
-	batches := st.batches
-	st.batches = nil
-	var changes *streamBatch
+	batches, changes := st.batches, st.changes
+	st.batches, st.changes = nil, nil
 	for i := range batches {
-		if isChanges(batches[i].table) {
-			changes = &batches[i]
-			continue
-		}
 		if err := batches[i].b.Send(); err != nil {
 			abort(batches)
 			return fmt.Errorf("store %s: %w", strings.Fields(batches[i].table)[0], err)
 		}
 	}
-	if changes != nil {
-		if err := changes.b.Send(); err != nil {
-			return fmt.Errorf("store raw_changes: %w", err)
-		}
-	}
-	return nil
+	return writeChangeRows(st.ctx, st.s.insert, changes)
 }
 
 // Close stores everything written and frees the stream.

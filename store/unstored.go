@@ -38,7 +38,7 @@ func (s *Store) unstored(ctx context.Context, b collectors.Batch) (collectors.Ba
 	if err != nil {
 		return b, err
 	}
-	// raw_changes is written last (writeChanges): a row there means the
+	// raw_changes is written last (writeChangeRows): a row there means the
 	// change's revisions, messages and votes of that version are stored.
 	rows, err := s.conn.Query(clickhouse.Context(ctx, clickhouse.WithExternalTable(tt)),
 		s.local(`SELECT source, project, number, max(version) FROM raw_changes WHERE `+inTouched+`

@@ -9,6 +9,7 @@ import (
 
 	"github.com/codepace/codepace/collectors"
 	gt "github.com/codepace/codepace/collectors/gerrit/gerrittest"
+	"github.com/codepace/codepace/collectors/zuul"
 )
 
 // streamSink is a memSink that also opens streams: what a stream takes
@@ -20,7 +21,8 @@ type streamSink struct {
 	open      map[*memStream]bool
 	opened    int
 	failClose int
-	early     []string // cursors saved over changes not stored
+	early     []string     // cursors saved over changes not stored
+	streams   []*memStream // every stream opened
 }
 
 type memStream struct {
@@ -35,6 +37,7 @@ func (s *streamSink) Stream() collectors.Stream {
 	s.opened++
 	st := &memStream{sink: s, n: s.opened}
 	s.open[st] = true
+	s.streams = append(s.streams, st)
 	return st
 }
 
@@ -116,5 +119,45 @@ func TestCollectStreamFailureKeepsTheCursor(t *testing.T) {
 		if !c.Updated.Before(sink.Cursors[0]) {
 			t.Errorf("change %d updated %v stored, after the failed window's start", c.Number, c.Updated)
 		}
+	}
+}
+
+// TestWindowWritesBuildsAFewChangesAtATime: a window writes a page's
+// builds in batches of about buildsPerWrite, apart from and before the
+// page's changes, and the builds written are those of every change, each
+// once.
+func TestWindowWritesBuildsAFewChangesAtATime(t *testing.T) {
+	srv := gt.New(gt.Generate(gt.GenOptions{Seed: 7, Changes: 600, Start: base, Years: 0.4}))
+	defer srv.Close()
+	sink := &streamSink{memSink: newSink(), open: map[*memStream]bool{}}
+	c := newCollector(t, srv, func(o *Options) { o.PageSize, o.Window = 500, 365*24*time.Hour })
+	st, err := c.Collect(context.Background(), collectors.Window{From: base}, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for _, ch := range sink.changes {
+		want += len(zuul.Builds("g", ch, c.opts.IsBot))
+	}
+	if want <= 2*buildsPerWrite || st.Builds != want || len(sink.Builds) != want {
+		t.Fatalf("%d builds stored, stats %d, want the %d of the changes' reports (over %d)",
+			len(sink.Builds), st.Builds, want, 2*buildsPerWrite)
+	}
+	written, batches := 0, 0
+	for _, s := range sink.streams {
+		for i, b := range s.batches {
+			if len(b.Builds) > 0 && (len(b.Changes) > 0 || i == len(s.batches)-1) {
+				t.Fatalf("batch %d of %d: %d changes, %d builds; want builds apart, before their page's changes",
+					i+1, len(s.batches), len(b.Changes), len(b.Builds))
+			}
+			if len(b.Builds) > buildsPerWrite+100 {
+				t.Fatalf("a batch of %d builds, want about %d", len(b.Builds), buildsPerWrite)
+			}
+			written += len(b.Builds)
+			batches += min(len(b.Builds), 1)
+		}
+	}
+	if written != want || batches < want/(buildsPerWrite+100) {
+		t.Fatalf("%d builds written in %d batches, want %d", written, batches, want)
 	}
 }
