@@ -26,13 +26,15 @@ import (
 // defaultMemoryLimit is the soft memory limit codepace runs under unless
 // the GOMEMLIMIT environment variable sets another. Collection and compute
 // hold a working set that does not grow with the history (pages in flight,
-// one insert batch per table: about 50 MB with the default page size and
-// concurrency); without a limit Go's collector lets the heap reach twice
-// the live data before it runs, which made the peak depend on how full the
-// pages were rather than on what codepace needs. Over the limit the
-// collector runs more often, for at most half the CPU, so a bigger working
-// set (larger pages, more concurrency) is slower, never killed; set
-// GOMEMLIMIT higher for those.
+// one insert per table: 30 to 50 MB live at 1,000,000 changes with the
+// default page size and concurrency); without a limit Go's collector lets
+// the heap reach twice the live data before it runs, which made the peak
+// depend on how full the pages were rather than on what codepace needs.
+// Near the limit the collector runs more often, for at most half the CPU,
+// so a bigger working set (larger pages, more concurrency) is slower,
+// never killed; set GOMEMLIMIT higher for those. A lower default costs
+// CPU where the live heap nears it: 60 MiB took a quarter more CPU at
+// 1,000,000 changes (BENCHMARKS.md).
 const defaultMemoryLimit = 100 << 20
 
 func main() {
