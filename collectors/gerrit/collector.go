@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -305,7 +306,7 @@ func (g *Collector) window(ctx context.Context, sp span, end time.Time, run *col
 	}
 	q += projectFilter(g.opts.Projects)
 	pager := httpx.Pager{What: "changes " + q}
-	write, stored := pageWriter(sink)
+	write, stored, perWrite := pageWriter(sink)
 	defer stored(false)
 	var prev pageKeys
 	isBot := memoBots(g.opts.IsBot)
@@ -326,7 +327,7 @@ func (g *Collector) window(ctx context.Context, sp span, end time.Time, run *col
 		fresh, prev = run.fresh(sp, prev, p.changes)
 		// The builds first, so that the changes' rows are stored after
 		// everything their page gives, as within one batch.
-		builds, err := g.writeBuilds(ctx, write, fresh, isBot)
+		builds, err := g.writeBuilds(ctx, write, fresh, isBot, perWrite)
 		if err != nil {
 			return err
 		}
@@ -355,24 +356,24 @@ func (g *Collector) window(ctx context.Context, sp span, end time.Time, run *col
 	}
 }
 
-// buildsPerWrite is about how many builds a window writes at once. A
-// page's builds (7,300 at 1,000,000 changes, 14.7 per change) written
-// together were 5.5 MB of the collection's peak heap, three windows'
-// worth (BENCHMARKS.md).
+// buildsPerWrite is about how many builds a window writes into a stream
+// at once. A page's builds (7,300 at 1,000,000 changes, 14.7 per change)
+// written together were 5.5 MB of the collection's peak heap, three
+// windows' worth (BENCHMARKS.md).
 const buildsPerWrite = 1024
 
-// writeBuilds writes the builds the changes' CI reports give (zuul), a
-// few changes' at a time, and returns how many.
+// writeBuilds writes the builds the changes' CI reports give (zuul), about
+// perWrite at a time, and returns how many.
 func (g *Collector) writeBuilds(ctx context.Context, write func(context.Context, collectors.Batch) error,
-	changes []collectors.Change, isBot func(collectors.Account) bool) (int, error) {
+	changes []collectors.Change, isBot func(collectors.Account) bool, perWrite int) (int, error) {
 	n := 0
 	var builds []collectors.Build
 	for i, c := range changes {
 		if builds == nil {
-			builds = make([]collectors.Build, 0, buildsPerWrite+buildsPerWrite/4)
+			builds = make([]collectors.Build, 0, min(perWrite, buildsPerWrite)+buildsPerWrite/4)
 		}
 		builds = zuul.AppendBuilds(builds, g.opts.Name, c, isBot)
-		if len(builds) >= buildsPerWrite || i == len(changes)-1 && len(builds) > 0 {
+		if len(builds) >= perWrite || i == len(changes)-1 && len(builds) > 0 {
 			if err := write(ctx, collectors.Batch{Builds: builds}); err != nil {
 				return n, err
 			}
@@ -402,14 +403,16 @@ func memoBots(isBot func(collectors.Account) bool) func(collectors.Account) bool
 // the sink has one free (one insert per table for the whole window, far
 // fewer parts for ClickHouse to merge), else batch by batch. stored(true)
 // stores what the stream took, before the window reports success and its
-// cursor can be saved; stored(false) drops what was not stored.
-func pageWriter(sink collectors.Sink) (write func(context.Context, collectors.Batch) error, stored func(ok bool) error) {
+// cursor can be saved; stored(false) drops what was not stored. perWrite
+// is how many builds to write at once: buildsPerWrite into a stream, a
+// page's all batch by batch, where each write is a part.
+func pageWriter(sink collectors.Sink) (write func(context.Context, collectors.Batch) error, stored func(ok bool) error, perWrite int) {
 	var stream collectors.Stream
 	if st, ok := sink.(collectors.Streamer); ok {
 		stream = st.Stream()
 	}
 	if stream == nil {
-		return sink.Write, func(bool) error { return nil }
+		return sink.Write, func(bool) error { return nil }, math.MaxInt
 	}
 	return stream.Write, func(ok bool) error {
 		if ok {
@@ -417,7 +420,7 @@ func pageWriter(sink collectors.Sink) (write func(context.Context, collectors.Ba
 		}
 		stream.Abort()
 		return nil
-	}
+	}, buildsPerWrite
 }
 
 // quoteTime renders t for Gerrit's after:/before: operators.

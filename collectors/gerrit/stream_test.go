@@ -3,6 +3,7 @@ package gerrit
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -122,10 +123,10 @@ func TestCollectStreamFailureKeepsTheCursor(t *testing.T) {
 	}
 }
 
-// TestWindowWritesBuildsAFewChangesAtATime: a window writes a page's
-// builds in batches of about buildsPerWrite, apart from and before the
-// page's changes, and the builds written are those of every change, each
-// once.
+// TestWindowWritesBuildsAFewChangesAtATime: into a stream, a window
+// writes a page's builds in batches of about buildsPerWrite, apart from
+// and before the page's changes, and the builds written are those of
+// every change, each once; batch by batch, a page's builds in one write.
 func TestWindowWritesBuildsAFewChangesAtATime(t *testing.T) {
 	srv := gt.New(gt.Generate(gt.GenOptions{Seed: 7, Changes: 600, Start: base, Years: 0.4}))
 	defer srv.Close()
@@ -159,5 +160,23 @@ func TestWindowWritesBuildsAFewChangesAtATime(t *testing.T) {
 	}
 	if written != want || batches < want/(buildsPerWrite+100) {
 		t.Fatalf("%d builds written in %d batches, want %d", written, batches, want)
+	}
+
+	// Batch by batch, where each write is a part, a page's builds go in
+	// one write.
+	plain := newSink()
+	keep := plain.Keep
+	var sizes []int
+	plain.Keep = func(b collectors.Batch) {
+		if len(b.Builds) > 0 {
+			sizes = append(sizes, len(b.Builds))
+		}
+		keep(b)
+	}
+	if _, err := c.Collect(context.Background(), collectors.Window{From: base}, plain); err != nil {
+		t.Fatal(err)
+	}
+	if len(plain.Builds) != want || len(sizes) > 2 || slices.Max(sizes) <= buildsPerWrite+100 {
+		t.Fatalf("batch by batch: %d builds in writes of %v, want %d in one write per page (2 pages)", len(plain.Builds), sizes, want)
 	}
 }
